@@ -1,0 +1,62 @@
+"""Torch twin of the reference masks, for capture (CPU and CUDA, any float dtype).
+
+Same rule as :mod:`accelsim.masks.reference`: per group keep the N largest scores, ties to
+the lower index.  A stable descending sort gives exactly that order (torch.topk does not
+promise an order among ties, so on long rows its threshold is used and ties at the
+threshold are resolved explicitly).  Imported lazily: nothing after capture
+needs torch.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from accelsim.patterns import Pattern
+
+__all__ = ["topn_mask_torch", "apply_mask_torch"]
+
+# Measured in benchmarks/bench_masks.py: sort wins for M <= 32, top-k + tie fix for long rows.
+_SORT_MAX_WIDTH = 64
+
+
+def _keep_top(scores2d: torch.Tensor, keep: int) -> torch.Tensor:
+    rows, width = scores2d.shape
+    if keep >= width:
+        return torch.ones_like(scores2d, dtype=torch.bool)
+    mask = torch.zeros_like(scores2d, dtype=torch.bool)
+    if keep == 0 or rows == 0:
+        return mask
+    if width <= _SORT_MAX_WIDTH:
+        # Small groups: a stable descending sort is the cheapest exact route on CPU.
+        order = torch.sort(scores2d, dim=1, descending=True, stable=True).indices[:, :keep]
+        return mask.scatter_(1, order, True)
+    # Long rows (unstructured): threshold at the keep-th largest value, then resolve ties
+    # at the threshold to the lowest indices - O(width) instead of a full sort.
+    thr = scores2d.topk(keep, dim=1, sorted=False).values.amin(dim=1, keepdim=True)
+    above = scores2d > thr
+    at = scores2d == thr
+    need = keep - above.sum(dim=1, keepdim=True)
+    return above | (at & (at.cumsum(dim=1) <= need))
+
+
+def topn_mask_torch(scores: torch.Tensor, pattern: "Pattern | str") -> torch.Tensor:
+    """Bool keep-mask, same shape and device as ``scores`` [..., K]; twin of ``topn_mask``.
+
+    Scores are not checked for NaN (that would force a device sync on every forward);
+    the mask of a NaN score is unspecified.
+    """
+    pattern = Pattern.parse(pattern)
+    shape = scores.shape
+    k = shape[-1]
+    if pattern.kind == "dense":
+        return torch.ones(shape, dtype=torch.bool, device=scores.device)
+    if pattern.kind == "unstructured":
+        return _keep_top(scores.reshape(-1, k), pattern.kept_per_row(k)).reshape(shape)
+    if k % pattern.m:
+        raise ValueError(f"last axis K={k} is not divisible by M={pattern.m} of pattern {pattern}")
+    return _keep_top(scores.reshape(-1, pattern.m), pattern.n).reshape(shape)
+
+
+def apply_mask_torch(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Kept values unchanged, dropped values zero."""
+    return x * mask.to(x.dtype)
