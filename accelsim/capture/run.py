@@ -1,0 +1,209 @@
+"""Front door of capture: ``capture(config) -> list[Path]`` (one trace directory per configuration).
+
+For each configuration (dense reference first, then patterns x criteria x mitigations, then weight pruning) it
+evaluates perplexity with the chosen layers sparsified, records bit-packed masks and per-layer error statistics,
+and writes ``traces/<run-id>/`` atomically with a manifest holding the resolved config, accuracy (with the dense
+perplexity), protocol, model info (with a weights hash), package versions and seed.  A complete run directory is
+skipped (resume); ``force`` recomputes.  Weight-pruning runs are accuracy baselines: their activations are dense,
+so their trace layers carry all-ones masks with pattern "dense" (``manifest["config"]["sparsify"] == "weights"``).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from accelsim.capture.config import CaptureConfig, RunSpec
+from accelsim.capture.criteria import column_factor
+from accelsim.capture.data import load_corpus, token_windows
+from accelsim.capture.evaluate import forward_base, perplexity
+from accelsim.capture.hooks import LayerState, sparsified
+from accelsim.capture.models import LoadedModel, find_targets, load_model, resolve_model
+from accelsim.capture.weight_pruning import input_channel_norms, pruned_weights
+from accelsim.patterns import Pattern
+from accelsim.traces import MANIFEST, LayerTrace, Trace, is_complete_trace, save_trace
+
+__all__ = ["capture", "versions", "format_table"]
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("accelsim", "torch", "transformers", "tokenizers", "numpy", "safetensors", "gguf", "accelerate"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+class _Session:
+    """Model, data and calibration shared by the runs of one capture call (loaded lazily)."""
+
+    def __init__(self, cfg: CaptureConfig, lm: LoadedModel | None = None):
+        self.cfg = cfg
+        self.lm = lm or load_model(resolve_model(cfg.model), cfg.cache_dir, cfg.progress)
+        self.targets = find_targets(self.lm.model, list(cfg.modules or self.lm.spec.sparsify))
+        self.corpus = load_corpus(cfg.dataset, cfg.data_dir)
+        tok, bos = self.lm.tokenizer, self.lm.spec.add_bos
+        self.eval_ids = token_windows(tok, self.corpus.eval_text, cfg.seq_len, cfg.eval_windows, bos)
+        self.calib_ids = None
+        if cfg.needs_calibration:
+            self.calib_ids = token_windows(tok, self.corpus.calib_text, cfg.seq_len, cfg.calib_windows, bos, "calibration")
+        self._col_norms = None
+
+    def traced(self, name: str) -> bool:
+        return not self.cfg.trace_filter or any(f in name for f in self.cfg.trace_filter)
+
+    def calibrate(self) -> None:
+        with torch.no_grad():
+            forward_base(self.lm.model, self.calib_ids)
+
+    def col_norms(self) -> dict:
+        if self._col_norms is None:
+            self._col_norms = input_channel_norms(self.lm.model, self.targets, self.calibrate)
+        return self._col_norms
+
+    def protocol(self, res: dict, run: RunSpec) -> dict:
+        leaf = sorted({t.rsplit(".", 1)[-1] for t in self.targets})
+        what = (f"inputs of {len(self.targets)} nn.Linear layers ({', '.join(leaf)}) on every token of every window"
+                if run.sparsify == "activations" else f"weights of {len(self.targets)} nn.Linear layers ({', '.join(leaf)})")
+        return {
+            "dataset": self.corpus.name, "split": "evaluation part", "parts": self.corpus.parts,
+            "seq_len": self.cfg.seq_len, "windows": res["windows"], "tokens_scored": res["tokens_scored"],
+            "bos_per_window": self.lm.spec.add_bos, "batch": "1 window per forward pass, no overlap, no carried context",
+            "metric": "exp(mean next-token NLL over all predicted tokens)",
+            "sparsified": "nothing (dense reference)" if run.pattern == "dense" else what,
+            "calibration": (f"{self.cfg.calib_windows} x {self.cfg.seq_len} tokens of the calibration part"
+                            if self.cfg.needs_calibration else "none"),
+        }
+
+
+def _run_one(s: _Session, run: RunSpec) -> tuple[dict, list[LayerTrace], dict]:
+    cfg, model = s.cfg, s.lm.model
+    modules = dict(model.named_modules())
+    act = run.sparsify == "activations"
+    pat = Pattern.parse(run.pattern if act else "dense")
+    states = {}
+    for n in s.targets:
+        w = modules[n].weight
+        states[n] = LayerState(
+            n, pat, run.criterion, run.mitigation, factor=column_factor(run.criterion, w, cfg.seed, n) if act else None,
+            record_tokens=cfg.trace_tokens if s.traced(n) else 0, record_values=cfg.trace_values,
+            lpts_tokens=cfg.lpts_tokens, lpts_steps=cfg.lpts_steps, lpts_lr=cfg.lpts_lr,
+        )
+    extra: dict = {}
+    if act and pat.kind != "dense" and run.mitigation in ("spts", "lpts"):
+        for st in states.values():
+            st.mode = "calibrate"
+        t0 = time.perf_counter()
+        with sparsified(model, states):
+            s.calibrate()
+        for st in states.values():
+            st.freeze_calibration()
+        shifts = [st.shift.float() for st in states.values()]
+        extra["calibration_seconds"] = time.perf_counter() - t0
+        extra["shift_mean_abs"] = float(np.mean([float(x.abs().mean()) for x in shifts]))
+
+    def on_window(i: int) -> None:
+        for st in states.values():
+            st.stats = i < cfg.stats_windows
+
+    desc = f"{run.sparsify[:3]} {run.pattern} {run.criterion}/{run.mitigation}"
+    if act:
+        with sparsified(model, states):
+            res = perplexity(model, s.eval_ids, on_window, cfg.progress, desc)
+    else:
+        norms = s.col_norms() if run.criterion == "wanda" else None
+        with pruned_weights(model, s.targets, Pattern.parse(run.pattern), run.criterion, norms) as kept, sparsified(model, states):
+            res = perplexity(model, s.eval_ids, on_window, cfg.progress, desc)
+        extra["weight_density"] = float(np.mean(list(kept.values())))
+    layers = []
+    for n, st in states.items():
+        if not s.traced(n):
+            continue
+        lin = modules[n]
+        k = lin.in_features
+        packed = np.concatenate(st.masks) if st.masks else np.zeros((0, (k + 7) // 8), np.uint8)
+        vals = np.concatenate(st.values) if st.values else None
+        layers.append(LayerTrace(n, k, lin.out_features, str(pat), packed, tokens_total=st.tokens_seen, values=vals))
+    extra["layer_stats"] = {n: st.error_stats() for n, st in states.items() if st.error_stats()}
+    return res, layers, extra
+
+
+def _dense_ppl_from(path: Path) -> float | None:
+    try:
+        return json.loads((path / MANIFEST).read_text())["accuracy"]["perplexity"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def capture(cfg: CaptureConfig, lm: LoadedModel | None = None) -> list[Path]:
+    """Run every configuration of ``cfg``; returns the trace directories (dense reference first).
+
+    ``lm``: an already loaded model (tests pass a tiny one); otherwise ``cfg.model`` is resolved and loaded.
+    """
+    from tqdm.auto import tqdm
+
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    runs = cfg.runs()
+    paths = [cfg.out / r.run_id(cfg) for r in runs]
+    todo = [(r, p) for r, p in zip(runs, paths) if cfg.force or not is_complete_trace(p)]
+    if len(todo) < len(runs):
+        print(f"resume: {len(runs) - len(todo)} of {len(runs)} runs already complete in {cfg.out} (use --force to redo)", file=sys.stderr)
+    dense_ppl = None if cfg.force else _dense_ppl_from(paths[0])
+    if todo:
+        s = _Session(cfg, lm)
+        for run, path in tqdm(todo, desc="capture", disable=not cfg.progress or len(todo) < 2):
+            res, layers, extra = _run_one(s, run)
+            if run.pattern == "dense":
+                dense_ppl = res["perplexity"]
+            conf = dict(cfg.common(), pattern=run.pattern, criterion=run.criterion, mitigation=run.mitigation,
+                        sparsify=run.sparsify, modules=sorted({t.rsplit(".", 1)[-1] for t in s.targets}))
+            manifest = {
+                "config": conf,
+                "accuracy": {"perplexity": res["perplexity"], "nll": res["nll"], "tokens_scored": res["tokens_scored"],
+                             "dense_perplexity": dense_ppl},
+                "protocol": s.protocol(res, run),
+                "model_info": s.lm.info,
+                "versions": versions(),
+                "seed": cfg.seed,
+                "seconds": res["seconds"],
+                **extra,
+            }
+            save_trace(Trace(run_id=path.name, layers=tuple(layers), manifest=manifest), path)
+    print(format_table(paths))
+    return paths
+
+
+def format_table(paths: list[Path]) -> str:
+    """Plain-text table (one row per run) from the manifests, with the protocol of the first run above it."""
+    rows, proto = [], None
+    for p in paths:
+        try:
+            m = json.loads((p / MANIFEST).read_text())
+        except (OSError, ValueError):
+            continue
+        c, a = m["config"], m["accuracy"]
+        proto = m["protocol"]  # the last run's: it names what was sparsified
+        d = a.get("dense_perplexity")
+        change = f"{100 * (a['perplexity'] / d - 1):+.1f}%" if d else "n/a"
+        rows.append((c["pattern"], c["sparsify"][:3], c["criterion"], c["mitigation"], f"{a['perplexity']:.3f}", change,
+                     str(a["tokens_scored"]), f"{m.get('seconds', 0):.0f}"))
+    head = ("pattern", "sparsify", "criterion", "mitigation", "perplexity", "vs dense", "tokens", "seconds")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    lines = []
+    if proto:
+        lines.append(f"protocol: {proto['dataset']} ({proto['split']}), seq_len {proto['seq_len']}, {proto['windows']} windows, "
+                     f"{proto['tokens_scored']} tokens scored, {proto['metric']}; sparsified: {proto['sparsified']}")
+    lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
+    return "\n".join(lines)
