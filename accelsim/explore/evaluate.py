@@ -1,0 +1,246 @@
+"""Evaluate designs on workloads: pick the pattern, simulate, price, join accuracy.
+
+A *workload* is one (model, dataset, criterion, mitigation, sparsify) group of traces,
+one trace per pattern.  For a design, the workload runs the supported pattern with the best
+(lowest) perplexity, dense as the fallback; the hardware figures come from that pattern's
+trace.  Perplexity change is measured against the group's dense trace (or, when the capture
+stored it, ``accuracy.dense_perplexity``).
+
+Trace statistics that no design field changes are computed once per process by
+``accelsim.sim.prepare`` and cached by trace path, so a chunk of designs reuses them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from accelsim.explore.spec import CONSTRAINTS, design_id, largest_pattern_label
+from accelsim.patterns import Pattern
+from accelsim.traces import TraceError, is_complete_trace, load_trace
+
+__all__ = ["Backend", "default_backend", "TraceRef", "Workload", "discover_workloads", "evaluate_chunk", "design_columns"]
+
+GROUP_KEYS = ("model", "dataset", "criterion", "mitigation", "sparsify")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The simulator and cost model the explorer drives (``accelsim.sim``/``accelsim.cost`` by default)."""
+
+    design_cls: type
+    prepare: Callable
+    simulate: Callable
+    price: Callable
+    presets: dict
+
+
+def default_backend() -> Backend:
+    from accelsim import cost, sim
+
+    return Backend(sim.Design, sim.prepare, sim.simulate, cost.price, dict(sim.presets))
+
+
+@dataclass(frozen=True)
+class TraceRef:
+    """A trace on disk, described by its manifest (masks are loaded only by workers)."""
+
+    path: str
+    run_id: str
+    pattern: str
+    perplexity: float | None
+    dense_perplexity: float | None
+    macs_per_token: int  # sum of K * O over traced layers: dense-equivalent MACs per token
+    fingerprint: str  # hash of the manifest (changes when the trace is recaptured)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One (model, dataset, criterion, mitigation, sparsify) group; traces keyed by pattern."""
+
+    key: tuple[str, str, str, str, str]
+    traces: tuple[TraceRef, ...]
+    dense_perplexity: float | None
+
+    @property
+    def workload_id(self) -> str:
+        return "/".join(self.key)
+
+    def choose(self, design) -> TraceRef:
+        """The supported sparse trace with the lowest perplexity, else the dense trace.
+
+        Dense is the fallback, not a candidate: a design built for sparsity runs sparse.
+        Ties go to the sparser pattern, then the pattern name.
+        """
+        runnable = [t for t in self.traces if t.pattern != "dense" and design.supports(t.pattern)]
+        runnable = runnable or [t for t in self.traces if t.pattern == "dense"]
+        if not runnable:
+            raise ValueError(
+                f"workload {self.workload_id}: design {design.name} supports none of its patterns "
+                f"({', '.join(t.pattern for t in self.traces)}) and there is no dense trace to fall back on"
+            )
+
+        def rank(t: TraceRef):
+            ppl = t.perplexity if t.perplexity is not None else math.inf
+            return (ppl, Pattern.parse(t.pattern).density, t.pattern)
+
+        return min(runnable, key=rank)
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        return json.loads((path / "manifest.json").read_text())
+    except (OSError, ValueError) as e:
+        raise TraceError(f"{path}: cannot read manifest.json: {e}") from None
+
+
+def _trace_dirs(paths) -> list[Path]:
+    out = []
+    for p in map(Path, paths):
+        if (p / "manifest.json").is_file():
+            out.append(p)
+        elif p.is_dir():
+            subs = sorted(q for q in p.iterdir() if (q / "manifest.json").is_file())
+            if not subs:
+                raise TraceError(f"{p} holds no trace (no manifest.json in it or its subdirectories); run `python -m accelsim.capture` first")
+            out.extend(subs)
+        else:
+            raise TraceError(f"trace path {p} does not exist")
+    return out
+
+
+def _num(x) -> float | None:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) else None
+
+
+def discover_workloads(paths) -> list[Workload]:
+    """Group trace directories (or folders of them) into workloads, reading manifests only.
+
+    Dense traces carry no criterion or mitigation that matters, so a group without its own
+    dense trace borrows the dense trace of the same (model, dataset).
+    """
+    refs: dict[tuple, list[TraceRef]] = {}
+    for p in _trace_dirs(paths):
+        if not is_complete_trace(p):
+            raise TraceError(f"{p}: trace is incomplete or of another schema version; rerun capture for it")
+        m = _read_manifest(p)
+        cfg, acc = m.get("config", {}), m.get("accuracy", {}) or {}
+        pattern = str(Pattern.parse(cfg.get("pattern") or (m["layers"][0]["pattern"] if m.get("layers") else "dense")))
+        key = tuple(str(cfg.get(k, "none")) for k in GROUP_KEYS)
+        if pattern == "dense":
+            key = (key[0], key[1], "*", "*", "*")
+        ref = TraceRef(
+            path=str(p.resolve()),
+            run_id=str(m.get("run_id", p.name)),
+            pattern=pattern,
+            perplexity=_num(acc.get("perplexity")),
+            dense_perplexity=_num(acc.get("dense_perplexity")),
+            macs_per_token=sum(int(ly["K"]) * int(ly["O"]) for ly in m.get("layers", [])),
+            fingerprint=hashlib.sha256(json.dumps(m, sort_keys=True, default=str).encode()).hexdigest()[:16],
+        )
+        refs.setdefault(key, []).append(ref)
+    dense = {k[:2]: v for k, v in refs.items() if k[2] == "*"}
+    sparse = {k: v for k, v in refs.items() if k[2] != "*"}
+    if not sparse:  # only dense traces: each (model, dataset) is a dense-only workload
+        sparse = {(k[0], k[1], "none", "none", "none"): [] for k in dense}
+    workloads = []
+    for key, trs in sorted(sparse.items()):
+        trs = trs + dense.get(key[:2], [])[:1]
+        if len(dense.get(key[:2], [])) > 1:
+            warnings.warn(f"several dense traces for {key[:2]}; using {dense[key[:2]][0].run_id} as the reference", stacklevel=2)
+        by_pattern: dict[str, TraceRef] = {}
+        for t in sorted(trs, key=lambda t: t.path):
+            if t.pattern in by_pattern:
+                warnings.warn(f"workload {'/'.join(key)}: two traces for {t.pattern}; keeping {by_pattern[t.pattern].run_id}", stacklevel=2)
+                continue
+            by_pattern[t.pattern] = t
+        ref_ppl = by_pattern["dense"].perplexity if "dense" in by_pattern else None
+        if ref_ppl is None:
+            ref_ppl = next((t.dense_perplexity for t in by_pattern.values() if t.dense_perplexity is not None), None)
+        workloads.append(Workload(key, tuple(by_pattern.values()), ref_ppl))
+    return workloads
+
+
+# ------------------------------------------------------------------ workers
+_PREPARED: dict[tuple[str, int], Any] = {}
+
+
+def _prepared(ref: TraceRef, backend: Backend):
+    key = (ref.path, id(backend.prepare))
+    if key not in _PREPARED:
+        _PREPARED[key] = backend.prepare(load_trace(ref.path))
+    return _PREPARED[key]
+
+
+def design_columns(design) -> dict[str, Any]:
+    """Every Design field as a flat column (sets as "a|b"), plus id, label and derived sizes."""
+    cols: dict[str, Any] = {"design_id": design_id(design), "design_name": design.name}
+    for f in dataclasses.fields(design):
+        if f.name == "name":
+            continue
+        v = getattr(design, f.name)
+        cols[f.name] = "|".join(map(str, v)) if isinstance(v, tuple) else v
+    cols["largest_pattern"] = largest_pattern_label(design.patterns)
+    cols["multipliers"] = int(design.multipliers)
+    cols["max_m"] = int(design.max_m)
+    return cols
+
+
+def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend) -> dict[str, Any]:
+    ref = wl.choose(design)
+    res = backend.simulate(design, _prepared(ref, backend), mode=mode)
+    cost = backend.price(res, design)
+    tokens = int(res.tokens)
+    seconds = res.cycles / (design.clock_ghz * 1e9)
+    ops = 2.0 * ref.macs_per_token * tokens  # dense-equivalent ops: comparable across patterns
+    row = design_columns(design)
+    row.update(dict(zip(("model", "dataset", "criterion", "mitigation", "sparsify"), wl.key)))
+    ppl, ref_ppl = ref.perplexity, wl.dense_perplexity
+    row.update(
+        workload_id=wl.workload_id,
+        mode=mode,
+        trace_run_id=ref.run_id,
+        trace_pattern=ref.pattern,
+        run_pattern=str(res.run_pattern),
+        perplexity=ppl,
+        dense_perplexity=ref_ppl,
+        ppl_delta=(ppl - ref_ppl) if ppl is not None and ref_ppl is not None else None,
+        tokens=tokens,
+        cycles=int(res.cycles),
+        cycles_per_token=res.cycles / tokens,
+        energy_j=float(cost.energy_j),
+        energy_per_token_j=cost.energy_j / tokens,
+        area_mm2=float(cost.area_mm2),
+        tokens_per_s=tokens / seconds,
+        power_w=cost.energy_j / seconds,
+        effective_tops=ops / seconds / 1e12,
+        tops_per_w=ops / cost.energy_j / 1e12,
+        tops_per_mm2=ops / seconds / 1e12 / cost.area_mm2,
+        pe_utilization=float(res.pe_utilization),
+        macs_useful=int(res.macs_useful),
+        mac_slots=int(res.mac_slots),
+    )
+    for cause, c in res.cycles_by_cause.items():
+        row[f"cycles.{cause}"] = int(c)
+    for comp, e in cost.energy_by_component_j.items():
+        row[f"energy_j.{comp}"] = float(e)
+    for comp, a in cost.area_by_component_mm2.items():
+        row[f"area_mm2.{comp}"] = float(a)
+    feasible = True
+    for key, limit in constraints.items():
+        col, kind = CONSTRAINTS[key]
+        feasible &= row[col] <= limit if kind == "max" else row[col] >= limit
+    row["feasible"] = bool(feasible)
+    return row
+
+
+def evaluate_chunk(points, constraints: dict, backend: Backend | None = None) -> list[dict[str, Any]]:
+    """One row per (design, workload, mode) point of a chunk; runs in a worker process."""
+    backend = backend or default_backend()
+    return [_row(d, wl, mode, constraints, backend) for d, wl, mode in points]

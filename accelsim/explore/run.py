@@ -1,0 +1,185 @@
+"""Run a sweep: every (design, workload, mode) point of a space, locally or on a Dask cluster.
+
+Local runs use a process pool over all cores (``spawn`` start method: workers import the
+simulator fresh, so no Numba thread pool is ever forked).  ``scheduler="tcp://host:port"``
+sends the same chunks to an existing Dask distributed cluster instead; its workers must see
+the trace directories at the same paths (a shared filesystem).  Either way the results are
+appended by this process as chunks finish, so an interrupted sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from accelsim.explore.evaluate import Backend, Workload, default_backend, discover_workloads, evaluate_chunk
+from accelsim.explore.spec import Space, design_id, load_space
+from accelsim.explore.store import ResultStore, row_key
+
+__all__ = ["SweepConfig", "SweepSummary", "run_sweep", "package_versions"]
+
+_PACKAGES = ("accelsim", "numpy", "numba", "scipy", "matplotlib", "tqdm", "dask", "distributed")
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """What to sweep and where.
+
+    space: a TOML path or a built-in space name; traces: trace directories (or folders of them);
+    out: results directory; jobs: local worker processes (0 = all cores, 1 = in this process);
+    scheduler: Dask scheduler address (overrides jobs); chunk: points per task (0 = automatic).
+    """
+
+    space: str
+    traces: tuple[str, ...]
+    out: str
+    jobs: int = 0
+    scheduler: str | None = None
+    progress: bool = True
+    chunk: int = 0
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    out: Path
+    points: int  # points in the space (designs x workloads x modes)
+    evaluated: int  # points evaluated by this call (the rest were already in the store)
+    seconds: float
+    designs: int
+    workloads: int
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for p in _PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def _trace_provenance(workloads: list[Workload]) -> list[dict]:
+    out = []
+    for wl in workloads:
+        for t in wl.traces:
+            m = json.loads((Path(t.path) / "manifest.json").read_text())
+            out.append(
+                {
+                    "workload_id": wl.workload_id,
+                    "path": t.path,
+                    "run_id": t.run_id,
+                    "pattern": t.pattern,
+                    "fingerprint": t.fingerprint,
+                    "accuracy": m.get("accuracy"),
+                    "protocol": m.get("protocol"),
+                    "config": m.get("config"),
+                    "model_info": m.get("model_info"),
+                    "capture_versions": m.get("versions"),
+                }
+            )
+    return out
+
+
+def _sweep_meta(space: Space, workloads: list[Workload], design_cls: type) -> dict:
+    spec = {k: v for k, v in space.resolved.items() if k not in ("source", "toml")}
+    traces = _trace_provenance(workloads)
+    key = json.dumps({"spec": spec, "traces": sorted(t["fingerprint"] for t in traces)}, sort_keys=True, default=str)
+    return {
+        "fingerprint": hashlib.sha256(key.encode()).hexdigest()[:16],
+        "spec": space.resolved,
+        "design_fields": [f.name for f in dataclasses.fields(design_cls) if f.name != "name"],
+        "workloads": [{"workload_id": wl.workload_id, "dense_perplexity": wl.dense_perplexity} for wl in workloads],
+        "traces": traces,
+        "versions": package_versions(),
+        "rejected_designs": [{"combination": c, "reason": r} for c, r in space.rejected[:20]],
+    }
+
+
+def _worker_init() -> None:
+    # One thread per worker process: the pool already uses every core.
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+
+def _chunks(points: list, size: int) -> list[list]:
+    return [points[i : i + size] for i in range(0, len(points), size)]
+
+
+def _executor_results(chunks, constraints, backend_arg, jobs):
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init) as pool:
+        futs = [pool.submit(evaluate_chunk, c, constraints, backend_arg) for c in chunks]
+        try:
+            for fut in cf.as_completed(futs):
+                yield fut.result()
+        finally:
+            for f in futs:
+                f.cancel()
+
+
+def _dask_results(chunks, constraints, backend_arg, address):
+    from distributed import Client, as_completed
+
+    with Client(address, set_as_default=False) as client:
+        futs = [client.submit(evaluate_chunk, c, constraints, backend_arg, pure=False) for c in chunks]
+        try:
+            for fut in as_completed(futs, loop=client.loop):  # this client need not be the default one
+                yield fut.result()
+        finally:
+            client.cancel(futs)
+
+
+def run_sweep(cfg: SweepConfig, *, backend: Backend | None = None, on_chunk: Callable[[int], None] | None = None) -> SweepSummary:
+    """Evaluate every point of ``cfg.space`` not yet in ``cfg.out``; returns a summary.
+
+    on_chunk: called with the number of rows after each chunk is stored (progress hooks, tests).
+    """
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    backend_arg = backend  # None: workers import accelsim.sim / accelsim.cost themselves
+    backend = backend or default_backend()
+    space = load_space(cfg.space, design_cls=backend.design_cls, presets=backend.presets)
+    workloads = discover_workloads(cfg.traces)
+    store = ResultStore(cfg.out)
+    done = store.open(_sweep_meta(space, workloads, backend.design_cls))
+    allpts = [(d, wl, m) for d in space.designs for wl in workloads for m in space.modes]
+    pending = [p for p in allpts if (design_id(p[0]), p[1].workload_id, p[2]) not in done]
+    jobs = cfg.jobs or os.cpu_count() or 1
+    size = cfg.chunk or max(1, min(64, math.ceil(len(pending) / (jobs * 8))))
+    chunks = _chunks(pending, size)
+    if cfg.scheduler:
+        results = _dask_results(chunks, space.constraints, backend_arg, cfg.scheduler)
+    elif jobs == 1 or len(chunks) <= 1:
+        results = (evaluate_chunk(c, space.constraints, backend) for c in chunks)
+    else:
+        results = _executor_results(chunks, space.constraints, backend_arg, min(jobs, len(chunks)))
+    evaluated = 0
+    with tqdm(total=len(allpts), initial=len(allpts) - len(pending), unit="pt", disable=not cfg.progress, desc=space.name) as bar:
+        try:
+            for rows in results:
+                fresh = [r for r in rows if row_key(r) not in done]  # never write a key twice
+                store.append(fresh)
+                done.update(row_key(r) for r in fresh)
+                evaluated += len(fresh)
+                bar.update(len(rows))
+                if on_chunk is not None:
+                    on_chunk(len(rows))
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
+    store.finalize()
+    return SweepSummary(Path(cfg.out), len(allpts), evaluated, time.perf_counter() - t0, len(space.designs), len(workloads))

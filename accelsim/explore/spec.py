@@ -1,0 +1,375 @@
+"""Design-space specs: a TOML file naming the axes to sweep over ``Design`` fields.
+
+Example (the built-in spaces live in ``accelsim/explore/spaces/*.toml``)::
+
+    name = "flex-nm"
+    description = "largest supported N:M pattern x selector x metadata x array x bandwidth"
+    base = "dense"                       # optional: a preset of accelsim.sim.presets to start from
+
+    [sampling]
+    method = "random"                    # "grid" (every combination) | "random" (budget points)
+    budget = 1000                        # grid: refuse if larger; random: points drawn
+    seed = 0
+
+    [evaluation]
+    modes = ["prefill"]                  # simulate modes: "prefill", "decode"
+
+    [fixed]                              # Design fields held constant
+    clock_ghz = 1.0
+
+    [axes]                               # Design fields (or convenience axes) swept
+    largest_pattern = ["2:4", "8:16", "unstructured:0.5"]    # -> patterns (nested set)
+    pe_array = [8, 16, 32]                                    # -> pe_rows = pe_cols
+    weight_bw_bytes_per_cycle = { start = 32, stop = 256, factor = 2 }
+    act_buffer_kib = { start = 64, stop = 256, step = 64 }
+
+    [constraints]
+    max_area_mm2 = 20.0
+
+Convenience axes: ``largest_pattern`` expands to every nested pattern of the same density
+that the largest one contains (``"8:16"`` -> ``("2:4", "4:8", "8:16")``; DESIGN.md
+"Nesting"), ``pe_array`` sets a square array.  Every key and value is checked against the
+``Design`` dataclass; a bad one fails with the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import random
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from accelsim.patterns import Pattern
+
+__all__ = [
+    "Space",
+    "SpecError",
+    "load_space",
+    "parse_space",
+    "builtin_spaces",
+    "nested_patterns",
+    "largest_pattern_label",
+    "design_id",
+    "CONSTRAINTS",
+]
+
+TOP_KEYS = ("name", "description", "base", "sampling", "evaluation", "fixed", "axes", "constraints")
+SAMPLING_KEYS = ("method", "budget", "seed")
+EVALUATION_KEYS = ("modes",)
+METHODS = ("grid", "random")
+MODES = ("prefill", "decode")
+CONVENIENCE_AXES = ("largest_pattern", "pe_array")
+RANGE_KEYS = ("start", "stop", "step", "factor")
+#: constraint key -> (row column, "max" | "min"); max_multipliers is checked before simulating.
+CONSTRAINTS = {
+    "max_area_mm2": ("area_mm2", "max"),
+    "max_power_w": ("power_w", "max"),
+    "max_energy_per_token_j": ("energy_per_token_j", "max"),
+    "min_tokens_per_s": ("tokens_per_s", "min"),
+    "max_multipliers": ("multipliers", "max"),
+}
+_NESTED_MS = (4, 8, 16, 32, 64)
+
+
+class SpecError(ValueError):
+    """A space spec is malformed: the message names the key, the value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Space:
+    """A resolved design space: the designs to evaluate and how.
+
+    designs: validated Design instances, unique by :func:`design_id`, in sweep order.
+    rejected: (combination, reason) for combinations the Design dataclass refused.
+    resolved: JSON-ready dict of the spec after defaults (written beside the results).
+    """
+
+    name: str
+    description: str
+    designs: tuple
+    modes: tuple[str, ...]
+    constraints: dict[str, float]
+    resolved: dict[str, Any]
+    rejected: tuple[tuple[dict, str], ...] = field(default=(), repr=False)
+
+
+# ----------------------------------------------------------------- patterns
+def nested_patterns(largest: str) -> tuple[str, ...]:
+    """The supported-pattern set implied by its largest member (DESIGN.md, "Nesting").
+
+    "dense" -> ("dense",); "N:M" -> every N/2^j : M/2^j with M/2^j >= 4, ascending
+    ("8:16" -> ("2:4", "4:8", "8:16")); "unstructured:D" -> every N:M with M in 4..64 and
+    density exactly D, then the unstructured pattern itself (any such mask is a valid
+    unstructured mask of density D).
+    """
+    p = Pattern.parse(largest)
+    if p.kind == "dense":
+        return ("dense",)
+    if p.kind == "nm":
+        out, n, m = [], p.n, p.m
+        while True:
+            out.append(f"{n}:{m}")
+            if n % 2 or m % 2 or m // 2 < 4:
+                break
+            n, m = n // 2, m // 2
+        return tuple(reversed(out))
+    d = p.unstructured_density
+    nm = [f"{round(d * m)}:{m}" for m in _NESTED_MS if abs(d * m - round(d * m)) < 1e-9 and round(d * m) >= 1]
+    return (*nm, str(p))
+
+
+def largest_pattern_label(patterns) -> str:
+    """Label of a supported-pattern set by its widest member: "2:4", "8:16", "unstructured" or "dense"."""
+    parsed = [Pattern.parse(p) for p in patterns]
+    if any(p.kind == "unstructured" for p in parsed):
+        return "unstructured"
+    nm = [p for p in parsed if p.kind == "nm"]
+    if not nm:
+        return "dense"
+    top = max(nm, key=lambda p: (p.m, p.n))
+    return f"{top.n}:{top.m}"
+
+
+# --------------------------------------------------------------- design id
+def _canonical(value: Any) -> Any:
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return sorted(str(v) for v in value)  # supported sets: order carries no meaning
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def design_id(design) -> str:
+    """Stable 12-hex id: SHA-256 of the design's fields except its display name."""
+    d = {f.name: _canonical(getattr(design, f.name)) for f in dataclasses.fields(design) if f.name != "name"}
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+
+# ----------------------------------------------------------------- parsing
+def _check_keys(table: Any, where: str, allowed) -> dict:
+    if not isinstance(table, dict):
+        raise SpecError(f"{where} must be a table, got {type(table).__name__}: {table!r}")
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise SpecError(f"unknown key {unknown[0]!r} in {where}; allowed: {', '.join(allowed)}")
+    return table
+
+
+def _expand_range(key: str, r: dict) -> list:
+    _check_keys(r, f"[axes] {key} (a range)", RANGE_KEYS)
+    if "start" not in r or "stop" not in r or ("step" in r) == ("factor" in r):
+        raise SpecError(f"[axes] {key}: a range needs start, stop and exactly one of step (linear) or factor (geometric), got {r}")
+    start, stop = r["start"], r["stop"]
+    nums = [start, stop, r.get("step", r.get("factor"))]
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in nums):
+        raise SpecError(f"[axes] {key}: range start/stop/step/factor must be numbers, got {r}")
+    if stop < start:
+        raise SpecError(f"[axes] {key}: range stop {stop} is below start {start}")
+    as_int = all(isinstance(x, int) for x in nums)
+    out, x, i = [], start, 0
+    if "step" in r:
+        if r["step"] <= 0:
+            raise SpecError(f"[axes] {key}: step must be > 0, got {r['step']}")
+        while start + i * r["step"] <= stop * (1 + 1e-12):
+            out.append(start + i * r["step"])
+            i += 1
+    else:
+        if r["factor"] <= 1 or start <= 0:
+            raise SpecError(f"[axes] {key}: a geometric range needs start > 0 and factor > 1, got {r}")
+        while x <= stop * (1 + 1e-12):
+            out.append(x)
+            x = x * r["factor"]
+    return [int(v) for v in out] if as_int else [float(v) for v in out]
+
+
+def _axis_values(key: str, raw: Any) -> list:
+    values = _expand_range(key, raw) if isinstance(raw, dict) else raw
+    if not isinstance(values, list) or not values:
+        raise SpecError(f"[axes] {key} must be a non-empty list or a range table {{start, stop, step|factor}}, got {raw!r}")
+    return values
+
+
+def _coerce(design_cls, key: str, value: Any, where: str) -> dict[str, Any]:
+    """Map one spec key/value to Design keyword arguments (expands convenience axes)."""
+    names = [f.name for f in dataclasses.fields(design_cls)]
+    if key == "largest_pattern":
+        try:
+            return {"patterns": nested_patterns(value)}
+        except (TypeError, ValueError) as e:
+            raise SpecError(f"{where} largest_pattern = {value!r}: {e}") from None
+    if key == "pe_array":
+        return {"pe_rows": value, "pe_cols": value}
+    if key not in names or key == "name":
+        allowed = [n for n in names if n != "name"] + list(CONVENIENCE_AXES)
+        raise SpecError(f"unknown key {key!r} in {where}; allowed: {', '.join(allowed)}")
+    default = next(f for f in dataclasses.fields(design_cls) if f.name == key).default
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SpecError(f"{where} {key} = {value!r}: must be a list of strings, e.g. {list(default) or ['...']}")
+        if key == "patterns":
+            try:
+                value = [str(Pattern.parse(v)) for v in value]
+            except ValueError as e:
+                raise SpecError(f"{where} patterns = {value!r}: {e}") from None
+        return {key: tuple(value)}
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if default is not dataclasses.MISSING and type(value) is not type(default):
+        raise SpecError(f"{where} {key} = {value!r}: must be a {type(default).__name__} (default {default!r})")
+    return {key: value}
+
+
+def _default_design_cls():
+    from accelsim.sim import Design
+
+    return Design
+
+
+def _presets():
+    from accelsim.sim import presets
+
+    return presets
+
+
+def parse_space(doc: dict, *, source: str = "<spec>", design_cls=None, presets=None) -> Space:
+    """Resolve a parsed TOML document into a :class:`Space` (see the module docstring)."""
+    design_cls = design_cls or _default_design_cls()
+    _check_keys(doc, f"{source} (top level)", TOP_KEYS)
+    name = doc.get("name", Path(source).stem)
+    sampling = _check_keys(doc.get("sampling", {}), "[sampling]", SAMPLING_KEYS)
+    method = sampling.get("method", "grid")
+    if method not in METHODS:
+        raise SpecError(f"[sampling] method = {method!r}; allowed: {', '.join(METHODS)}")
+    budget, seed = sampling.get("budget", 1000), sampling.get("seed", 0)
+    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+        raise SpecError(f"[sampling] budget = {budget!r}; must be an integer >= 1")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise SpecError(f"[sampling] seed = {seed!r}; must be an integer")
+    evaluation = _check_keys(doc.get("evaluation", {}), "[evaluation]", EVALUATION_KEYS)
+    modes = evaluation.get("modes", ["prefill"])
+    if not isinstance(modes, list) or not modes or any(m not in MODES for m in modes):
+        raise SpecError(f"[evaluation] modes = {modes!r}; allowed: a non-empty list of {', '.join(MODES)}")
+    constraints = _check_keys(doc.get("constraints", {}), "[constraints]", tuple(CONSTRAINTS))
+    for k, v in constraints.items():
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
+            raise SpecError(f"[constraints] {k} = {v!r}; must be a positive number")
+
+    base_kwargs: dict[str, Any] = {}
+    base = doc.get("base")
+    if base is not None:
+        presets = presets if presets is not None else _presets()
+        if base not in presets:
+            raise SpecError(f"base = {base!r} is not a preset; allowed: {', '.join(sorted(presets))}")
+        base_kwargs = {f.name: getattr(presets[base], f.name) for f in dataclasses.fields(presets[base]) if f.name != "name"}
+    fixed = doc.get("fixed", {})
+    _check_keys(fixed, "[fixed]", list(fixed))
+    for k, v in fixed.items():
+        base_kwargs.update(_coerce(design_cls, k, v, "[fixed]"))
+    axes_raw = doc.get("axes", {})
+    _check_keys(axes_raw, "[axes]", list(axes_raw))
+    axes: dict[str, list[dict]] = {}
+    for k, raw in axes_raw.items():
+        if k in fixed:
+            raise SpecError(f"{k!r} is both in [fixed] and [axes]; keep it in one")
+        axes[k] = [_coerce(design_cls, k, v, f"[axes] {k}:") for v in _axis_values(k, raw)]
+    if "largest_pattern" in axes and "patterns" in axes:
+        raise SpecError("[axes] has both largest_pattern and patterns; use one (largest_pattern expands to patterns)")
+
+    keys = list(axes)
+    sizes = [len(axes[k]) for k in keys]
+    total = 1
+    for s in sizes:
+        total *= s
+    if method == "grid":
+        if total > budget:
+            raise SpecError(f"grid has {total} combinations, above [sampling] budget = {budget}; raise budget or use method = \"random\"")
+        picks = range(total)
+    else:
+        picks = sorted(random.Random(seed).sample(range(total), min(budget, total)))
+
+    designs, seen, rejected = [], set(), []
+    ok_values: dict[tuple[str, int], bool] = {}
+    first_error: dict[tuple[str, int], str] = {}
+    for flat in picks:
+        idx, rem = [], flat
+        for s in reversed(sizes):  # mixed-radix decode; the last axis varies fastest
+            idx.append(rem % s)
+            rem //= s
+        idx.reverse()
+        kwargs = dict(base_kwargs)
+        for k, i in zip(keys, idx):
+            kwargs.update(axes[k][i])
+        try:
+            d = design_cls(**kwargs)
+        except (TypeError, ValueError) as e:
+            rejected.append(({k: axes_raw_value(axes, k, i) for k, i in zip(keys, idx)}, str(e)))
+            for k, i in zip(keys, idx):
+                ok_values.setdefault((k, i), False)
+                first_error.setdefault((k, i), str(e))
+            continue
+        for k, i in zip(keys, idx):
+            ok_values[(k, i)] = True
+        did = design_id(d)
+        if did not in seen:
+            seen.add(did)
+            designs.append(dataclasses.replace(d, name=f"{largest_pattern_label(d.patterns)}-{did[:8]}"))
+    never = [(k, i) for (k, i), ok in ok_values.items() if not ok]
+    if never:
+        k, i = never[0]
+        raise SpecError(f"[axes] {k} = {axes_raw_value(axes, k, i)!r} is never a valid design: {first_error[(k, i)]}")
+    if not designs:
+        reason = rejected[0][1] if rejected else "no combinations"
+        raise SpecError(f"{source}: the space holds no valid design ({reason})")
+    if "max_multipliers" in constraints:
+        designs = [d for d in designs if d.multipliers <= constraints["max_multipliers"]]
+        if not designs:
+            raise SpecError(f"[constraints] max_multipliers = {constraints['max_multipliers']} excludes every design")
+    resolved = {
+        "name": name,
+        "description": doc.get("description", ""),
+        "base": base,
+        "sampling": {"method": method, "budget": budget, "seed": seed, "combinations": total},
+        "evaluation": {"modes": list(modes)},
+        "fixed": {k: list(v) if isinstance(v, tuple) else v for k, v in base_kwargs.items()},
+        "axes": {k: [axes_raw_value(axes, k, i) for i in range(len(axes[k]))] for k in keys},
+        "constraints": dict(constraints),
+        "designs": len(designs),
+        "rejected": len(rejected),
+    }
+    return Space(name, resolved["description"], tuple(designs), tuple(modes), dict(constraints), resolved, tuple(rejected))
+
+
+def axes_raw_value(axes: dict[str, list[dict]], key: str, i: int) -> Any:
+    """The spec-level value of axis ``key`` at index ``i`` (undoes convenience expansion)."""
+    kw = axes[key][i]
+    if key == "largest_pattern":
+        return kw["patterns"][-1]
+    if key == "pe_array":
+        return kw["pe_rows"]
+    v = kw[key]
+    return list(v) if isinstance(v, tuple) else v
+
+
+def builtin_spaces() -> dict[str, Path]:
+    """Built-in space name -> TOML path (``accelsim/explore/spaces/*.toml``)."""
+    root = resources.files("accelsim.explore") / "spaces"
+    return {Path(str(p)).stem: Path(str(p)) for p in root.iterdir() if str(p).endswith(".toml")}
+
+
+def load_space(spec: "str | Path", *, design_cls=None, presets=None) -> Space:
+    """Load a space from a TOML path or a built-in name (see :func:`builtin_spaces`)."""
+    builtins = builtin_spaces()
+    path = builtins.get(str(spec)) if str(spec) in builtins else Path(spec)
+    if not path.is_file():
+        raise SpecError(f"space {str(spec)!r} is neither a TOML file nor a built-in space; built-ins: {', '.join(sorted(builtins))}")
+    try:
+        doc = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(f"{path}: not valid TOML: {e}") from None
+    space = parse_space(doc, source=str(path), design_cls=design_cls, presets=presets)
+    return dataclasses.replace(space, resolved={**space.resolved, "source": str(path), "toml": path.read_text()})

@@ -1,0 +1,193 @@
+"""Figures of a sweep, one function each; every one reads only the results table and returns a Figure.
+
+Designs are coloured and labelled by their largest supported pattern (dense, 2:4, 4:8,
+8:16, 16:32, unstructured).  The Pareto front of the plotted pair of objectives is drawn as
+a step line through black-edged points.  Only feasible rows (the space's constraints) of one
+workload and one simulate mode are plotted; ``workload``/``mode`` default to the first ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from accelsim.explore.pareto import pareto_mask  # noqa: E402
+from accelsim.explore.store import Table  # noqa: E402
+
+__all__ = [
+    "LABELS",
+    "select",
+    "accuracy_column",
+    "front_rows",
+    "fig_accuracy_vs_area",
+    "fig_accuracy_vs_energy",
+    "fig_cycles_vs_area",
+    "fig_stall_breakdown",
+    "fig_energy_breakdown",
+    "save_figure",
+]
+
+LABELS = ("dense", "2:4", "4:8", "8:16", "16:32", "unstructured")
+_COLORS = dict(zip(LABELS, ("#7f7f7f", "#1f77b4", "#17becf", "#d62728", "#ff7f0e", "#9467bd")))
+_MARKERS = dict(zip(LABELS, ("s", "o", "v", "D", "^", "P")))
+#: the main front: no other design is at least as good in accuracy, area, energy and speed (all minimised)
+FRONT_OBJECTIVES = ("ppl_delta", "area_mm2", "energy_per_token_j", "cycles_per_token")
+_SHORT = {"ppl_delta": "accuracy", "area_mm2": "area", "energy_per_token_j": "energy", "cycles_per_token": "cycles"}
+
+
+def select(table: Table, workload: str | None = None, mode: str | None = None, feasible_only: bool = True) -> Table:
+    """Rows of one workload and mode (first of each by default), feasible ones only."""
+    if len(table) == 0:
+        raise ValueError("the results table is empty; run a sweep first")
+    workload = workload or sorted(set(table["workload_id"]))[0]
+    mode = mode or sorted(set(table["mode"]))[0]
+    mask = (table["workload_id"] == workload) & (table["mode"] == mode)
+    if feasible_only and "feasible" in table:
+        mask &= table["feasible"].astype(bool)
+    if not mask.any():
+        raise ValueError(f"no feasible rows for workload {workload!r}, mode {mode!r}")
+    return table.where(mask)
+
+
+def accuracy_column(t: Table) -> tuple[str, str]:
+    """("ppl_delta", label) when a dense reference exists, else ("perplexity", label)."""
+    if "ppl_delta" in t and np.isfinite(t.get("ppl_delta").astype(float)).any():
+        return "ppl_delta", "perplexity change vs dense"
+    return "perplexity", "perplexity (no dense reference trace)"
+
+
+def _objective(t: Table, col: str) -> np.ndarray:
+    if col == "ppl_delta":
+        col = accuracy_column(t)[0]
+    return t.get(col).astype(float)
+
+
+def front_rows(t: Table, objectives=FRONT_OBJECTIVES) -> np.ndarray:
+    """Boolean mask of rows on the Pareto front of ``objectives`` (all minimised; NaN rows excluded)."""
+    pts = np.column_stack([_objective(t, c) for c in objectives])
+    ok = np.isfinite(pts).all(axis=1)
+    mask = np.zeros(len(t), dtype=bool)
+    mask[ok] = pareto_mask(pts[ok], minimize=True)
+    return mask
+
+
+def _scale(values: np.ndarray, unit: str) -> tuple[float, str]:
+    """A power-of-1000 factor and prefixed unit so the largest value reads in [1, 1000)."""
+    top = np.nanmax(np.abs(values)) if values.size and np.isfinite(values).any() else 1.0
+    for f, p in ((1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"), (1.0, ""), (1e3, "k"), (1e6, "M")):
+        if top < f * 1000:
+            return f, p + unit
+    return 1e9, "G" + unit
+
+
+def _scatter(t: Table, xcol: str, ycol: str, xlabel: str, ylabel: str, title: str, unit: str = "") -> Figure:
+    """Scatter by family; black rings = the main Pareto front, dashed step = the front of the two plotted axes."""
+    x, y = _objective(t, xcol), _objective(t, ycol)
+    xf, xu = _scale(x, unit) if unit else (1.0, "")
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    labels = t["largest_pattern"].astype(str)
+    for lab in [*LABELS, *sorted(set(labels) - set(LABELS))]:
+        m = labels == lab
+        if m.any():
+            ax.scatter(x[m] / xf, y[m], s=22, alpha=0.55, color=_COLORS.get(lab, "#bcbd22"), marker=_MARKERS.get(lab, "X"), label=lab)
+    ok = np.isfinite(x) & np.isfinite(y)
+    front2 = np.zeros(len(t), dtype=bool)
+    front2[ok] = pareto_mask(np.column_stack([x[ok], y[ok]]), minimize=True)
+    order = np.argsort(x[front2], kind="stable")
+    ax.step(x[front2][order] / xf, y[front2][order], where="post", color="0.35", lw=0.9, ls="--", label="front of these two axes")
+    main = front_rows(t)
+    ax.scatter(x[main] / xf, y[main], s=50, facecolors="none", edgecolors="black", lw=1.1, label="front: " + ", ".join(_SHORT[c] for c in FRONT_OBJECTIVES))
+    seen = set()
+    for i in np.flatnonzero(main)[np.argsort(x[main], kind="stable")]:
+        if labels[i] not in seen:  # one tag per pattern family keeps the plot legible
+            ax.annotate(labels[i], (x[i] / xf, y[i]), textcoords="offset points", xytext=(5, 5), fontsize=8)
+            seen.add(labels[i])
+    ax.set_xlabel(f"{xlabel} [{xu}]" if xu else xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, title="largest supported pattern", title_fontsize=7)
+    return fig
+
+
+def _title(t: Table, what: str) -> str:
+    return f"{what}\n{t['workload_id'][0]} ({t['mode'][0]}, {len(t)} designs)"
+
+
+def fig_accuracy_vs_area(table: Table, workload: str | None = None, mode: str | None = None) -> Figure:
+    """Perplexity change vs dense (y) against area in mm2 (x); Pareto front of both."""
+    t = select(table, workload, mode)
+    return _scatter(t, "area_mm2", "ppl_delta", "area [mm²]", accuracy_column(t)[1], _title(t, "Accuracy vs area"))
+
+
+def fig_accuracy_vs_energy(table: Table, workload: str | None = None, mode: str | None = None) -> Figure:
+    """Perplexity change vs dense (y) against energy per token (x); Pareto front of both."""
+    t = select(table, workload, mode)
+    return _scatter(t, "energy_per_token_j", "ppl_delta", "energy per token", accuracy_column(t)[1], _title(t, "Accuracy vs energy per token"), "J")
+
+
+def fig_cycles_vs_area(table: Table, workload: str | None = None, mode: str | None = None) -> Figure:
+    """Cycles per token (y) against area (x); Pareto front of both."""
+    t = select(table, workload, mode)
+    return _scatter(t, "area_mm2", "cycles_per_token", "area [mm²]", "cycles per token", _title(t, "Cycles per token vs area"))
+
+
+def _front_for_bars(t: Table, limit: int) -> Table:
+    f = t.where(front_rows(t))
+    order = np.argsort(f["area_mm2"].astype(float), kind="stable")
+    if len(order) > limit:  # evenly spaced along the area axis
+        order = order[np.linspace(0, len(order) - 1, limit).round().astype(int)]
+    return f.where(order)
+
+
+def _bars(f: Table, prefix: str, ylabel: str, title: str, unit: str) -> Figure:
+    comps = [c for c in f.prefixed(prefix) if np.nansum(f[c].astype(float)) > 0]
+    tokens = f["tokens"].astype(float)
+    vals = {c[len(prefix):]: f[c].astype(float) / tokens for c in comps}
+    total = sum(vals.values()) if vals else np.zeros(len(f))
+    scale, u = _scale(np.asarray(total), unit) if unit else (1.0, "")
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.55 * len(f) + 2), 4.4), layout="constrained")
+    xs = np.arange(len(f))
+    bottom = np.zeros(len(f))
+    cmap = plt.get_cmap("tab20")
+    for i, (name, v) in enumerate(vals.items()):
+        ax.bar(xs, np.nan_to_num(v) / scale, bottom=bottom, color=cmap(i % 20), label=name)
+        bottom += np.nan_to_num(v) / scale
+    ticks = [f"{lab}\n{n[-8:]}" for lab, n in zip(f["largest_pattern"], f["design_id"])]
+    ax.set_xticks(xs, ticks, fontsize=7, rotation=60, ha="right")
+    ax.set_ylabel(f"{ylabel} [{u}]" if u else ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def fig_stall_breakdown(table: Table, workload: str | None = None, mode: str | None = None, limit: int = 16) -> Figure:
+    """Cycles per token by cause (compute and each stall) for designs on the main front."""
+    t = select(table, workload, mode)
+    f = _front_for_bars(t, limit)
+    return _bars(f, "cycles.", "cycles per token", _title(f, "Cycles by cause, designs on the main front"), "")
+
+
+def fig_energy_breakdown(table: Table, workload: str | None = None, mode: str | None = None, limit: int = 16) -> Figure:
+    """Energy per token by component for designs on the main front."""
+    t = select(table, workload, mode)
+    f = _front_for_bars(t, limit)
+    return _bars(f, "energy_j.", "energy per token", _title(f, "Energy by component, designs on the main front"), "J")
+
+
+def save_figure(fig: Figure, out_dir: "str | Path", stem: str) -> list[Path]:
+    """Save as ``<stem>.png`` (150 dpi) and ``<stem>.svg``; closes the figure."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg"]
+    fig.savefig(paths[0], dpi=150)
+    fig.savefig(paths[1])
+    plt.close(fig)
+    return paths

@@ -1,0 +1,125 @@
+"""Write ``analysis/<name>/report.md`` from a results directory: figures, tables, verdict, provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from accelsim.explore.store import Table, load_meta, load_results
+from accelsim.report import figures as F
+from accelsim.report.verdict import family_stats, verdict_lines
+
+__all__ = ["write_report", "fmt_energy"]
+
+_FIGURES = (
+    ("accuracy_vs_area", F.fig_accuracy_vs_area),
+    ("accuracy_vs_energy", F.fig_accuracy_vs_energy),
+    ("cycles_vs_area", F.fig_cycles_vs_area),
+    ("stall_breakdown", F.fig_stall_breakdown),
+    ("energy_breakdown", F.fig_energy_breakdown),
+)
+_FRONT_COLS = ("largest_pattern", "selector", "metadata_format", "pe_rows", "pe_cols", "lanes_per_pe", "precision",
+               "weight_bw_bytes_per_cycle", "tech_nm")
+MAX_SECTIONS = 4  # (workload, mode) sections with their own figures
+
+
+def fmt_energy(j: float) -> str:
+    for f, u in ((1e-12, "pJ"), (1e-9, "nJ"), (1e-6, "µJ"), (1e-3, "mJ")):
+        if abs(j) < f * 1000:
+            return f"{j / f:.3g} {u}"
+    return f"{j:.3g} J"
+
+
+def _md_table(header: list[str], rows: list[list]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def _front_table(t: Table, limit: int = 20) -> list[str]:
+    f = t.where(F.front_rows(t))
+    f = f.where(np.argsort(f["area_mm2"].astype(float), kind="stable")[:limit])
+    col, _ = F.accuracy_column(t)
+    cols = [c for c in _FRONT_COLS if c in f]
+    rows = [
+        [f["design_id"][i], *(f[c][i] for c in cols), f"{f[col][i]:+.3f}", f"{f['area_mm2'][i]:.3g}", fmt_energy(f["energy_per_token_j"][i]),
+         f"{f['cycles_per_token'][i]:.4g}", f"{f['tokens_per_s'][i]:.4g}", f"{f['tops_per_w'][i]:.3g}", f"{f['tops_per_mm2'][i]:.3g}"]
+        for i in range(len(f))
+    ]
+    head = ["design", *cols, col, "area mm²", "energy/token", "cycles/token", "tokens/s", "TOPS/W", "TOPS/mm²"]
+    return _md_table(head, rows)
+
+
+def _family_table(t: Table) -> list[str]:
+    col, _ = F.accuracy_column(t)
+    rows = [[s.label, s.designs, f"{s.best_accuracy:+.3f}", f"{s.min_area_mm2:.3g}", fmt_energy(s.min_energy_per_token_j), s.on_front]
+            for s in family_stats(t).values()]
+    return _md_table(["largest pattern", "designs", f"best {col}", "min area mm²", "min energy/token", "on front"], rows)
+
+
+def _section(table: Table, wl: str, mode: str, out_dir: Path, design_fields, k: int) -> list[str]:
+    t = F.select(table, wl, mode)
+    slug = "" if k == 0 else f"-{k + 1}"  # the first workload's figures keep plain names (README links them)
+    lines = [f"## {wl} ({mode})", "", f"{len(t)} feasible designs of {int(((table['workload_id'] == wl) & (table['mode'] == mode)).sum())}.", ""]
+    lines += ["### Verdict", ""] + [f"- {s}" for s in verdict_lines(t, design_fields, fmt_energy)] + [""]
+    if k < MAX_SECTIONS:
+        lines += ["### Figures", ""]
+        for stem, fn in _FIGURES:
+            F.save_figure(fn(table, wl, mode), out_dir, f"{stem}{slug}")
+            lines += [f"![{stem}]({stem}{slug}.png)", ""]
+    lines += ["### By largest supported pattern", ""] + _family_table(t) + [""]
+    lines += ["### Designs on the main Pareto front (accuracy, area, energy, cycles) (smallest first)", ""] + _front_table(t) + [""]
+    return lines
+
+
+def _provenance(meta: dict) -> list[str]:
+    spec = meta.get("spec", {})
+    lines = ["## Provenance", "", f"Space `{spec.get('name')}` from `{spec.get('source', '?')}`: {spec.get('designs')} designs "
+             f"({spec.get('sampling', {}).get('method')} sampling, seed {spec.get('sampling', {}).get('seed')}, "
+             f"{spec.get('sampling', {}).get('combinations')} combinations, {spec.get('rejected')} rejected by Design validation), "
+             f"modes {', '.join(spec.get('evaluation', {}).get('modes', []))}, constraints {json.dumps(spec.get('constraints', {}))}.", ""]
+    if spec.get("toml"):
+        lines += ["```toml", spec["toml"].rstrip(), "```", ""]
+    lines += ["### Evaluation protocol of the traces", ""]
+    rows = []
+    for tr in meta.get("traces", []):
+        acc, prot, mi = tr.get("accuracy") or {}, tr.get("protocol") or {}, tr.get("model_info") or {}
+        rows.append([tr["run_id"], tr["pattern"], tr["workload_id"], acc.get("perplexity"), acc.get("tokens_scored"),
+                     prot.get("dataset"), prot.get("split"), prot.get("seq_len"), prot.get("windows"), mi.get("id"),
+                     str(mi.get("weights_sha256") or "")[:12]])
+    lines += _md_table(["run", "pattern", "workload", "perplexity", "tokens scored", "dataset", "split", "seq_len", "windows", "model", "weights sha256"], rows)
+    lines += ["", "Per design, each workload runs the supported sparse pattern with the lowest perplexity (dense when none is "
+              "supported); perplexity change is against the workload's dense trace.  Energy per token and TOPS use "
+              "dense-equivalent operations (2 x K x O per layer per token), so they compare across patterns.", ""]
+    lines += ["### Versions", ""] + _md_table(["package", "version"], [[k, v] for k, v in meta.get("versions", {}).items()]) + [""]
+    return lines
+
+
+def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None) -> Path:
+    """Write ``report.md`` and its figures (PNG + SVG) for a sweep; returns the report path.
+
+    out_dir defaults to ``analysis/<name of results_dir>``.
+    """
+    results_dir = Path(results_dir)
+    out_dir = Path(out_dir) if out_dir is not None else Path("analysis") / results_dir.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table, meta = load_results(results_dir), load_meta(results_dir)
+    design_fields = meta.get("design_fields") or [c for c in table.columns if c in _FRONT_COLS]
+    pairs = sorted({(w, m) for w, m in zip(table["workload_id"], table["mode"])})
+    lines = [f"# Design-space report: {meta.get('spec', {}).get('name', results_dir.name)}", "",
+             f"Results: `{results_dir}` ({len(table)} rows, {len(set(table['design_id']))} designs, {len(pairs)} workload/mode pairs). "
+             "Every number below is computed from that table by `python -m accelsim.report`.", ""]
+    for k, (wl, mode) in enumerate(pairs):
+        try:
+            lines += _section(table, wl, mode, out_dir, design_fields, k)
+        except ValueError as e:  # e.g. every design of that workload infeasible
+            lines += [f"## {wl} ({mode})", "", f"Not reported: {e}.", ""]
+    lines += _provenance(meta)
+    path = out_dir / "report.md"
+    tmp = out_dir / ".report.md.tmp"
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,163 @@
+"""The verdict of a sweep, computed from the results table (no conclusion is written in advance).
+
+Three questions, for one workload and simulate mode:
+
+1. accuracy: the best perplexity change each family of designs (by largest supported
+   pattern) reaches;
+2. the front: which families sit on the accuracy-area-energy-cycles Pareto front;
+3. cost: what 8:16 support costs over 2:4 on *matched* designs, identical in every Design
+   field except the supported patterns, so the difference is the flexibility alone;
+
+then what would change the answer: the accuracy margin that pays for the premium, and how the
+premium moves when the selection/metadata hardware (the least certain cost-model entries,
+hw-anchors.md section 4.6 is derived, not measured) is twice as large.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelsim.explore.store import Table
+from accelsim.report.figures import LABELS, accuracy_column, front_rows
+
+__all__ = ["FamilyStats", "Pairs", "family_stats", "matched_pairs", "verdict_lines", "FLEX_HARDWARE"]
+
+#: area components whose names contain one of these are the flexibility hardware (sensitivity check)
+FLEX_HARDWARE = ("select", "mux", "meta", "compact", "decode")
+_DERIVED = {"patterns", "largest_pattern", "max_m", "design_id", "design_name"}
+
+
+@dataclass(frozen=True)
+class FamilyStats:
+    label: str
+    designs: int
+    best_accuracy: float  # lowest ppl_delta (or perplexity) reached
+    min_area_mm2: float
+    min_energy_per_token_j: float
+    on_front: int
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Matched designs a (e.g. 8:16) vs b (e.g. 2:4): ratios a/b, one entry per pair."""
+
+    a: str
+    b: str
+    area: np.ndarray
+    energy: np.ndarray
+    cycles: np.ndarray
+    area_flex2x: np.ndarray  # area ratio with the flexibility hardware doubled (NaN if not itemised)
+    accuracy_gain: float  # best accuracy of b minus best of a (positive: a is more accurate)
+
+    def __len__(self) -> int:
+        return len(self.area)
+
+
+def family_stats(t: Table) -> dict[str, FamilyStats]:
+    acc = t.get(accuracy_column(t)[0]).astype(float)
+    front = front_rows(t)
+    labels = t["largest_pattern"].astype(str)
+    out = {}
+    for lab in [*LABELS, *sorted(set(labels) - set(LABELS))]:
+        m = labels == lab
+        if m.any():
+            out[lab] = FamilyStats(
+                lab, int(m.sum()), float(np.nanmin(acc[m])) if np.isfinite(acc[m]).any() else float("nan"),
+                float(np.nanmin(t["area_mm2"][m].astype(float))), float(np.nanmin(t["energy_per_token_j"][m].astype(float))),
+                int((front & m).sum()),
+            )
+    return out
+
+
+def matched_pairs(t: Table, design_fields, a: str = "8:16", b: str = "2:4") -> Pairs:
+    """Pairs of designs with labels a and b that agree on every Design field but the patterns."""
+    keys = [c for c in design_fields if c in t and c not in _DERIVED]
+    labels = t["largest_pattern"].astype(str)
+    acc = t.get(accuracy_column(t)[0]).astype(float)
+    flex_cols = [c for c in t.prefixed("area_mm2.") if any(s in c[len("area_mm2."):].lower() for s in FLEX_HARDWARE)]
+    flex = sum((t[c].astype(float) for c in flex_cols), np.zeros(len(t))) if flex_cols else np.full(len(t), np.nan)
+    index_b = {}
+    for i in np.flatnonzero(labels == b):
+        index_b.setdefault(tuple(t[k][i] for k in keys), i)
+    ra, re_, rc, rf = [], [], [], []
+    for i in np.flatnonzero(labels == a):
+        j = index_b.get(tuple(t[k][i] for k in keys))
+        if j is None:
+            continue
+        area_i, area_j = float(t["area_mm2"][i]), float(t["area_mm2"][j])
+        ra.append(area_i / area_j)
+        re_.append(float(t["energy_per_token_j"][i]) / float(t["energy_per_token_j"][j]))
+        rc.append(float(t["cycles_per_token"][i]) / float(t["cycles_per_token"][j]))
+        rf.append((area_i + flex[i]) / (area_j + flex[j]))
+    gain = float(np.nanmin(acc[labels == b]) - np.nanmin(acc[labels == a])) if (labels == a).any() and (labels == b).any() else float("nan")
+    return Pairs(a, b, np.array(ra), np.array(re_), np.array(rc), np.array(rf), gain)
+
+
+def _pct(ratio: float) -> str:
+    return f"{(ratio - 1) * 100:+.1f} %"
+
+
+def _range(r: np.ndarray) -> str:
+    return f"median {_pct(float(np.median(r)))} (range {_pct(float(r.min()))} to {_pct(float(r.max()))})"
+
+
+def verdict_lines(t: Table, design_fields, fmt_energy) -> list[str]:
+    """Markdown bullet lines: the verdict for the rows of one workload and mode."""
+    col, acc_label = accuracy_column(t)
+    fam = family_stats(t)
+    front = front_rows(t)
+    lines = []
+    parts = [f"{lab} {s.best_accuracy:+.3f}" for lab, s in fam.items() if lab != "dense"]
+    lines.append(f"**Accuracy** (best {acc_label} per largest supported pattern): " + (", ".join(parts) or "no sparse design") + ".")
+    on = {lab: s.on_front for lab, s in fam.items() if s.on_front}
+    lines.append(
+        f"**Front**: {int(front.sum())} of {len(t)} designs are on the accuracy-area-energy-cycles Pareto front; by largest pattern: "
+        + ", ".join(f"{lab} {n}" for lab, n in on.items()) + "."
+    )
+    if "8:16" not in fam:
+        lines.append("**8:16**: no design in this sweep supports 8:16, so the sweep cannot place it; add `largest_pattern = \"8:16\"` to the space.")
+        return lines
+    s816 = fam["8:16"]
+    if s816.on_front:
+        rows = np.flatnonzero(front & (t["largest_pattern"].astype(str) == "8:16"))
+        best = rows[np.argmin(t["area_mm2"][rows].astype(float))]
+        lines.append(
+            f"**8:16 on the front**: {s816.on_front} of {s816.designs} 8:16 designs are Pareto-optimal; the smallest, "
+            f"`{t['design_name'][best]}`, takes {t['area_mm2'][best]:.3g} mm² and {fmt_energy(t['energy_per_token_j'][best])} per token "
+            f"at {acc_label} {t[col][best]:+.3f}."
+        )
+    else:
+        lines.append(f"**8:16 off the front**: none of the {s816.designs} 8:16 designs is Pareto-optimal; another family matches its accuracy for less area or energy.")
+    pairs = matched_pairs(t, design_fields, "8:16", "2:4")
+    if len(pairs):
+        lines.append(
+            f"**Cost of 8:16 over 2:4** on {len(pairs)} matched design pairs (identical but for the supported patterns): area {_range(pairs.area)}, "
+            f"energy per token {_range(pairs.energy)}, cycles per token {_range(pairs.cycles)}; in return {acc_label} improves by "
+            f"{pairs.accuracy_gain:+.3f}."
+        )
+        twin_cheaper = float(np.median(pairs.area)) > 1 and float(np.median(pairs.energy)) >= 1
+        if twin_cheaper and pairs.accuracy_gain > 0:
+            lines.append(
+                f"**What would change it**: the 2:4 twins are smaller and use no more energy, so 8:16 earns its place only through its "
+                f"{pairs.accuracy_gain:.3f} accuracy margin; a criterion or mitigation that closes that gap at 2:4 would make 2:4 dominate."
+            )
+        elif pairs.accuracy_gain <= 0:
+            lines.append("**What would change it**: on these traces 8:16 is not more accurate than 2:4, so only a measured accuracy gain would justify its premium.")
+        else:
+            lines.append("**What would change it**: 8:16 costs no more than 2:4 here; only a cost-model error in its selection and metadata hardware could reverse that.")
+        if np.isfinite(pairs.area_flex2x).all():
+            lines.append(f"**Sensitivity**: with the selection/metadata hardware twice as large as modelled, the area premium of 8:16 would be {_range(pairs.area_flex2x)}.")
+    else:
+        lines.append("**Cost of 8:16 over 2:4**: no matched pairs in this sweep (sample both patterns on otherwise identical designs, e.g. a grid).")
+    for wider in ("16:32", "unstructured"):
+        if wider in fam:
+            p = matched_pairs(t, design_fields, wider, "8:16")
+            if len(p):
+                lines.append(
+                    f"**Beyond 8:16**: {wider} moves the best {acc_label} from {fam['8:16'].best_accuracy:+.3f} to "
+                    f"{fam[wider].best_accuracy:+.3f}, at area {_range(p.area)} and energy per token {_range(p.energy)} over 8:16 "
+                    f"on {len(p)} matched pairs."
+                )
+    return lines

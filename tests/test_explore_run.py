@@ -1,0 +1,145 @@
+"""Sweeps with the stand-in simulator: workloads, per-token figures, resume, process pool and Dask."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accelsim.explore import SweepConfig, discover_workloads, load_results, run_sweep
+from accelsim.explore.store import StoreError
+from tests.explore_standin import BACKEND, StandInDesign, make_trace_set, prepare, price, simulate
+
+PPL = {"dense": 10.0, "2:4": 14.0, "4:8": 13.0, "8:16": 12.0, "16:32": 11.5, "unstructured:0.5": 11.0}
+SPACE = """
+name = "toy"
+[axes]
+largest_pattern = ["dense", "2:4", "8:16", "16:32", "unstructured:0.5"]
+selector = ["naive", "window"]
+pe_array = [4, 8]
+[constraints]
+max_area_mm2 = 0.1
+"""
+
+
+@pytest.fixture(scope="module")
+def traces(tmp_path_factory):
+    root = tmp_path_factory.mktemp("traces")
+    make_trace_set(root / "mag", PPL)
+    # a second workload (other criterion) without its own dense trace: borrows the dense reference
+    make_trace_set(root / "clact", {"2:4": 13.5, "8:16": 11.8}, criterion="clact")
+    return root
+
+
+@pytest.fixture()
+def space(tmp_path):
+    p = tmp_path / "toy.toml"
+    p.write_text(SPACE)
+    return str(p)
+
+
+def sweep(space, traces, out, on_chunk=None, **kw):
+    kw.setdefault("jobs", 1)
+    cfg = SweepConfig(space, (str(traces / "mag"), str(traces / "clact")), str(out), progress=False, **kw)
+    return run_sweep(cfg, backend=BACKEND, on_chunk=on_chunk)
+
+
+def rows(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
+
+
+def test_workloads_group_by_manifest_and_borrow_dense(traces):
+    wls = {w.key[2]: w for w in discover_workloads([traces / "mag", traces / "clact"])}
+    assert set(wls) == {"magnitude", "clact"}
+    assert wls["magnitude"].dense_perplexity == 10.0 and wls["clact"].dense_perplexity == 10.0
+    assert sorted(t.pattern for t in wls["clact"].traces) == ["2:4", "8:16", "dense"]
+    mag = wls["magnitude"]
+    # best supported sparse pattern, never dense unless nothing sparse is supported
+    assert mag.choose(StandInDesign(patterns=("2:4", "4:8", "8:16"))).pattern == "8:16"
+    assert mag.choose(StandInDesign(patterns=("2:4",))).pattern == "2:4"
+    assert mag.choose(StandInDesign()).pattern == "dense"
+    assert wls["clact"].choose(StandInDesign(patterns=("2:4", "4:8", "8:16", "16:32"))).pattern == "8:16"
+
+
+def test_rows_hold_design_accuracy_and_per_token_figures(space, traces, tmp_path):
+    s = sweep(space, traces, tmp_path / "out")
+    assert (s.designs, s.workloads) == (5 * 2 * 2, 2)
+    t = load_results(tmp_path / "out")
+    assert len(t) == s.points == s.designs * 2
+    i = int(np.flatnonzero((t["largest_pattern"] == "8:16") & (t["criterion"] == "magnitude"))[0])
+    d = StandInDesign(pe_rows=int(t["pe_rows"][i]), pe_cols=int(t["pe_cols"][i]), selector=str(t["selector"][i]), patterns=("2:4", "4:8", "8:16"))
+    wl = next(w for w in discover_workloads([traces / "mag"]))
+    from accelsim.traces import load_trace
+
+    ref = next(x for x in wl.traces if x.pattern == "8:16")
+    res = simulate(d, prepare(load_trace(ref.path)), mode="prefill")
+    cost = price(res, d)
+    # independent closed forms: shapes are (16,64,32) and (16,32,48) -> 2*(64*32+32*48) ops per token
+    ops = 2 * (64 * 32 + 32 * 48) * 16
+    assert t["cycles"][i] == res.cycles and t["tokens"][i] == 16
+    assert t["cycles_per_token"][i] == pytest.approx(res.cycles / 16)
+    assert t["tokens_per_s"][i] == pytest.approx(16 / (res.cycles / 1e9))
+    assert t["tops_per_w"][i] == pytest.approx(ops / cost.energy_j / 1e12)
+    assert t["tops_per_mm2"][i] == pytest.approx(ops / (res.cycles / 1e9) / 1e12 / cost.area_mm2)
+    assert t["ppl_delta"][i] == pytest.approx(2.0) and t["trace_pattern"][i] == "8:16"
+    assert t["cycles.compute"][i] + t["cycles.metadata_bw"][i] + t["cycles.weight_bw"][i] == t["cycles"][i]
+    assert t["patterns"][i] == "2:4|4:8|8:16" and t["multipliers"][i] == d.multipliers
+    np.testing.assert_array_equal(t["feasible"], t["area_mm2"] <= 0.1)
+    assert (tmp_path / "out" / "results.csv").read_text().count("\n") == len(t) + 1
+    meta = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert meta["versions"]["numpy"] == np.__version__ and meta["spec"]["toml"] == SPACE
+    assert {tr["pattern"] for tr in meta["traces"]} == set(PPL)
+
+
+def test_interrupted_sweep_resumes_without_loss_or_duplicates(space, traces, tmp_path):
+    sweep(space, traces, tmp_path / "ref")
+    expected = {(r["design_id"], r["workload_id"], r["mode"]): r for r in rows(tmp_path / "ref")}
+
+    class Stop(Exception):
+        pass
+
+    calls = []
+
+    def stop_after_two(n):
+        calls.append(n)
+        if len(calls) == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        sweep(space, traces, tmp_path / "out", chunk=5, on_chunk=stop_after_two)
+    stored = rows(tmp_path / "out")
+    assert len(stored) == 10
+    with open(tmp_path / "out" / "rows.jsonl", "a") as f:  # a crash in the middle of writing a row
+        f.write('{"design_id": "torn", "workl')
+    s = sweep(space, traces, tmp_path / "out", chunk=5)
+    assert s.evaluated == len(expected) - 10
+    got = rows(tmp_path / "out")
+    keys = [(r["design_id"], r["workload_id"], r["mode"]) for r in got]
+    assert len(keys) == len(set(keys)) == len(expected)
+    assert {k: r for k, r in zip(keys, got)} == expected
+    assert sweep(space, traces, tmp_path / "out").evaluated == 0  # finished: nothing left to do
+
+
+def test_resume_refuses_a_different_space(space, traces, tmp_path):
+    sweep(space, traces, tmp_path / "out")
+    other = Path(space).with_name("other.toml")
+    other.write_text(SPACE.replace('pe_array = [4, 8]', 'pe_array = [4]'))
+    with pytest.raises(StoreError, match="another space or other traces"):
+        sweep(str(other), traces, tmp_path / "out")
+
+
+def test_process_pool_gives_the_same_rows(space, traces, tmp_path):
+    sweep(space, traces, tmp_path / "one")
+    sweep(space, traces, tmp_path / "two", jobs=2, chunk=4)
+    by_key = lambda rs: {(r["design_id"], r["workload_id"], r["mode"]): r for r in rs}  # noqa: E731
+    assert by_key(rows(tmp_path / "two")) == by_key(rows(tmp_path / "one"))
+
+
+def test_dask_local_cluster_gives_the_same_rows(space, traces, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    sweep(space, traces, tmp_path / "one")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None) as cluster:
+        s = sweep(space, traces, tmp_path / "dask", scheduler=cluster.scheduler_address, chunk=6)
+    assert s.evaluated == s.points
+    by_key = lambda rs: {(r["design_id"], r["workload_id"], r["mode"]): r for r in rs}  # noqa: E731
+    assert by_key(rows(tmp_path / "dask")) == by_key(rows(tmp_path / "one"))

@@ -1,0 +1,59 @@
+"""pareto_mask against a brute-force definition of dominance (property-based)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from accelsim.explore.pareto import pareto_mask
+
+
+def brute_force(points, minimize):
+    """Row i is on the front iff no row j is <= in every column and < in one (after orienting)."""
+    p = np.asarray(points, dtype=float) * np.where(np.asarray(minimize), 1.0, -1.0)
+    n = len(p)
+    return np.array([not any(np.all(p[j] <= p[i]) and np.any(p[j] < p[i]) for j in range(n) if j != i) for i in range(n)], dtype=bool)
+
+
+@st.composite
+def point_sets(draw):
+    n = draw(st.integers(0, 40))
+    d = draw(st.integers(1, 4))
+    # small integer grid: many ties and duplicates, the cases a sloppy implementation gets wrong
+    pts = draw(hnp.arrays(np.float64, (n, d), elements=st.integers(0, 5).map(float)))
+    minimize = draw(st.lists(st.booleans(), min_size=d, max_size=d))
+    return pts, minimize
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(point_sets())
+def test_matches_brute_force(case):
+    pts, minimize = case
+    np.testing.assert_array_equal(pareto_mask(pts, minimize=minimize), brute_force(pts, minimize))
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 3)), elements=st.floats(-1e6, 1e6)))
+def test_front_is_nonempty_and_mutually_nondominated(pts):
+    mask = pareto_mask(pts)
+    assert mask.any()
+    front = pts[mask]
+    assert brute_force(front, [True] * pts.shape[1]).all()
+
+
+def test_known_example():
+    # (area, energy): (1,5) (2,2) (5,1) trade off; (3,3) is dominated by (2,2); the duplicate (2,2) stays.
+    pts = np.array([[1, 5], [2, 2], [5, 1], [3, 3], [2, 2]])
+    assert pareto_mask(pts).tolist() == [True, True, True, False, True]
+    # maximising the second column instead: (1, 5) has the smallest x and the largest y, so it dominates all others
+    assert pareto_mask(pts, minimize=[True, False]).tolist() == [True, False, False, False, False]
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="NaN"):
+        pareto_mask([[1.0, np.nan]])
+    with pytest.raises(ValueError, match="2-D"):
+        pareto_mask([1.0, 2.0])
+    with pytest.raises(ValueError, match="minimize has 1 flags"):
+        pareto_mask([[1.0, 2.0]], minimize=[True])
