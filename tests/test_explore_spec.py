@@ -75,6 +75,13 @@ def test_base_preset_and_invalid_combinations_are_skipped():
     assert "hierarchical" in sp.rejected[0][1]
 
 
+def test_dense_only_designs_collapse_selector_and_metadata_axes():
+    sp = parse("[axes]\nlargest_pattern = ['dense', '2:4']\nselector = ['naive', 'window']\nmetadata_format = ['bitmask', 'index']")
+    dense = [d for d in sp.designs if d.patterns == ("dense",)]
+    assert len(dense) == 1 and dense[0].selector == "naive" and dense[0].metadata_format == "bitmask"
+    assert len(sp.designs) == 1 + 4
+
+
 def test_design_id_ignores_name_and_set_order():
     a = StandInDesign(name="a", patterns=("2:4", "8:16"))
     b = StandInDesign(name="b", patterns=("8:16", "2:4"))

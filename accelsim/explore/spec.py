@@ -150,6 +150,15 @@ def design_id(design) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def _collapse_dense(design_cls, d):
+    """A dense-only design has no selector and no metadata: reset those fields to the class
+    defaults so that their axes do not multiply identical hardware (same id, deduplicated)."""
+    if tuple(d.patterns) != ("dense",):
+        return d
+    defaults = {f.name: f.default for f in dataclasses.fields(design_cls) if f.name in ("selector", "metadata_format")}
+    return dataclasses.replace(d, **defaults) if defaults else d
+
+
 # ----------------------------------------------------------------- parsing
 def _check_keys(table: Any, where: str, allowed) -> dict:
     if not isinstance(table, dict):
@@ -314,6 +323,7 @@ def parse_space(doc: dict, *, source: str = "<spec>", design_cls=None, presets=N
             continue
         for k, i in zip(keys, idx):
             ok_values[(k, i)] = True
+        d = _collapse_dense(design_cls, d)
         did = design_id(d)
         if did not in seen:
             seen.add(did)
