@@ -1,0 +1,275 @@
+"""Numba kernels of the simulator: small functions over flat, preallocated arrays.
+
+No input checking happens here (``accelsim.sim.simulate`` validates everything first) and
+no energy or area constant appears here: the kernels only count.  ``accelsim.sim.reference``
+is a slow, plain-Python twin of both kernels; tests require exact equality.
+
+Vocabulary (shapes are per traced layer, GEMM ``Y[T, O] = X[T, K] W[K, O]``):
+
+* group: ``m`` consecutive input channels (the last group of a row may be shorter);
+* passes of a group for one token: ``max(1, ceil(nnz / n))`` (an empty group still costs a
+  pass: the schedule is static per group; hw-anchors 5.4);
+* tile ``j``: ``groups_per_tile`` consecutive groups, ``kt = groups_per_tile * m`` channels;
+* block ``b``: ``tb`` consecutive tokens processed together.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = ["POPCOUNT", "SPREAD", "tile_stats", "layer_timing", "CAUSES", "ACTIONS"]
+
+POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+# SPREAD[v] has byte i equal to bit i of v: adding SPREAD values counts 8 bit positions at once.
+SPREAD = np.array([sum(((v >> i) & 1) << (8 * i) for i in range(8)) for v in range(256)], dtype=np.uint64)
+
+# Indices of the per-layer output vectors of layer_timing.
+CAUSES = ("compute", "metadata_bw", "weight_bw", "bank_conflict", "compaction", "dram")
+ACTIONS = (
+    "macs_useful",
+    "macs_issued",
+    "meta_read_bits",
+    "meta_write_bits",
+    "act_read_bytes",
+    "act_write_bytes",
+    "wbuf_read_bytes",
+    "wbuf_write_bytes",
+    "dram_read_bytes",
+    "dram_write_bytes",
+    "compaction_groups",
+    "meta_decodes",
+    "passes",
+)
+
+
+@numba.njit(cache=True)
+def _range_count(row, lo, hi, popcount):
+    """Set bits of a packed row in channel range [lo, hi)."""
+    if lo >= hi:
+        return 0
+    b0 = lo >> 3
+    b1 = (hi - 1) >> 3
+    if b0 == b1:
+        return popcount[(np.int64(row[b0]) >> (lo & 7)) & ((1 << (hi - lo)) - 1)]
+    acc = popcount[np.int64(row[b0]) >> (lo & 7)]
+    for b in range(b0 + 1, b1):
+        acc += popcount[row[b]]
+    acc += popcount[np.int64(row[b1]) & ((1 << (hi - (b1 << 3))) - 1)]
+    return acc
+
+
+@numba.njit(cache=True)
+def _bank_max(bits, lo, hi, banks, spread, cnt):
+    """Largest number of set channels k in [lo, hi) sharing a bank (bank = k mod banks).
+
+    ``bits`` is a packed row (uint8).  ``cnt`` is int64 scratch of length >= banks.
+    """
+    for i in range(banks):
+        cnt[i] = 0
+    if lo >= hi:
+        return 0
+    if banks % 8 == 0:
+        # Byte B holds channels 8B..8B+7, i.e. banks 8*(B mod banks/8) + 0..7: count the eight
+        # bit positions of all bytes of one class in parallel (bytes of a uint64), flushing
+        # before any byte counter could pass 255.
+        classes = banks // 8
+        b0 = lo >> 3
+        b1 = (hi - 1) >> 3
+        for c in range(classes):
+            acc = np.uint64(0)
+            adds = 0
+            first = b0 + ((c - b0 % classes) % classes)
+            for b in range(first, b1 + 1, classes):
+                v = np.int64(bits[b])
+                if b == b0:
+                    v &= (0xFF << (lo & 7)) & 0xFF
+                if b == b1:
+                    v &= (1 << (hi - (b1 << 3))) - 1
+                acc += spread[v]
+                adds += 1
+                if adds == 255:
+                    for i in range(8):
+                        cnt[8 * c + i] += np.int64((acc >> np.uint64(8 * i)) & np.uint64(0xFF))
+                    acc = np.uint64(0)
+                    adds = 0
+            for i in range(8):
+                cnt[8 * c + i] += np.int64((acc >> np.uint64(8 * i)) & np.uint64(0xFF))
+    else:
+        for k in range(lo, hi):
+            if (bits[k >> 3] >> (k & 7)) & 1:
+                cnt[k % banks] += 1
+    best = 0
+    for i in range(banks):
+        if cnt[i] > best:
+            best = cnt[i]
+    return best
+
+
+@numba.njit(cache=True)
+def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, popcount, spread, work, passes, nnz, union, bankmax):
+    """Per (block b, tile j) statistics of one layer's packed mask (uint8 [T, ceil(K/8)]).
+
+    Outputs (int64 [nb, nj], preallocated, overwritten):
+      work[b, j]    compute passes of the tile: lockstep=0 (weight-stationary, lane groups
+                    decoupled by FIFOs over the block): max over the tile's groups of the sum
+                    over the block's tokens of passes; lockstep=1 (output-stationary, rows
+                    share one weight broadcast): max over tokens and groups of passes;
+      passes[b, j]  sum of passes over the block's tokens and the tile's groups;
+      nnz[b, j]     kept channels (useful products per output column);
+      union[b, j]   channels of the tile kept by any token of the block (weight rows needed);
+                    sparse=0 (dense run): the tile's width;
+      bankmax[b, j] most of those channels that share one buffer bank (bank = k mod banks).
+    """
+    t_rows = packed.shape[0]
+    nbytes = packed.shape[1]
+    groups = (k + m - 1) // m
+    kt = groups_per_tile * m
+    nb = work.shape[0]
+    nj = work.shape[1]
+    acc = np.zeros(groups, dtype=np.int64)
+    uor = np.zeros(nbytes, dtype=np.uint8)
+    ones = np.full(nbytes, 0xFF, dtype=np.uint8)
+    cnt = np.zeros(banks, dtype=np.int64)
+    for b in range(nb):
+        t0 = b * tb
+        t1 = min(t_rows, t0 + tb)
+        acc[:] = 0
+        uor[:] = 0
+        for j in range(nj):
+            passes[b, j] = 0
+            nnz[b, j] = 0
+        for t in range(t0, t1):
+            row = packed[t]
+            if sparse:
+                for i in range(nbytes):
+                    uor[i] |= row[i]
+            for g in range(groups):
+                lo = g * m
+                x = _range_count(row, lo, min(k, lo + m), popcount)
+                p = 1
+                if sparse and x > n:
+                    p = (x + n - 1) // n
+                j = g // groups_per_tile
+                passes[b, j] += p
+                nnz[b, j] += x
+                if lockstep:
+                    if p > acc[g]:
+                        acc[g] = p
+                else:
+                    acc[g] += p
+        for j in range(nj):
+            best = 0
+            for g in range(j * groups_per_tile, min(groups, (j + 1) * groups_per_tile)):
+                if acc[g] > best:
+                    best = acc[g]
+            work[b, j] = best
+            lo = j * kt
+            hi = min(k, lo + kt)
+            if sparse:
+                union[b, j] = _range_count(uor, lo, hi, popcount)
+                bankmax[b, j] = _bank_max(uor, lo, hi, banks, spread, cnt)
+            else:
+                union[b, j] = hi - lo
+                bankmax[b, j] = _bank_max(ones, lo, hi, banks, spread, cnt)
+
+
+@numba.njit(cache=True)
+def _cdiv(a, b):
+    return (a + b - 1) // b
+
+
+@numba.njit(cache=True)
+def layer_timing(
+    work, passes, nnz, union, bankmax, t_rows, k, o, tb, groups, n, cyc_per_pass, fill, pe_cols, bpe,
+    wbw, mbw, bits_pg, gpc, banks, sparse, ws, decode, weights_fit, union_all, dram_bytes_per_cycle, cause, act,
+):  # fmt: skip
+    """Cycles by cause (int64 [6], CAUSES order) and action counts (int64 [13], ACTIONS order)
+    of one layer, from its tile_stats; ``cause`` and ``act`` are zeroed and filled.
+
+    Each fold (block, tile, O-tile) takes t = max(compute, weight delivery, bank-limited
+    weight delivery, metadata delivery) cycles; what exceeds compute is charged to the
+    binding cause.  Weight-stationary: compute = work + fill per fold.  Output-stationary:
+    tiles are K windows of one fold; fill is added once per (block, O-tile).  A block's
+    compaction (next block compacted during this one) stalls when slower than the block.
+    DRAM is a roofline over the layer (prefill) or over each token (decode).
+    """
+    for i in range(cause.shape[0]):
+        cause[i] = 0
+    for i in range(act.shape[0]):
+        act[i] = 0
+    nb = work.shape[0]
+    nj = work.shape[1]
+    no_full = o // pe_cols
+    o_last = o - no_full * pe_cols
+    n_otiles = no_full + (1 if o_last > 0 else 0)
+    layer_onchip = 0
+    layer_bytes = 0
+    for b in range(nb):
+        tok = min(tb, t_rows - b * tb)
+        block_time = 0
+        for cls in range(2):
+            ot = pe_cols if cls == 0 else o_last
+            cnt = no_full if cls == 0 else (1 if o_last > 0 else 0)
+            if cnt == 0:
+                continue
+            rowbytes = ot * bpe
+            for j in range(nj):
+                c = work[b, j] * cyc_per_pass
+                if ws:
+                    c += fill
+                md = _cdiv(passes[b, j] * bits_pg, mbw) if sparse else 0
+                w = _cdiv(union[b, j] * rowbytes, wbw)
+                wb = _cdiv(bankmax[b, j] * banks * rowbytes, wbw)
+                t = max(max(c, w), max(wb, md))
+                cause[0] += c * cnt
+                cause[2] += max(0, min(w, t) - c) * cnt
+                cause[3] += max(0, min(wb, t) - max(c, w)) * cnt
+                cause[1] += max(0, t - max(c, wb)) * cnt
+                block_time += t * cnt
+            if not ws:
+                cause[0] += fill * cnt
+                block_time += fill * cnt
+        wrows = 0
+        for j in range(nj):
+            act[0] += nnz[b, j] * o
+            if sparse:
+                act[1] += passes[b, j] * n * o
+                act[2] += passes[b, j] * bits_pg * n_otiles
+                act[3] += passes[b, j] * bits_pg
+                act[4] += nnz[b, j] * bpe * n_otiles
+                act[5] += nnz[b, j] * bpe
+                act[11] += passes[b, j] * n_otiles
+            act[6] += union[b, j] * o * bpe
+            act[12] += passes[b, j]
+            wrows += union[b, j]
+        if not sparse:
+            act[1] += tok * k * o
+            act[4] += tok * k * bpe * n_otiles
+            act[5] += tok * k * bpe
+        comp = 0
+        if sparse:
+            act[10] += tok * groups
+            comp = _cdiv(tok * groups, gpc)
+        stall = max(0, comp - block_time)
+        cause[4] += stall
+        block_time += stall
+        if weights_fit:
+            wrows = union_all if b == 0 else 0
+        wbytes = wrows * o * bpe
+        act[7] += wbytes
+        rd = wbytes + tok * k * bpe
+        wr = tok * o * bpe
+        act[8] += rd
+        act[9] += wr
+        if decode:
+            dcyc = np.int64(math.ceil((rd + wr) / dram_bytes_per_cycle))
+            cause[5] += max(0, dcyc - block_time)
+        else:
+            layer_onchip += block_time
+            layer_bytes += rd + wr
+    if not decode:
+        dcyc = np.int64(math.ceil(layer_bytes / dram_bytes_per_cycle))
+        cause[5] += max(0, dcyc - layer_onchip)

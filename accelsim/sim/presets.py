@@ -1,0 +1,52 @@
+"""Named design points.  All share one array (16 x 16 PEs x 8 lanes = 2048 multipliers, int8,
+45 nm, 1 GHz) unless the name says otherwise, so they differ only in sparsity support.
+
+* ``dense``: a dense tensor core (no selector, no metadata, no compaction).
+* ``ampere-2:4``: NVIDIA-like 2:4 core: 2-bit index metadata (hw-anchors 1.2), naive 4:1 mux.
+* ``flex-8:16-naive`` / ``flex-8:16-window``: 2:4 + 4:8 + 8:16 with bitmask metadata (the
+  hw-anchors 5.2 recommendation for M >= 8) and a 16:1 naive or 9:1 sorted-window selector.
+* ``nm-16:32``: 16:32 only, windowed 17:1 selector.
+* ``unstructured-sigma``: bitmap metadata plus a per-PE crossbar over 16-channel segments
+  (SIGMA-like flexibility upper bound).
+* ``h100-sm-2:4``: one H100 SM's tensor cores for validation: 4 x 512 = 2048 FP16 FMA per
+  clock dense (989.4 TFLOPS / 132 SMs / 1.83 GHz / 2; hw-anchors 1.1), 2:4 index metadata,
+  128 B/clk shared-memory bandwidth, a 1/132 share of 3.35 TB/s HBM3, 7 nm as the nearest node.
+"""
+
+from __future__ import annotations
+
+from accelsim.sim.design import Design
+
+__all__ = ["presets", "get_preset"]
+
+_BASE = Design(name="dense")
+
+presets: dict[str, Design] = {
+    "dense": _BASE,
+    "ampere-2:4": _BASE.replace(name="ampere-2:4", patterns=("2:4",), selector="naive", metadata_format="index"),
+    "flex-8:16-naive": _BASE.replace(name="flex-8:16-naive", patterns=("2:4", "4:8", "8:16"), selector="naive"),
+    "flex-8:16-window": _BASE.replace(name="flex-8:16-window", patterns=("2:4", "4:8", "8:16"), selector="window"),
+    "nm-16:32": _BASE.replace(name="nm-16:32", patterns=("16:32",), selector="window"),
+    "unstructured-sigma": _BASE.replace(name="unstructured-sigma", patterns=("unstructured:0.5",), selector="naive"),
+    "h100-sm-2:4": Design(
+        name="h100-sm-2:4",
+        precision="fp16",
+        patterns=("2:4",),
+        metadata_format="index",
+        weight_bw_bytes_per_cycle=128,
+        act_buffer_kib=128,
+        weight_buffer_kib=96,
+        buffer_banks=32,
+        dram_bw_gb_per_s=3350.0 / 132,
+        clock_ghz=1.83,
+        tech_nm=7,
+    ),
+}
+
+
+def get_preset(name: str) -> Design:
+    """The preset called ``name``; the error lists the known names."""
+    try:
+        return presets[name]
+    except KeyError:
+        raise KeyError(f"unknown design preset {name!r}; known: {sorted(presets)}") from None

@@ -1,0 +1,66 @@
+"""Synthetic traces: exact N:M masks from random scores, or i.i.d. Bernoulli masks.
+
+``synthetic_trace(shapes=[(T, K, O), ...], pattern="8:16", seed=0)`` ranks i.i.d. standard
+normal scores with ``accelsim.masks.topn_mask`` (so every group keeps exactly N);
+``synthetic_trace(shapes, density=0.4, seed=0)`` keeps each channel independently with
+probability 0.4 (natural, ReLU-like zeros; pattern recorded as "unstructured:0.4").
+The manifest records the generator, its arguments and the seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.masks.packing import pack_mask
+from accelsim.masks.reference import topn_mask
+from accelsim.patterns import Pattern
+from accelsim.traces import LayerTrace, Trace
+
+__all__ = ["synthetic_trace", "LLAMA7B_SHAPES", "llama7b_shapes"]
+
+# One Llama-7B block: q, k, v, o (4096 -> 4096), gate, up (4096 -> 11008), down (11008 -> 4096).
+LLAMA7B_SHAPES = (("q", 4096, 4096), ("k", 4096, 4096), ("v", 4096, 4096), ("o", 4096, 4096),
+                  ("gate", 4096, 11008), ("up", 4096, 11008), ("down", 11008, 4096))  # fmt: skip
+
+
+def llama7b_shapes(tokens: int = 2048, blocks: int = 32) -> list[tuple[int, int, int]]:
+    """(T, K, O) of every sparsified linear of a Llama-7B-sized model."""
+    return [(tokens, k, o) for _ in range(blocks) for _, k, o in LLAMA7B_SHAPES]
+
+
+def synthetic_trace(
+    shapes, pattern: str | None = None, density: float | None = None, seed: int = 0, names=None, run_id: str | None = None
+) -> Trace:
+    """A Trace with one layer per (T, K, O) in ``shapes``; give exactly one of pattern or density."""
+    if (pattern is None) == (density is None):
+        raise ValueError("synthetic_trace needs exactly one of pattern='N:M' (e.g. '8:16') or density=D (e.g. 0.4)")
+    shapes = [tuple(int(v) for v in s) for s in shapes]
+    if not shapes or any(len(s) != 3 or min(s) < 1 for s in shapes):
+        raise ValueError(f"shapes must be a non-empty list of (T, K, O) with positive entries, got {shapes!r}")
+    if density is not None:
+        if not 0.0 < float(density) <= 1.0:
+            raise ValueError(f"density must be in (0, 1], got {density!r}")
+        pat = f"unstructured:{float(density):g}"
+    else:
+        p = Pattern.parse(pattern)
+        pat = str(p)
+        for t, k, o in shapes:
+            if p.is_nm and k % p.m:
+                raise ValueError(f"shape (T={t}, K={k}, O={o}): K is not divisible by M={p.m} of pattern {p}")
+    names = list(names) if names is not None else [f"layer{i}" for i in range(len(shapes))]
+    if len(names) != len(shapes):
+        raise ValueError(f"names has {len(names)} entries for {len(shapes)} shapes")
+    rng = np.random.default_rng(seed)
+    layers = []
+    for name, (t, k, o) in zip(names, shapes):
+        if density is not None:
+            mask = rng.random((t, k)) < float(density)
+        else:
+            mask = topn_mask(rng.standard_normal((t, k), dtype=np.float32), pat)
+        layers.append(LayerTrace(name, k, o, pat, pack_mask(mask)))
+    manifest = {
+        "config": {"pattern": pat, "sparsify": "activations", "mitigation": "none", "seed": seed,
+                   "generator": "accelsim.synthetic", "density": density},
+        "protocol": {"synthetic": True, "scores": "iid standard normal" if density is None else "iid Bernoulli"},
+    }  # fmt: skip
+    return Trace(run_id=run_id or f"synthetic-{pat.replace(':', '_')}-s{seed}", layers=tuple(layers), manifest=manifest)

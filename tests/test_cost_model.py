@@ -1,0 +1,113 @@
+"""Cost model: component reference values against their published sources, scaling, and price()."""
+
+import math
+
+import pytest
+
+from accelsim.cost import SRAM, Cost, MetadataDecoder, Multiplier, Selector, price, scale_area, scale_energy
+from accelsim.cost.components import DRAM, Adder
+from accelsim.sim import Design, presets, simulate
+from accelsim.synthetic import synthetic_trace
+
+
+def test_horowitz_45nm_values():
+    # Horowitz ISSCC 2014 (hw-anchors 4.1): int8 mult 0.2 pJ, fp16 mult 1.1 pJ, int32 add 0.1, fp32 add 0.9.
+    assert Multiplier("int8").energy_pj() == 0.2 and Multiplier("fp16").energy_pj() == 1.1
+    assert Adder("int8").energy_pj() == 0.1 and Adder("fp16").energy_pj() == 0.9
+    assert Multiplier("int8").area_um2 == 282.0
+    # Derived default (hw-anchors 4.1): int8 MAC ~ 0.23 pJ, fp16 FMA ~ 1.5 pJ (with an int32/fp32 accumulate).
+    assert Multiplier("int8").energy_pj() + 0.03 == pytest.approx(0.23)
+    # Gated MAC: Sparseloop ERT 0.018 / 0.56 pJ.
+    assert Multiplier("int8").energy_pj("gated") == pytest.approx(0.2 * 0.018 / 0.56)
+
+
+@pytest.mark.parametrize("kib, pj64", [(8, 10.0), (32, 20.0), (1024, 100.0)])
+def test_sram_energy_reproduces_horowitz_points(kib, pj64):
+    assert SRAM(kib).energy_pj_per_bit() * 64 == pytest.approx(pj64)
+
+
+def test_sram_energy_monotone_and_area_per_bit_anchor():
+    e = [SRAM(k).energy_pj_per_bit() for k in (8, 16, 64, 256, 4096)]
+    assert e == sorted(e)
+    # Sparseloop ART: 256 KB + 64 KB metadata SMEM = 2.60 mm^2 (0.99 um^2/bit) at 45 nm.
+    assert SRAM(320).area_um2 * 1e-6 == pytest.approx(2.60, rel=0.01)
+    # Banking into small banks costs area (periphery) but each access is cheaper or equal.
+    assert SRAM(256, banks=64).area_um2 > SRAM(256).area_um2
+    assert SRAM(256, banks=64).energy_pj_per_bit() <= SRAM(256).energy_pj_per_bit()
+
+
+@pytest.mark.parametrize(
+    "fanin_naive, fanin_window, cells_naive, cells_window",
+    [(4, 3, 24, 16), (8, 5, 56, 32), (16, 9, 120, 64), (32, 17, 248, 128)],
+)
+def test_selector_cells_hw_anchors_4_6(fanin_naive, fanin_window, cells_naive, cells_window):
+    # hw-anchors 4.6 table, int8 operand (w = 8): (M-1) w and (M-N) w 2:1 cells.
+    assert Selector("naive", fanin_naive, 8).cells == cells_naive
+    assert Selector("window", fanin_window, 8).cells == cells_window
+    # ~225 um^2 for 8:16 naive, i.e. ~80 % of an int8 multiplier (282 um^2).
+    if fanin_naive == 16:
+        assert Selector("naive", 16, 8).area_um2 / Multiplier("int8").area_um2 == pytest.approx(0.80, abs=0.02)
+
+
+def test_metadata_decoder_cost_orders():
+    # The bitmask decoder is the cheap general one; index decoders grow with N*M.
+    idx, bm = MetadataDecoder("index", 8, 16), MetadataDecoder("bitmask", 8, 16)
+    assert bm.area_um2 < idx.area_um2
+    assert MetadataDecoder("index", 2, 4).area_um2 < idx.area_um2
+
+
+def test_scaling_factors_stillmaker_baas():
+    # hw-anchors 4.4: 45 -> 7 nm area x0.059, energy x0.094; 45 -> 28 nm 0.29 / 0.37.
+    assert scale_area(1.0, 7) == 0.059 and scale_energy(1.0, 7) == 0.094
+    assert scale_area(1.0, 28) == 0.29 and scale_energy(1.0, 28) == 0.37
+    with pytest.raises(ValueError, match="tabulated"):
+        scale_area(1.0, 10)
+
+
+def test_dram_per_bit_in_published_range():
+    assert 20 <= DRAM().pj_per_bit <= 40  # Horowitz 1.3-2.6 nJ per 64 bits
+
+
+def test_price_totals_components_and_node_scaling():
+    trace = synthetic_trace([(64, 256, 128)], pattern="8:16", seed=0)
+    d = presets["flex-8:16-window"]
+    r = simulate(d, trace)
+    c = price(r, d)
+    assert isinstance(c, Cost)
+    assert c.energy_j == pytest.approx(sum(c.energy_by_component_j.values()))
+    assert c.area_mm2 == pytest.approx(sum(c.area_by_component_mm2.values()))
+    # Hand count of the multiplier energy: useful x 0.2 pJ + gated x 0.2 x 0.018/0.56.
+    mult = r.actions["multiplier"]
+    assert c.energy_by_component_j["multiplier"] == pytest.approx(1e-12 * (mult["useful"] * 0.2 + mult["gated"] * 0.2 * 0.018 / 0.56))
+    assert c.area_by_component_mm2["multiplier"] == pytest.approx(d.multipliers * 282e-6)
+    d7 = d.replace(tech_nm=7)
+    c7 = price(simulate(d7, trace), d7)
+    assert c7.area_mm2 == pytest.approx(c.area_mm2 * 0.059)
+    on_chip = c.energy_j - c.energy_by_component_j["dram"]
+    assert c7.energy_j - c7.energy_by_component_j["dram"] == pytest.approx(on_chip * 0.094)
+    assert c7.energy_by_component_j["dram"] == c.energy_by_component_j["dram"]  # DRAM is not scaled
+
+
+def test_dense_design_has_no_sparse_hardware_and_flexibility_costs_area():
+    trace = synthetic_trace([(16, 128, 32)], pattern="dense")
+    dense = price(simulate(presets["dense"], trace), presets["dense"])
+    for comp in ("selector", "metadata_decoder", "compaction", "var_unit", "median_unit"):
+        assert dense.area_by_component_mm2[comp] == 0.0
+    areas = {n: price(simulate(presets[n], trace), presets[n]).area_mm2 for n in ("ampere-2:4", "flex-8:16-window", "flex-8:16-naive")}
+    assert dense.area_mm2 < areas["ampere-2:4"] < areas["flex-8:16-window"] < areas["flex-8:16-naive"]
+
+
+def test_mitigation_units_are_priced_when_present():
+    d = presets["dense"].replace(mitigation_units=("var", "median"))
+    c = price(simulate(d, synthetic_trace([(4, 64, 16)], pattern="dense")), d)
+    assert c.area_by_component_mm2["var_unit"] > 0 and c.area_by_component_mm2["median_unit"] > 0
+
+
+def test_price_rejects_a_result_from_another_design():
+    trace = synthetic_trace([(4, 64, 16)], pattern="dense")
+    r = simulate(presets["dense"], trace)
+    with pytest.raises(ValueError, match="not simulated on this design"):
+        price(r, presets["dense"].replace(pe_rows=8))
+    with pytest.raises(TypeError):
+        price({"cycles": 1}, presets["dense"])
+    assert math.isfinite(price(r, presets["dense"]).energy_j)
