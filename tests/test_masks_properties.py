@@ -175,6 +175,14 @@ def prop_twins_agree(twin):
 
 
 def torch_twin(scores, pattern):
+    """The torch route used on CUDA (sort / top-k), forced here on CPU."""
+    import torch
+
+    return topn_mask_torch(torch.from_numpy(np.ascontiguousarray(scores)), pattern, use_numba_on_cpu=False).numpy()
+
+
+def torch_twin_cpu(scores, pattern):
+    """The default CPU route of the torch twin (delegates to the Numba kernels)."""
     import torch
 
     return topn_mask_torch(torch.from_numpy(np.ascontiguousarray(scores)), pattern).numpy()
@@ -211,6 +219,7 @@ def test_property_rejects_wrong_implementation(name, prop, good, bad):
 @pytest.mark.numba
 def test_property_numba_twin_agrees():
     prop_twins_agree(topn_mask_numba)()
+    prop_twins_agree(torch_twin_cpu)()
 
 
 @pytest.mark.numba

@@ -137,4 +137,24 @@ def test_torch_twin_any_float_dtype(dtype):
     for p in ("2:4", "8:16", "16:32", "unstructured:0.5", "dense"):
         from accelsim.masks import topn_mask_torch
 
-        assert np.array_equal(topn_mask_torch(x.abs(), p).numpy(), topn_mask(ref_scores, p)), (dtype, p)
+        for numba_cpu in (True, False):
+            got = topn_mask_torch(x.abs(), p, use_numba_on_cpu=numba_cpu).numpy()
+            assert np.array_equal(got, topn_mask(ref_scores, p)), (dtype, p, numba_cpu)
+
+
+@pytest.mark.numba
+@pytest.mark.parametrize("pattern", ["2:4", "8:16", "16:32", "3:128", "64:128"])
+def test_both_numba_group_kernels_match_reference(pattern):
+    # Small M goes through the rank kernel, large M through the insertion kernel; call both directly.
+    from accelsim.masks.numba_twin import nm_mask_flat, nm_mask_rank_flat
+    from accelsim.patterns import Pattern
+
+    p = Pattern.parse(pattern)
+    rng = np.random.default_rng(p.m)
+    s = rng.integers(0, 4, size=(3, 2 * p.m)).astype(np.float32)  # many ties
+    ref = topn_mask(s, p).ravel()
+    out = np.empty(s.size, dtype=bool)
+    nm_mask_rank_flat(s.ravel(), p.m, p.n, out)
+    assert np.array_equal(out, ref)
+    nm_mask_flat(s.ravel(), p.m, p.n, np.empty(p.n, dtype=np.float32), out)
+    assert np.array_equal(out, ref)

@@ -32,10 +32,10 @@ __all__ = [
 ]
 
 
-def topn_mask_torch(scores, pattern):  # noqa: D103 - documented in torch_twin
+def topn_mask_torch(scores, pattern, **kwargs):  # noqa: D103 - documented in torch_twin
     from accelsim.masks.torch_twin import topn_mask_torch as _impl
 
-    return _impl(scores, pattern)
+    return _impl(scores, pattern, **kwargs)
 
 
 topn_mask_torch.__doc__ = "Torch twin of topn_mask (lazy import; see accelsim.masks.torch_twin)."

@@ -1,8 +1,13 @@
-"""Numba twin of the reference masks, for the simulator (flat arrays, no allocation in loops).
+"""Numba twin of the reference masks (flat arrays, no allocation inside the loops).
 
-Rank rule, identical to the stable descending sort of the reference: element i of a group
-outranks j when ``s[i] > s[j]`` or (``s[i] == s[j]`` and ``i < j``); keep i iff fewer than
-N elements outrank it.  O(M^2) per group, which for M <= 32 beats sorting.
+Same rule as :mod:`accelsim.masks.reference`: keep the N largest scores of a group, ties to
+the lower index.  Groups of M <= 64 use a branch-free rank count.  Larger groups use a
+kernel that keeps a small descending list of the N largest values
+seen so far (insertion; a later equal value never displaces an earlier one), which gives the
+threshold value ``thr`` = the N-th largest and how many copies of ``thr`` belong to the top
+N; a second pass keeps everything above ``thr`` and the first copies of ``thr`` in index
+order.  Unstructured rows find ``thr`` with a partition (O(K)) and resolve ties the same way.
+The torch twin calls these kernels for CPU tensors (see torch_twin.py).
 """
 
 from __future__ import annotations
@@ -13,56 +18,113 @@ import numpy as np
 from accelsim.masks.reference import check_scores
 from accelsim.patterns import Pattern
 
-__all__ = ["topn_mask_numba"]
+__all__ = ["topn_mask_numba", "nm_mask_flat", "nm_mask_rank_flat", "row_topk_flat"]
+
+_RANK_MAX_M = 64  # above this the M^2 rank count loses to the insertion kernel
 
 
 @numba.njit(cache=True)
-def _mark_top(scores, start, width, keep, out):
-    """Set out[start:start+width] to the keep-mask of scores[start:start+width]."""
+def _keep_with_threshold(s, base, width, thr, need, out):
+    """out[base:base+width] = s > thr, plus the first ``need`` elements equal to thr."""
     for i in range(width):
-        si = scores[start + i]
-        rank = 0
-        for j in range(width):
-            sj = scores[start + j]
-            if sj > si or (sj == si and j < i):
-                rank += 1
-                if rank >= keep:
-                    break
-        out[start + i] = rank < keep
-
-
-@numba.njit(cache=True)
-def _nm_mask_flat(scores, m, n, out):
-    """scores float64 [G*m] flat -> out bool [G*m], top-n per consecutive group of m."""
-    for g in range(scores.size // m):
-        _mark_top(scores, g * m, m, n, out)
-
-
-@numba.njit(cache=True)
-def _row_topk_flat(scores, k_row, keep, out):
-    """Per row of k_row elements keep ``keep`` (stable mergesort on negated scores)."""
-    rows = scores.size // k_row
-    for r in range(rows):
-        base = r * k_row
-        order = np.argsort(-scores[base : base + k_row], kind="mergesort")
-        for i in range(k_row):
+        v = s[base + i]
+        if v > thr:
+            out[base + i] = True
+        elif v == thr and need > 0:
+            out[base + i] = True
+            need -= 1
+        else:
             out[base + i] = False
-        for i in range(keep):
-            out[base + order[i]] = True
 
 
-def topn_mask_numba(scores: np.ndarray, pattern: "Pattern | str") -> np.ndarray:
+@numba.njit(cache=True)
+def nm_mask_rank_flat(s, m, n, out):
+    """Branch-free rank count for small groups (M <= 64): keep i iff fewer than n outrank it.
+
+    j outranks i when s[j] > s[i], or s[j] == s[i] and j < i.  M^2 comparisons per group,
+    but the inner loop has no branch and vectorises, which beats the insertion kernel
+    below by 2-4x on random data (benchmarks/bench_masks.py).
+    """
+    for g in range(s.size // m):
+        base = g * m
+        for i in range(m):
+            si = s[base + i]
+            r = 0
+            for j in range(m):
+                sj = s[base + j]
+                r += (sj > si) | ((sj == si) & (j < i))
+            out[base + i] = r < n
+
+
+@numba.njit(cache=True)
+def nm_mask_flat(s, m, n, top, out):
+    """s [G*m] flat scores -> out bool [G*m]: top-n per consecutive group of m (any M).
+
+    top: scratch array of n elements, same dtype as s.
+    """
+    for g in range(s.size // m):
+        base = g * m
+        cnt = 0
+        for i in range(m):
+            v = s[base + i]
+            if cnt < n:
+                j = cnt
+                cnt += 1
+            elif v > top[n - 1]:
+                j = n - 1
+            else:
+                continue
+            while j > 0 and v > top[j - 1]:
+                top[j] = top[j - 1]
+                j -= 1
+            top[j] = v
+        thr = top[n - 1]
+        need = 0
+        for j in range(n):
+            if top[j] == thr:
+                need += 1
+        _keep_with_threshold(s, base, m, thr, need, out)
+
+
+@numba.njit(cache=True)
+def row_topk_flat(s, k_row, keep, out):
+    """Per row of k_row scores keep ``keep`` (1 <= keep < k_row): partition for the threshold, then ties."""
+    for r in range(s.size // k_row):
+        base = r * k_row
+        row = s[base : base + k_row].copy()
+        thr = np.partition(row, k_row - keep)[k_row - keep]
+        above = 0
+        for i in range(k_row):
+            if s[base + i] > thr:
+                above += 1
+        _keep_with_threshold(s, base, k_row, thr, keep - above, out)
+
+
+def topn_mask_numba(scores: np.ndarray, pattern: Pattern | str) -> np.ndarray:
     """Bool keep-mask of ``scores`` [..., K]; validated wrapper around the Numba kernels."""
     pattern = Pattern.parse(pattern)
     scores = check_scores(scores, pattern)
+    return _mask_unchecked(scores, pattern)
+
+
+def _mask_unchecked(scores: np.ndarray, pattern: Pattern) -> np.ndarray:
     shape = scores.shape
-    if pattern.kind == "dense":
-        return np.ones(shape, dtype=bool)
-    flat = np.ascontiguousarray(scores, dtype=np.float64).ravel()
-    out = np.empty(flat.size, dtype=np.bool_)
     k = shape[-1]
+    keep = pattern.kept_per_row(k) if pattern.kind == "unstructured" else (pattern.n if pattern.is_nm else k)
+    width = pattern.m if pattern.is_nm else k
+    if pattern.kind == "dense" or keep >= width:
+        return np.ones(shape, dtype=bool)
+    if keep == 0:
+        return np.zeros(shape, dtype=bool)
+    # float32 keeps float32 (exact); everything else is compared in float64 (exact for ints up to 2**53).
+    dtype = np.float32 if scores.dtype == np.float32 else np.float64
+    flat = np.ascontiguousarray(scores, dtype=dtype).ravel()
+    out = np.empty(flat.size, dtype=np.bool_)
     if pattern.kind == "unstructured":
-        _row_topk_flat(flat, k, pattern.kept_per_row(k), out)
+        row_topk_flat(flat, k, keep, out)
     else:
-        _nm_mask_flat(flat, pattern.m, pattern.n, out)
+        if pattern.m <= _RANK_MAX_M:
+            nm_mask_rank_flat(flat, pattern.m, pattern.n, out)
+        else:
+            nm_mask_flat(flat, pattern.m, pattern.n, np.empty(pattern.n, dtype=dtype), out)
     return out.reshape(shape)
