@@ -56,7 +56,7 @@ def test_cli_sweep_and_report_with_the_real_simulator(traces, tmp_path, capsys):
 
 def test_builtin_spaces_resolve_against_the_real_design():
     flex = load_space("flex-nm")
-    assert len(flex.designs) <= 1000 and len(flex.designs) > 700
+    assert len(flex.designs) == 1000  # budget counts valid, distinct designs
     labels = {d.patterns[-1] for d in flex.designs}
     assert {"2:4", "4:8", "8:16", "16:32", "unstructured:0.5", "dense"} <= labels
     assert all(isinstance(d, Design) for d in flex.designs)

@@ -7,8 +7,8 @@ Example (the built-in spaces live in ``accelsim/explore/spaces/*.toml``)::
     base = "dense"                       # optional: a preset of accelsim.sim.presets to start from
 
     [sampling]
-    method = "random"                    # "grid" (every combination) | "random" (budget points)
-    budget = 1000                        # grid: refuse if larger; random: points drawn
+    method = "random"                    # "grid" (every combination) | "random" (budget designs)
+    budget = 1000                        # grid: refuse if larger; random: valid, distinct designs drawn
     seed = 0
 
     [evaluation]
@@ -297,14 +297,17 @@ def parse_space(doc: dict, *, source: str = "<spec>", design_cls=None, presets=N
     if method == "grid":
         if total > budget:
             raise SpecError(f"grid has {total} combinations, above [sampling] budget = {budget}; raise budget or use method = \"random\"")
-        picks = range(total)
+        picks = iter(range(total))
     else:
-        picks = sorted(random.Random(seed).sample(range(total), min(budget, total)))
+        picks = _random_order(total, seed)
 
-    designs, seen, rejected = [], set(), []
+    max_mult = constraints.get("max_multipliers", float("inf"))
+    designs, seen, rejected, excluded = [], set(), [], 0
     ok_values: dict[tuple[str, int], bool] = {}
     first_error: dict[tuple[str, int], str] = {}
     for flat in picks:
+        if method == "random" and len(designs) == budget:
+            break
         idx, rem = [], flat
         for s in reversed(sizes):  # mixed-radix decode; the last axis varies fastest
             idx.append(rem % s)
@@ -325,20 +328,20 @@ def parse_space(doc: dict, *, source: str = "<spec>", design_cls=None, presets=N
             ok_values[(k, i)] = True
         d = _collapse_dense(design_cls, d)
         did = design_id(d)
-        if did not in seen:
+        if d.multipliers > max_mult:
+            excluded += 1
+        elif did not in seen:
             seen.add(did)
             designs.append(dataclasses.replace(d, name=f"{largest_pattern_label(d.patterns)}-{did[:8]}"))
     never = [(k, i) for (k, i), ok in ok_values.items() if not ok]
     if never:
         k, i = never[0]
         raise SpecError(f"[axes] {k} = {axes_raw_value(axes, k, i)!r} is never a valid design: {first_error[(k, i)]}")
+    if not designs and excluded:
+        raise SpecError(f"[constraints] max_multipliers = {constraints['max_multipliers']} excludes every design")
     if not designs:
         reason = rejected[0][1] if rejected else "no combinations"
         raise SpecError(f"{source}: the space holds no valid design ({reason})")
-    if "max_multipliers" in constraints:
-        designs = [d for d in designs if d.multipliers <= constraints["max_multipliers"]]
-        if not designs:
-            raise SpecError(f"[constraints] max_multipliers = {constraints['max_multipliers']} excludes every design")
     resolved = {
         "name": name,
         "description": doc.get("description", ""),
@@ -350,8 +353,25 @@ def parse_space(doc: dict, *, source: str = "<spec>", design_cls=None, presets=N
         "constraints": dict(constraints),
         "designs": len(designs),
         "rejected": len(rejected),
+        "excluded_by_max_multipliers": excluded,
     }
     return Space(name, resolved["description"], tuple(designs), tuple(modes), dict(constraints), resolved, tuple(rejected))
+
+
+def _random_order(total: int, seed: int):
+    """Combination indices in a seeded random order without repetition (lazy for huge spaces)."""
+    rng = random.Random(seed)
+    if total <= 1 << 20:
+        order = list(range(total))
+        rng.shuffle(order)
+        yield from order
+        return
+    seen: set[int] = set()
+    while len(seen) < total:
+        i = rng.randrange(total)
+        if i not in seen:
+            seen.add(i)
+            yield i
 
 
 def axes_raw_value(axes: dict[str, list[dict]], key: str, i: int) -> Any:
