@@ -109,6 +109,23 @@ def _bank_max(bits, lo, hi, banks, spread, cnt):
 
 
 @numba.njit(cache=True)
+def _group_count(row, g, m, k, popcount):
+    """Kept channels of group g (channels [g*m, min(k, g*m+m))) of a packed row."""
+    lo = g * m
+    hi = lo + m
+    if hi <= k:
+        if m == 4:
+            return popcount[(np.int64(row[g >> 1]) >> ((g & 1) << 2)) & 15]
+        if (m & 7) == 0:
+            acc = 0
+            b0 = lo >> 3
+            for b in range(b0, b0 + (m >> 3)):
+                acc += popcount[row[b]]
+            return acc
+    return _range_count(row, lo, min(k, hi), popcount)
+
+
+@numba.njit(cache=True)
 def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, popcount, spread, work, passes, nnz, union, bankmax):
     """Per (block b, tile j) statistics of one layer's packed mask (uint8 [T, ceil(K/8)]).
 
@@ -122,6 +139,7 @@ def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, po
       union[b, j]   channels of the tile kept by any token of the block (weight rows needed);
                     sparse=0 (dense run): the tile's width;
       bankmax[b, j] most of those channels that share one buffer bank (bank = k mod banks).
+    A dense run (sparse=0) ignores the mask except for nnz: every group costs one pass.
     """
     t_rows = packed.shape[0]
     nbytes = packed.shape[1]
@@ -133,33 +151,64 @@ def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, po
     uor = np.zeros(nbytes, dtype=np.uint8)
     ones = np.full(nbytes, 0xFF, dtype=np.uint8)
     cnt = np.zeros(banks, dtype=np.int64)
+    dense_bank = np.zeros(nj, dtype=np.int64)
+    if not sparse:
+        for j in range(nj):
+            dense_bank[j] = _bank_max(ones, j * kt, min(k, (j + 1) * kt), banks, spread, cnt)
     for b in range(nb):
         t0 = b * tb
         t1 = min(t_rows, t0 + tb)
-        acc[:] = 0
-        uor[:] = 0
+        tok = t1 - t0
         for j in range(nj):
             passes[b, j] = 0
             nnz[b, j] = 0
+        if not sparse:
+            for j in range(nj):
+                lo = j * kt
+                hi = min(k, lo + kt)
+                ng = min(groups, (j + 1) * groups_per_tile) - j * groups_per_tile
+                x = 0
+                for t in range(t0, t1):
+                    x += _range_count(packed[t], lo, hi, popcount)
+                nnz[b, j] = x
+                passes[b, j] = tok * ng
+                work[b, j] = 1 if lockstep else tok
+                union[b, j] = hi - lo
+                bankmax[b, j] = dense_bank[j]
+            continue
+        acc[:] = 0
+        uor[:] = 0
         for t in range(t0, t1):
             row = packed[t]
-            if sparse:
-                for i in range(nbytes):
-                    uor[i] |= row[i]
-            for g in range(groups):
-                lo = g * m
-                x = _range_count(row, lo, min(k, lo + m), popcount)
-                p = 1
-                if sparse and x > n:
-                    p = (x + n - 1) // n
-                j = g // groups_per_tile
-                passes[b, j] += p
-                nnz[b, j] += x
-                if lockstep:
-                    if p > acc[g]:
-                        acc[g] = p
-                else:
-                    acc[g] += p
+            for i in range(nbytes):
+                uor[i] |= row[i]
+            for j in range(nj):
+                ps = 0
+                xs = 0
+                for g in range(j * groups_per_tile, min(groups, (j + 1) * groups_per_tile)):
+                    # _group_count inlined by hand: Numba does not inline it, and the call
+                    # costs more than the count itself.
+                    lo = g * m
+                    if lo + m <= k and m == 4:
+                        x = popcount[(np.int64(row[g >> 1]) >> ((g & 1) << 2)) & 15]
+                    elif lo + m <= k and (m & 7) == 0:
+                        x = 0
+                        for i in range(lo >> 3, (lo + m) >> 3):
+                            x += popcount[row[i]]
+                    else:
+                        x = _range_count(row, lo, min(k, lo + m), popcount)
+                    p = 1
+                    if x > n:
+                        p = (x + n - 1) // n
+                    ps += p
+                    xs += x
+                    if lockstep:
+                        if p > acc[g]:
+                            acc[g] = p
+                    else:
+                        acc[g] += p
+                passes[b, j] += ps
+                nnz[b, j] += xs
         for j in range(nj):
             best = 0
             for g in range(j * groups_per_tile, min(groups, (j + 1) * groups_per_tile)):
@@ -168,12 +217,8 @@ def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, po
             work[b, j] = best
             lo = j * kt
             hi = min(k, lo + kt)
-            if sparse:
-                union[b, j] = _range_count(uor, lo, hi, popcount)
-                bankmax[b, j] = _bank_max(uor, lo, hi, banks, spread, cnt)
-            else:
-                union[b, j] = hi - lo
-                bankmax[b, j] = _bank_max(ones, lo, hi, banks, spread, cnt)
+            union[b, j] = _range_count(uor, lo, hi, popcount)
+            bankmax[b, j] = _bank_max(uor, lo, hi, banks, spread, cnt)
 
 
 @numba.njit(cache=True)
