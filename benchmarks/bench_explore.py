@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nflex-nm sweep, jobs={args.jobs}, cpu_count={os.cpu_count()}, python {sys.version.split()[0]}")
-    print(f"| workload | traces | designs | points | seconds | points/s | target |")
+    print("| workload | traces | designs | points | seconds | points/s | target |")
     print("|---|---|---|---|---|---|---|")
     for name, source, s, secs in rows:
         target = ("<= 60 s: " + ("met" if secs <= 60 else "MISSED")) if name.startswith("SmolLM2") else "-"

@@ -116,7 +116,7 @@ BACKEND = Backend(StandInDesign, prepare, simulate, price, {"dense": StandInDesi
 
 def make_trace(out: Path, pattern: str, *, perplexity: float, dense_perplexity: float | None = None,
                model: str = "toy", criterion: str = "magnitude", mitigation: str = "none", seed: int = 0,
-               shapes=((16, 64, 32), (16, 32, 48))) -> Path:
+               shapes=((16, 64, 32), (16, 32, 48)), config: dict | None = None) -> Path:
     """Save a small trace whose masks are top-N of random scores under ``pattern``."""
     rng = np.random.default_rng(seed)
     layers = []
@@ -125,12 +125,12 @@ def make_trace(out: Path, pattern: str, *, perplexity: float, dense_perplexity: 
         layers.append(LayerTrace(f"layer{i}", k, o, pattern, pack_mask(topn_mask(scores, Pattern.parse(pattern)))))
     manifest = {
         "config": {"model": model, "dataset": "toytext", "pattern": pattern, "criterion": criterion,
-                   "mitigation": mitigation, "sparsify": "activations", "seed": seed},
+                   "mitigation": mitigation, "sparsify": "activations", "seed": seed, **(config or {})},
         "accuracy": {"perplexity": perplexity, "nll": float(np.log(perplexity)), "tokens_scored": 512, "dense_perplexity": dense_perplexity},
         "protocol": {"dataset": "toytext", "split": "test", "seq_len": 16, "windows": 32, "tokens_scored": 512, "sparsified": "all linears"},
         "model_info": {"id": model},
     }
-    return save_trace(Trace(f"{model}-{pattern.replace(':', '_')}-{criterion}", tuple(layers), manifest), out)
+    return save_trace(Trace(f"{model}-{pattern.replace(':', '_')}-{criterion}-{out.parent.name}", tuple(layers), manifest), out)
 
 
 def make_trace_set(root: Path, ppl: dict[str, float], **kw) -> list[Path]:

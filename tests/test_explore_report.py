@@ -46,7 +46,7 @@ def test_report_writes_figures_tables_and_computed_verdict(tmp_path):
     # selector area doubled: (1e-4 + 32e-5) / (1e-4 + 8e-5) - 1 = +133.3 %
     assert "would be median +133.3 %" in text
     assert "## Provenance" in text and 'largest_pattern = ["dense", "2:4", "8:16", "16:32"]' in text
-    assert "| toy-8_16-magnitude | 8:16 |" in text  # trace protocol table
+    assert "| toy-8_16-magnitude-traces | 8:16 |" in text  # trace protocol table
 
 
 def test_verdict_follows_the_numbers(tmp_path):

@@ -8,6 +8,7 @@ import pytest
 
 from accelsim.explore import SweepConfig, discover_workloads, load_results, run_sweep
 from accelsim.explore.store import StoreError
+from accelsim.traces import TraceError
 from tests.explore_standin import BACKEND, StandInDesign, make_trace_set, prepare, price, simulate
 
 PPL = {"dense": 10.0, "2:4": 14.0, "4:8": 13.0, "8:16": 12.0, "16:32": 11.5, "unstructured:0.5": 11.0}
@@ -59,6 +60,27 @@ def test_workloads_group_by_manifest_and_borrow_dense(traces):
     assert mag.choose(StandInDesign(patterns=("2:4",))).pattern == "2:4"
     assert mag.choose(StandInDesign()).pattern == "dense"
     assert wls["clact"].choose(StandInDesign(patterns=("2:4", "4:8", "8:16", "16:32"))).pattern == "8:16"
+
+
+def test_traces_with_different_layer_sets_are_compared_on_common_layers(tmp_path):
+    make_trace_set(tmp_path / "a", {"dense": 10.0}, shapes=((16, 64, 32), (16, 32, 48), (16, 32, 16)))
+    make_trace_set(tmp_path / "b", {"2:4": 12.0}, shapes=((8, 64, 32), (8, 32, 48)))
+    with pytest.warns(UserWarning, match="evaluating the 2 layers common to all"):
+        (wl,) = discover_workloads([tmp_path / "a", tmp_path / "b"])
+    assert wl.layers == ("layer0", "layer1") and wl.macs_per_token == 64 * 32 + 32 * 48
+    make_trace_set(tmp_path / "c", {"4:8": 12.0}, shapes=((8, 64, 16),))
+    with pytest.raises(TraceError, match="layer layer0 is"):
+        discover_workloads([tmp_path / "a", tmp_path / "c"])
+
+
+def test_accuracy_is_compared_only_at_equal_protocol(tmp_path):
+    for seq_len, ppl in ((512, 10.0), (128, 20.0)):
+        make_trace_set(tmp_path / f"L{seq_len}", {"dense": ppl, "2:4": ppl + 3}, config={"seq_len": seq_len, "eval_tokens": 2048})
+    wls = discover_workloads([tmp_path / "L512", tmp_path / "L128"])
+    assert sorted((w.workload_id, w.dense_perplexity) for w in wls) == [
+        ("toy/toytext/magnitude/none/activations@L128-E2048", 20.0),
+        ("toy/toytext/magnitude/none/activations@L512-E2048", 10.0),
+    ]
 
 
 def test_rows_hold_design_accuracy_and_per_token_figures(space, traces, tmp_path):

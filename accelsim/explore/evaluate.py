@@ -56,7 +56,7 @@ class TraceRef:
     pattern: str
     perplexity: float | None
     dense_perplexity: float | None
-    macs_per_token: int  # sum of K * O over traced layers: dense-equivalent MACs per token
+    layers: tuple[tuple[str, int, int], ...]  # (name, K, O) of every traced layer
     fingerprint: str  # hash of the manifest (changes when the trace is recaptured)
 
 
@@ -67,10 +67,18 @@ class Workload:
     key: tuple[str, str, str, str, str]
     traces: tuple[TraceRef, ...]
     dense_perplexity: float | None
+    layers: tuple[str, ...] | None = None  # layers evaluated: those common to all traces (None = all)
+    protocol: str = ""  # accuracy protocol tag, e.g. "L512-E2048"
+
+    @property
+    def macs_per_token(self) -> int:
+        """Dense-equivalent MACs per token over the evaluated layers: sum of K * O."""
+        keep = set(self.layers) if self.layers is not None else None
+        return sum(k * o for name, k, o in self.traces[0].layers if keep is None or name in keep)
 
     @property
     def workload_id(self) -> str:
-        return "/".join(self.key)
+        return "/".join(self.key) + (f"@{self.protocol}" if self.protocol else "")
 
     def choose(self, design) -> TraceRef:
         """The supported sparse trace with the lowest perplexity, else the dense trace.
@@ -119,11 +127,19 @@ def _num(x) -> float | None:
     return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) else None
 
 
+def _protocol_tag(cfg: dict) -> str:
+    """Short tag of the accuracy protocol ("L512-E2048": window length, evaluation tokens), "" if unknown."""
+    parts = [f"{c}{cfg[k]}" for c, k in (("L", "seq_len"), ("E", "eval_tokens")) if cfg.get(k) is not None]
+    return "-".join(parts)
+
+
 def discover_workloads(paths) -> list[Workload]:
     """Group trace directories (or folders of them) into workloads, reading manifests only.
 
-    Dense traces carry no criterion or mitigation that matters, so a group without its own
-    dense trace borrows the dense trace of the same (model, dataset).
+    A workload is one (model, dataset, criterion, mitigation, sparsify) at one accuracy
+    protocol (window length and evaluation tokens): perplexities are only compared at equal
+    protocol.  Dense traces carry no criterion or mitigation that matters, so a group without
+    its own dense trace borrows the dense trace of the same model, dataset and protocol.
     """
     refs: dict[tuple, list[TraceRef]] = {}
     for p in _trace_dirs(paths):
@@ -141,40 +157,63 @@ def discover_workloads(paths) -> list[Workload]:
             pattern=pattern,
             perplexity=_num(acc.get("perplexity")),
             dense_perplexity=_num(acc.get("dense_perplexity")),
-            macs_per_token=sum(int(ly["K"]) * int(ly["O"]) for ly in m.get("layers", [])),
+            layers=tuple((str(ly["name"]), int(ly["K"]), int(ly["O"])) for ly in m.get("layers", [])),
             fingerprint=hashlib.sha256(json.dumps(m, sort_keys=True, default=str).encode()).hexdigest()[:16],
         )
-        refs.setdefault(key, []).append(ref)
-    dense = {k[:2]: v for k, v in refs.items() if k[2] == "*"}
-    sparse = {k: v for k, v in refs.items() if k[2] != "*"}
-    if not sparse:  # only dense traces: each (model, dataset) is a dense-only workload
-        sparse = {(k[0], k[1], "none", "none", "none"): [] for k in dense}
+        refs.setdefault((key, _protocol_tag(cfg)), []).append(ref)
+    dense = {(k[0], k[1], tag): v for (k, tag), v in refs.items() if k[2] == "*"}
+    sparse = {kt: v for kt, v in refs.items() if kt[0][2] != "*"}
+    if not sparse:  # only dense traces: each (model, dataset, protocol) is a dense-only workload
+        sparse = {((m, d, "none", "none", "none"), tag): [] for m, d, tag in dense}
     workloads = []
-    for key, trs in sorted(sparse.items()):
-        trs = trs + dense.get(key[:2], [])[:1]
-        if len(dense.get(key[:2], [])) > 1:
-            warnings.warn(f"several dense traces for {key[:2]}; using {dense[key[:2]][0].run_id} as the reference", stacklevel=2)
+    for (key, tag), trs in sorted(sparse.items()):
+        dkey = (key[0], key[1], tag)
+        name = "/".join(key) + (f"@{tag}" if tag else "")
+        if len(dense.get(dkey, [])) > 1:
+            warnings.warn(f"several dense traces for {dkey}; using {dense[dkey][0].run_id} as the reference", stacklevel=2)
         by_pattern: dict[str, TraceRef] = {}
-        for t in sorted(trs, key=lambda t: t.path):
+        for t in sorted(trs, key=lambda t: t.path) + dense.get(dkey, [])[:1]:
             if t.pattern in by_pattern:
-                warnings.warn(f"workload {'/'.join(key)}: two traces for {t.pattern}; keeping {by_pattern[t.pattern].run_id}", stacklevel=2)
+                warnings.warn(f"workload {name}: two traces for {t.pattern}; keeping {by_pattern[t.pattern].run_id}", stacklevel=2)
                 continue
             by_pattern[t.pattern] = t
         ref_ppl = by_pattern["dense"].perplexity if "dense" in by_pattern else None
         if ref_ppl is None:
             ref_ppl = next((t.dense_perplexity for t in by_pattern.values() if t.dense_perplexity is not None), None)
-        workloads.append(Workload(key, tuple(by_pattern.values()), ref_ppl))
+        traces = tuple(by_pattern.values())
+        workloads.append(Workload(key, traces, ref_ppl, _common_layers(name, list(traces)), tag))
     return workloads
+
+
+def _common_layers(name: str, refs: list[TraceRef]) -> tuple[str, ...] | None:
+    """Layers traced in every trace of a workload (None when all traces hold the same ones).
+
+    Patterns must be compared on the same GEMMs: a trace with extra layers is evaluated on
+    the common ones only (with a warning); a layer whose shape differs is an error.
+    """
+    shapes: dict[str, tuple[int, int]] = {}
+    for r in refs:
+        for n, k, o in r.layers:
+            if shapes.setdefault(n, (k, o)) != (k, o):
+                raise TraceError(f"workload {name}: layer {n} is {shapes[n]} in one trace and {(k, o)} in {r.path}; traces of one workload must come from one model")
+    sets = [{n for n, _, _ in r.layers} for r in refs]
+    common = set.intersection(*sets) if sets else set()
+    if all(s == common for s in sets):
+        return None
+    if not common:
+        raise TraceError(f"workload {name}: its traces share no layer ({', '.join(r.run_id for r in refs)}); capture them with the same layer filter")
+    warnings.warn(f"workload {name}: traces cover different layers; evaluating the {len(common)} layers common to all", stacklevel=3)
+    return tuple(n for n, _, _ in refs[0].layers if n in common)
 
 
 # ------------------------------------------------------------------ workers
 _PREPARED: dict[tuple[str, int], Any] = {}
 
 
-def _prepared(ref: TraceRef, backend: Backend):
-    key = (ref.path, id(backend.prepare))
+def _prepared(ref: TraceRef, layers: tuple[str, ...] | None, backend: Backend):
+    key = (ref.path, layers, id(backend.prepare))
     if key not in _PREPARED:
-        _PREPARED[key] = backend.prepare(load_trace(ref.path))
+        _PREPARED[key] = backend.prepare(load_trace(ref.path, layers=layers))
     return _PREPARED[key]
 
 
@@ -194,16 +233,17 @@ def design_columns(design) -> dict[str, Any]:
 
 def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend) -> dict[str, Any]:
     ref = wl.choose(design)
-    res = backend.simulate(design, _prepared(ref, backend), mode=mode)
+    res = backend.simulate(design, _prepared(ref, wl.layers, backend), mode=mode)
     cost = backend.price(res, design)
     tokens = int(res.tokens)
     seconds = res.cycles / (design.clock_ghz * 1e9)
-    ops = 2.0 * ref.macs_per_token * tokens  # dense-equivalent ops: comparable across patterns
+    ops = 2.0 * wl.macs_per_token * tokens  # dense-equivalent ops: comparable across patterns
     row = design_columns(design)
     row.update(dict(zip(("model", "dataset", "criterion", "mitigation", "sparsify"), wl.key)))
     ppl, ref_ppl = ref.perplexity, wl.dense_perplexity
     row.update(
         workload_id=wl.workload_id,
+        eval_protocol=wl.protocol,
         mode=mode,
         trace_run_id=ref.run_id,
         trace_pattern=ref.pattern,

@@ -101,7 +101,11 @@ def _sweep_meta(space: Space, workloads: list[Workload], design_cls: type) -> di
         "fingerprint": hashlib.sha256(key.encode()).hexdigest()[:16],
         "spec": space.resolved,
         "design_fields": [f.name for f in dataclasses.fields(design_cls) if f.name != "name"],
-        "workloads": [{"workload_id": wl.workload_id, "dense_perplexity": wl.dense_perplexity} for wl in workloads],
+        "workloads": [
+            {"workload_id": wl.workload_id, "dense_perplexity": wl.dense_perplexity, "layers_evaluated": list(wl.layers) if wl.layers else "all",
+             "macs_per_token": wl.macs_per_token}
+            for wl in workloads
+        ],
         "traces": traces,
         "versions": package_versions(),
         "rejected_designs": [{"combination": c, "reason": r} for c, r in space.rejected[:20]],
