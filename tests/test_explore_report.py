@@ -63,6 +63,16 @@ def test_verdict_follows_the_numbers(tmp_path):
     assert "no design in this sweep supports 8:16" in " ".join(verdict_lines(no816, ["pe_rows"], str))
 
 
+def test_verdict_says_when_a_family_has_no_trace_of_its_own(tmp_path):
+    traces = tmp_path / "traces"
+    make_trace_set(traces, {"dense": 10.0, "2:4": 14.0, "8:16": 12.0})  # no 16:32 trace
+    t = load_results(run(tmp_path))
+    lines = " ".join(verdict_lines(t, ["pe_rows", "pe_cols", "selector", "patterns"], str))
+    assert "16:32 +2.000 (runs 8:16: no wider trace)" in lines
+    assert "no 16:32 trace was given, so 16:32 designs run 8:16; only their cost is measured" in lines
+    assert "No 8:16 trace" not in lines
+
+
 def test_matched_pairs_agree_on_everything_but_patterns(tmp_path):
     t = load_results(run(tmp_path))
     p = matched_pairs(t, ["pe_rows", "pe_cols", "selector", "patterns"], "8:16", "2:4")
