@@ -13,7 +13,7 @@ from accelsim.capture.mitigations import MITIGATIONS
 from accelsim.capture.weight_pruning import WEIGHT_CRITERIA
 
 EXAMPLE = """examples:
-  python -m accelsim.capture --preset quick          # SmolLM2-135M on Brown, 6 patterns, ~2048 tokens each
+  python -m accelsim.capture --preset quick          # SmolLM2-135M on Brown, 6 patterns, 1024 tokens each
   python -m accelsim.capture --model smollm2-135m --dataset brown --patterns dense,2:4,4:8,8:16,16:32,unstructured:0.5 \\
       --criterion magnitude --mitigation none --seq-len 512 --eval-tokens 32768 --out traces/
   python -m accelsim.capture --criterion magnitude,clact --mitigation none,var,dpts --sparsify activations,weights
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     a = p.add_argument
     a("--preset", choices=sorted(PRESETS), default="default",
-      help="starting settings: quick (2048 eval tokens, minutes), default, full (all criteria, mitigations and weight "
+      help="starting settings: quick (1024 eval tokens, 512 trace rows: minutes), default, full (all criteria, mitigations and weight "
            "baselines at 8192 tokens); flags given explicitly override the preset")
     a("--model", help=f"registry name (models/*.toml: smollm2-135m, gemma3-270m, ...), local checkpoint dir or hub id (default {d.model})")
     a("--dataset", help="brown (npm, offline), wikitext2 (needs internet and `datasets`) or a .txt path (default brown)")

@@ -46,9 +46,9 @@ class CaptureConfig:
     trace_values: bool = False
     trace_filter: tuple[str, ...] = ()
     stats_windows: int = 1
-    lpts_steps: int = 40
+    lpts_steps: int = 30
     lpts_lr: float = 1e-2
-    lpts_tokens: int = 1024
+    lpts_tokens: int = 512
     seed: int = 0
     out: Path = Path("traces")
     force: bool = False
@@ -139,8 +139,8 @@ class RunSpec:
 
 
 PRESETS: dict[str, dict] = {
-    # A few minutes on 2 CPU cores for SmolLM2 (plus a one-off ~93 MB download and cache build).
-    "quick": dict(eval_tokens=2048, calib_tokens=1024, trace_tokens=512),
+    # About 2-3 minutes on 2 idle CPU cores for SmolLM2 at 6 patterns (plus a one-off ~93 MB download and cache build).
+    "quick": dict(eval_tokens=1024, calib_tokens=1024, trace_tokens=512),
     # The default budget.
     "default": dict(),
     # Every criterion and mitigation plus the weight baselines (a long CPU run).

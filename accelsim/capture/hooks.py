@@ -49,8 +49,8 @@ class LayerState:
     record_tokens: int = 0
     record_values: bool = False
     stats: bool = False
-    lpts_tokens: int = 1024
-    lpts_steps: int = 40
+    lpts_tokens: int = 512
+    lpts_steps: int = 30
     lpts_lr: float = 1e-2
     calls: int = 0
     tokens_seen: int = 0

@@ -62,7 +62,7 @@ def apply_mitigation(x: torch.Tensor, mask_fn: MaskFn, mitigation: str, shift: t
     raise ValueError(f"unknown mitigation {mitigation!r}; choose one of {MITIGATIONS}")
 
 
-def fit_lpts_shift(x: torch.Tensor, weight: torch.Tensor, mask_fn: MaskFn, steps: int = 40, lr: float = 1e-2) -> torch.Tensor:
+def fit_lpts_shift(x: torch.Tensor, weight: torch.Tensor, mask_fn: MaskFn, steps: int = 30, lr: float = 1e-2) -> torch.Tensor:
     """Fit the L-PTS shift s [K] on calibration inputs ``x`` [T, K] of a layer with ``weight`` [O, K].
 
     Minimises mean((prune(X - s) + s - X) W^T)^2, i.e. the MSE of the layer output against the dense output on

@@ -1,0 +1,166 @@
+"""Capture report: perplexity of SmolLM2-135M and Gemma 3 270M on Brown under N:M activation sparsity.
+
+    .venv/bin/python analysis/capture_report.py --stage smollm2   # runs the SmolLM2 grid (resumable)
+    .venv/bin/python analysis/capture_report.py --stage gemma     # runs the Gemma 3 270M grid (resumable)
+    .venv/bin/python analysis/capture_report.py --stage report    # tables + figures from whatever traces exist
+
+Writes ``analysis/capture_report.md``, ``analysis/capture_results.csv`` (tidy: one row per run) and
+``analysis/capture_*.png``.  Traces go to ``results/capture_report/`` (git-ignored).  The grid is ordered by
+priority (magnitude/none and the weight baselines first), so an interrupted stage still leaves the core table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from dataclasses import replace
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE.parent / "results" / "capture_report"
+PATTERNS = ("2:4", "4:8", "8:16", "16:32", "unstructured:0.5")
+
+
+def smollm2_grid(eval_tokens: int, threads: int) -> list:
+    """The SmolLM2 configurations, most important first."""
+    from accelsim.capture import CaptureConfig
+
+    base = CaptureConfig(model="smollm2-135m", dataset="brown", patterns=("dense", *PATTERNS), seq_len=512,
+                         eval_tokens=eval_tokens, calib_tokens=2048, trace_tokens=64, trace_filter=("layers.0.",),
+                         lpts_tokens=256, lpts_steps=20, out=OUT / "smollm2", threads=threads, progress=False)
+    return [
+        replace(base, sparsify=("activations", "weights")),
+        replace(base, criteria=("amber", "clact", "wanda")),
+        replace(base, mitigations=("var", "dpts", "spts", "lpts")),
+    ]
+
+
+def gemma_grid(eval_tokens: int, threads: int) -> list:
+    from accelsim.capture import CaptureConfig
+
+    return [CaptureConfig(model="gemma3-270m", dataset="brown", patterns=("dense", "2:4", "8:16", "16:32", "unstructured:0.5"),
+                          seq_len=512, eval_tokens=eval_tokens, trace_tokens=64, trace_filter=("layers.0.",),
+                          out=OUT / "gemma3", threads=threads, progress=False)]
+
+
+def tidy(root: Path = OUT) -> list[dict]:
+    """One row per complete trace manifest under ``root``."""
+    rows = []
+    for man in sorted(root.glob("*/*/manifest.json")):
+        m = json.loads(man.read_text())
+        if not m.get("complete"):
+            continue
+        c, a = m["config"], m["accuracy"]
+        stats = m.get("layer_stats", {})
+        rows.append({
+            "model": c["model"], "pattern": c["pattern"], "sparsify": c["sparsify"], "criterion": c["criterion"],
+            "mitigation": c["mitigation"], "perplexity": a["perplexity"], "dense_perplexity": a["dense_perplexity"],
+            "nll": a["nll"], "tokens_scored": a["tokens_scored"], "seq_len": c["seq_len"], "seconds": m.get("seconds"),
+            "mean_rel_l2": sum(s["rel_l2"] for s in stats.values()) / len(stats) if stats else None,
+            "mean_cosine": sum(s["cosine"] for s in stats.values()) / len(stats) if stats else None,
+            "run_id": m["run_id"],
+        })
+    return rows
+
+
+def _pick(rows, **kw):
+    return [r for r in rows if all(r[k] == v for k, v in kw.items())]
+
+
+def _ppl(rows, **kw):
+    got = _pick(rows, **kw)
+    return got[0]["perplexity"] if got else None
+
+
+def _series_fig(rows, model, series: list[tuple[str, dict]], title: str):
+    """Perplexity by pattern, one line per (label, filter); dense as a horizontal line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    x = list(range(len(PATTERNS)))
+    for label, kw in series:
+        ys = [_ppl(rows, model=model, pattern=p, **kw) for p in PATTERNS]
+        if any(y is not None for y in ys):
+            ax.plot([i for i, y in zip(x, ys) if y is not None], [y for y in ys if y is not None], marker="o", label=label)
+    dense = _ppl(rows, model=model, pattern="dense")
+    if dense:
+        ax.axhline(dense, color="k", lw=0.8, ls="--", label=f"dense {dense:.2f}")
+    ax.set_xticks(x, [p.replace("unstructured:0.5", "unstr. 50%") for p in PATTERNS])
+    ax.set_yscale("log")
+    ax.set_xlabel("pattern (all 50 % sparsity)")
+    ax.set_ylabel("perplexity (Brown eval part, log scale)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def fig_criteria(rows):
+    crit = [(c, dict(sparsify="activations", criterion=c, mitigation="none")) for c in ("magnitude", "amber", "clact", "wanda")]
+    return _series_fig(rows, "smollm2-135m", crit, "SmolLM2-135M: selection criteria (no mitigation)")
+
+
+def fig_mitigations(rows):
+    mit = [(m, dict(sparsify="activations", criterion="magnitude", mitigation=m)) for m in ("none", "var", "dpts", "spts", "lpts")]
+    return _series_fig(rows, "smollm2-135m", mit, "SmolLM2-135M: error mitigation (magnitude criterion)")
+
+
+def fig_act_vs_weight(rows):
+    s = [("activations, magnitude", dict(sparsify="activations", criterion="magnitude", mitigation="none")),
+         ("weights, magnitude", dict(sparsify="weights", criterion="magnitude")),
+         ("weights, Wanda", dict(sparsify="weights", criterion="wanda"))]
+    return _series_fig(rows, "smollm2-135m", s, "SmolLM2-135M: activation vs weight pruning at equal pattern")
+
+
+def _table(rows, model, cols: list[tuple[str, dict]]) -> list[str]:
+    dense = _ppl(rows, model=model, pattern="dense")
+    out = ["| pattern | " + " | ".join(c for c, _ in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for p in PATTERNS:
+        cells = []
+        for _, kw in cols:
+            v = _ppl(rows, model=model, pattern=p, **kw)
+            cells.append("–" if v is None else f"{v:.2f} ({100 * (v / dense - 1):+.0f}%)" if dense else f"{v:.2f}")
+        out.append(f"| {p} | " + " | ".join(cells) + " |")
+    return out
+
+
+def write_report(rows, path: Path) -> None:
+    figs = {"capture_criteria.png": fig_criteria, "capture_mitigations.png": fig_mitigations,
+            "capture_act_vs_weight.png": fig_act_vs_weight}
+    for name, fn in figs.items():
+        fn(rows).savefig(HERE / name, dpi=110)
+    with open(HERE / "capture_results.csv", "w", newline="") as f:
+        if rows:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    from capture_report_md import report_markdown
+
+    path.write_text(report_markdown(rows, _table, _ppl))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--stage", choices=("smollm2", "gemma", "report"), default="report", help="what to run")
+    p.add_argument("--eval-tokens", type=int, default=4096, help="evaluation tokens per run (SmolLM2 and Gemma)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads per process")
+    args = p.parse_args(argv)
+    if args.stage in ("smollm2", "gemma"):
+        from accelsim.capture import capture
+
+        grid = smollm2_grid if args.stage == "smollm2" else gemma_grid
+        for cfg in grid(args.eval_tokens, args.threads):
+            capture(cfg)
+        return 0
+    rows = tidy()
+    write_report(rows, HERE / "capture_report.md")
+    print(f"{len(rows)} runs -> {HERE / 'capture_report.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
