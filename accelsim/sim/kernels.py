@@ -108,21 +108,66 @@ def _bank_max(bits, lo, hi, banks, spread, cnt):
     return best
 
 
+# One token row at a time; three variants so that each inner loop stays tight.  The pass
+# accounting is written out in each: Numba does not inline a per-group helper, and the call
+# costs more than the count itself (measured: 10x on 2:4); ptab[x] = passes of x kept.
 @numba.njit(cache=True)
-def _group_count(row, g, m, k, popcount):
-    """Kept channels of group g (channels [g*m, min(k, g*m+m))) of a packed row."""
-    lo = g * m
-    hi = lo + m
-    if hi <= k:
-        if m == 4:
-            return popcount[(np.int64(row[g >> 1]) >> ((g & 1) << 2)) & 15]
-        if (m & 7) == 0:
-            acc = 0
-            b0 = lo >> 3
-            for b in range(b0, b0 + (m >> 3)):
-                acc += popcount[row[b]]
-            return acc
-    return _range_count(row, lo, min(k, hi), popcount)
+def _walk_row_m4(row, ptab, groups, gpt, nj, lockstep, popcount, acc, passes_b, nnz_b):
+    for j in range(nj):
+        ps = 0
+        xs = 0
+        for g in range(j * gpt, min(groups, (j + 1) * gpt)):
+            x = popcount[(np.int64(row[g >> 1]) >> ((g & 1) << 2)) & 15]
+            p = ptab[x]
+            if lockstep:
+                if p > acc[g]:
+                    acc[g] = p
+            else:
+                acc[g] += p
+            ps += p
+            xs += x
+        passes_b[j] += ps
+        nnz_b[j] += xs
+
+
+@numba.njit(cache=True)
+def _walk_row_m8(row, ptab, mbytes, groups, gpt, nj, lockstep, popcount, acc, passes_b, nnz_b):
+    for j in range(nj):
+        ps = 0
+        xs = 0
+        for g in range(j * gpt, min(groups, (j + 1) * gpt)):
+            x = 0
+            for i in range(g * mbytes, (g + 1) * mbytes):
+                x += popcount[row[i]]
+            p = ptab[x]
+            if lockstep:
+                if p > acc[g]:
+                    acc[g] = p
+            else:
+                acc[g] += p
+            ps += p
+            xs += x
+        passes_b[j] += ps
+        nnz_b[j] += xs
+
+
+@numba.njit(cache=True)
+def _walk_row_any(row, k, ptab, m, groups, gpt, nj, lockstep, popcount, acc, passes_b, nnz_b):
+    for j in range(nj):
+        ps = 0
+        xs = 0
+        for g in range(j * gpt, min(groups, (j + 1) * gpt)):
+            x = _range_count(row, g * m, min(k, g * m + m), popcount)
+            p = ptab[x]
+            if lockstep:
+                if p > acc[g]:
+                    acc[g] = p
+            else:
+                acc[g] += p
+            ps += p
+            xs += x
+        passes_b[j] += ps
+        nnz_b[j] += xs
 
 
 @numba.njit(cache=True)
@@ -152,6 +197,11 @@ def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, po
     ones = np.full(nbytes, 0xFF, dtype=np.uint8)
     cnt = np.zeros(banks, dtype=np.int64)
     dense_bank = np.zeros(nj, dtype=np.int64)
+    # passes of a group by its kept count, max(1, ceil(x / n)): a table, because an integer
+    # division per group costs more than everything else in the walk.
+    ptab = np.ones(m + 1, dtype=np.int64)
+    for x in range(n + 1, m + 1):
+        ptab[x] = (x + n - 1) // n
     if not sparse:
         for j in range(nj):
             dense_bank[j] = _bank_max(ones, j * kt, min(k, (j + 1) * kt), banks, spread, cnt)
@@ -182,33 +232,12 @@ def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, po
             row = packed[t]
             for i in range(nbytes):
                 uor[i] |= row[i]
-            for j in range(nj):
-                ps = 0
-                xs = 0
-                for g in range(j * groups_per_tile, min(groups, (j + 1) * groups_per_tile)):
-                    # _group_count inlined by hand: Numba does not inline it, and the call
-                    # costs more than the count itself.
-                    lo = g * m
-                    if lo + m <= k and m == 4:
-                        x = popcount[(np.int64(row[g >> 1]) >> ((g & 1) << 2)) & 15]
-                    elif lo + m <= k and (m & 7) == 0:
-                        x = 0
-                        for i in range(lo >> 3, (lo + m) >> 3):
-                            x += popcount[row[i]]
-                    else:
-                        x = _range_count(row, lo, min(k, lo + m), popcount)
-                    p = 1
-                    if x > n:
-                        p = (x + n - 1) // n
-                    ps += p
-                    xs += x
-                    if lockstep:
-                        if p > acc[g]:
-                            acc[g] = p
-                    else:
-                        acc[g] += p
-                passes[b, j] += ps
-                nnz[b, j] += xs
+            if m == 4 and k % 4 == 0:
+                _walk_row_m4(row, ptab, groups, groups_per_tile, nj, lockstep, popcount, acc, passes[b], nnz[b])
+            elif m % 8 == 0 and k % m == 0:
+                _walk_row_m8(row, ptab, m >> 3, groups, groups_per_tile, nj, lockstep, popcount, acc, passes[b], nnz[b])
+            else:
+                _walk_row_any(row, k, ptab, m, groups, groups_per_tile, nj, lockstep, popcount, acc, passes[b], nnz[b])
         for j in range(nj):
             best = 0
             for g in range(j * groups_per_tile, min(groups, (j + 1) * groups_per_tile)):
