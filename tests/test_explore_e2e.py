@@ -54,6 +54,17 @@ def test_cli_sweep_and_report_with_the_real_simulator(traces, tmp_path, capsys):
     assert "(0 new)" in capsys.readouterr().out
 
 
+def test_cli_on_a_dask_cluster_matches_the_local_run(traces, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    base = ["--space", "quick", "--traces", str(traces), "--no-progress"]
+    assert main([*base, "--out", str(tmp_path / "local"), "--jobs", "1"]) == 0
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None) as c:
+        assert main([*base, "--out", str(tmp_path / "dask"), "--scheduler", c.scheduler_address]) == 0
+    local, dask = load_results(tmp_path / "local"), load_results(tmp_path / "dask")
+    key = lambda t: sorted(zip(t["design_id"], t["cycles"].tolist(), t["energy_j"].tolist()))  # noqa: E731
+    assert len(dask) == len(local) and key(dask) == key(local)
+
+
 def test_builtin_spaces_resolve_against_the_real_design():
     flex = load_space("flex-nm")
     assert len(flex.designs) == 1000  # budget counts valid, distinct designs

@@ -46,7 +46,8 @@ def select(table: Table, workload: str | None = None, mode: str | None = None, f
     if len(table) == 0:
         raise ValueError("the results table is empty; run a sweep first")
     workload = workload or sorted(set(table["workload_id"]))[0]
-    mode = mode or sorted(set(table["mode"]))[0]
+    modes = set(table["mode"])
+    mode = mode or ("prefill" if "prefill" in modes else sorted(modes)[0])
     mask = (table["workload_id"] == workload) & (table["mode"] == mode)
     if feasible_only and "feasible" in table:
         mask &= table["feasible"].astype(bool)
@@ -103,21 +104,27 @@ def _scatter(t: Table, xcol: str, ycol: str, xlabel: str, ylabel: str, title: st
     ax.step(x[front2][order] / xf, y[front2][order], where="post", color="0.35", lw=0.9, ls="--", label="front of these two axes")
     main = front_rows(t)
     ax.scatter(x[main] / xf, y[main], s=50, facecolors="none", edgecolors="black", lw=1.1, label="front: " + ", ".join(_SHORT[c] for c in FRONT_OBJECTIVES))
-    seen = set()
+    seen: dict[tuple[float, float], int] = {}
+    tagged = set()
     for i in np.flatnonzero(main)[np.argsort(x[main], kind="stable")]:
-        if labels[i] not in seen:  # one tag per pattern family keeps the plot legible
-            ax.annotate(labels[i], (x[i] / xf, y[i]), textcoords="offset points", xytext=(5, 5), fontsize=8)
-            seen.add(labels[i])
+        if labels[i] not in tagged:  # one tag per pattern family keeps the plot legible
+            spot = (round(float(x[i] / xf), 2), round(float(y[i]), 2))
+            k = seen[spot] = seen.get(spot, -1) + 1  # stack tags of coinciding points instead of overprinting
+            ax.annotate(labels[i], (x[i] / xf, y[i]), textcoords="offset points", xytext=(5, 4 + 9 * k), fontsize=8)
+            tagged.add(labels[i])
+    pos = x[np.isfinite(x) & (x > 0)]
+    if pos.size and pos.max() / pos.min() > 20:  # array sizes span decades: a log axis keeps small designs readable
+        ax.set_xscale("log")
     ax.set_xlabel(f"{xlabel} [{xu}]" if xu else xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, title="largest supported pattern", title_fontsize=7)
     return fig
 
 
 def _title(t: Table, what: str) -> str:
-    return f"{what}\n{t['workload_id'][0]} ({t['mode'][0]}, {len(t)} designs)"
+    return f"{what}: {t['mode'][0]}, {len(t)} designs\n{t['workload_id'][0]}"
 
 
 def fig_accuracy_vs_area(table: Table, workload: str | None = None, mode: str | None = None) -> Figure:

@@ -108,7 +108,8 @@ def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None)
     out_dir.mkdir(parents=True, exist_ok=True)
     table, meta = load_results(results_dir), load_meta(results_dir)
     design_fields = meta.get("design_fields") or [c for c in table.columns if c in _FRONT_COLS]
-    pairs = sorted({(w, m) for w, m in zip(table["workload_id"], table["mode"])})
+    mode_rank = {"prefill": 0, "decode": 1}  # prefill first: the main figure is the batched case
+    pairs = sorted({(w, m) for w, m in zip(table["workload_id"], table["mode"])}, key=lambda p: (p[0], mode_rank.get(p[1], 2), p[1]))
     lines = [f"# Design-space report: {meta.get('spec', {}).get('name', results_dir.name)}", "",
              f"Results: `{results_dir}` ({len(table)} rows, {len(set(table['design_id']))} designs, {len(pairs)} workload/mode pairs). "
              "Every number below is computed from that table by `python -m accelsim.report`.", ""]
