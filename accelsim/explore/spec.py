@@ -35,8 +35,6 @@ that the largest one contains (``"8:16"`` -> ``("2:4", "4:8", "8:16")``; DESIGN.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import random
 import tomllib
 from dataclasses import dataclass, field
@@ -44,6 +42,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from accelsim.explore.designs import collapse_dense, design_id, largest_pattern_label, nested_patterns
 from accelsim.patterns import Pattern
 
 __all__ = [
@@ -73,7 +72,6 @@ CONSTRAINTS = {
     "min_tokens_per_s": ("tokens_per_s", "min"),
     "max_multipliers": ("multipliers", "max"),
 }
-_NESTED_MS = (4, 8, 16, 32, 64)
 
 
 class SpecError(ValueError):
@@ -96,67 +94,6 @@ class Space:
     constraints: dict[str, float]
     resolved: dict[str, Any]
     rejected: tuple[tuple[dict, str], ...] = field(default=(), repr=False)
-
-
-# ----------------------------------------------------------------- patterns
-def nested_patterns(largest: str) -> tuple[str, ...]:
-    """The supported-pattern set implied by its largest member (DESIGN.md, "Nesting").
-
-    "dense" -> ("dense",); "N:M" -> every N/2^j : M/2^j with M/2^j >= 4, ascending
-    ("8:16" -> ("2:4", "4:8", "8:16")); "unstructured:D" -> every N:M with M in 4..64 and
-    density exactly D, then the unstructured pattern itself (any such mask is a valid
-    unstructured mask of density D).
-    """
-    p = Pattern.parse(largest)
-    if p.kind == "dense":
-        return ("dense",)
-    if p.kind == "nm":
-        out, n, m = [], p.n, p.m
-        while True:
-            out.append(f"{n}:{m}")
-            if n % 2 or m % 2 or m // 2 < 4:
-                break
-            n, m = n // 2, m // 2
-        return tuple(reversed(out))
-    d = p.unstructured_density
-    nm = [f"{round(d * m)}:{m}" for m in _NESTED_MS if abs(d * m - round(d * m)) < 1e-9 and round(d * m) >= 1]
-    return (*nm, str(p))
-
-
-def largest_pattern_label(patterns) -> str:
-    """Label of a supported-pattern set by its widest member: "2:4", "8:16", "unstructured" or "dense"."""
-    parsed = [Pattern.parse(p) for p in patterns]
-    if any(p.kind == "unstructured" for p in parsed):
-        return "unstructured"
-    nm = [p for p in parsed if p.kind == "nm"]
-    if not nm:
-        return "dense"
-    top = max(nm, key=lambda p: (p.m, p.n))
-    return f"{top.n}:{top.m}"
-
-
-# --------------------------------------------------------------- design id
-def _canonical(value: Any) -> Any:
-    if isinstance(value, (tuple, list, frozenset, set)):
-        return sorted(str(v) for v in value)  # supported sets: order carries no meaning
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def design_id(design) -> str:
-    """Stable 12-hex id: SHA-256 of the design's fields except its display name."""
-    d = {f.name: _canonical(getattr(design, f.name)) for f in dataclasses.fields(design) if f.name != "name"}
-    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def _collapse_dense(design_cls, d):
-    """A dense-only design has no selector and no metadata: reset those fields to the class
-    defaults so that their axes do not multiply identical hardware (same id, deduplicated)."""
-    if tuple(d.patterns) != ("dense",):
-        return d
-    defaults = {f.name: f.default for f in dataclasses.fields(design_cls) if f.name in ("selector", "metadata_format")}
-    return dataclasses.replace(d, **defaults) if defaults else d
 
 
 # ----------------------------------------------------------------- parsing
@@ -326,7 +263,7 @@ def parse_space(doc: dict, *, source: str = "<spec>", design_cls=None, presets=N
             continue
         for k, i in zip(keys, idx):
             ok_values[(k, i)] = True
-        d = _collapse_dense(design_cls, d)
+        d = collapse_dense(design_cls, d)
         did = design_id(d)
         if d.multipliers > max_mult:
             excluded += 1
