@@ -165,3 +165,15 @@ def test_dask_local_cluster_gives_the_same_rows(space, traces, tmp_path):
     assert s.evaluated == s.points
     by_key = lambda rs: {(r["design_id"], r["workload_id"], r["mode"]): r for r in rs}  # noqa: E731
     assert by_key(rows(tmp_path / "dask")) == by_key(rows(tmp_path / "one"))
+
+
+def test_a_failing_point_is_named(space, traces, tmp_path, monkeypatch):
+    import dataclasses
+
+    def broken(design, prep, *, mode="prefill"):
+        raise ZeroDivisionError("boom")
+
+    backend = dataclasses.replace(BACKEND, simulate=broken)
+    cfg = SweepConfig(space, (str(traces / "mag"),), str(tmp_path / "out"), jobs=1, progress=False)
+    with pytest.raises(RuntimeError, match=r"design dense-\w+ \(id \w{12}\) on workload toy/toytext/magnitude/none/activations, mode prefill: ZeroDivisionError: boom"):
+        run_sweep(cfg, backend=backend)

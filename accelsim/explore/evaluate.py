@@ -283,4 +283,10 @@ def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend) -
 def evaluate_chunk(points, constraints: dict, backend: Backend | None = None) -> list[dict[str, Any]]:
     """One row per (design, workload, mode) point of a chunk; runs in a worker process."""
     backend = backend or default_backend()
-    return [_row(d, wl, mode, constraints, backend) for d, wl, mode in points]
+    rows = []
+    for d, wl, mode in points:
+        try:
+            rows.append(_row(d, wl, mode, constraints, backend))
+        except Exception as e:  # name the point: a bare traceback from a worker says nothing about which design
+            raise RuntimeError(f"design {d.name} (id {design_id(d)}) on workload {wl.workload_id}, mode {mode}: {type(e).__name__}: {e}") from e
+    return rows
