@@ -20,7 +20,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["POPCOUNT", "SPREAD", "tile_stats", "layer_timing", "CAUSES", "ACTIONS"]
+__all__ = ["POPCOUNT", "SPREAD", "tile_stats", "layer_timing", "mask_totals", "CAUSES", "ACTIONS"]
 
 POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
 # SPREAD[v] has byte i equal to bit i of v: adding SPREAD values counts 8 bit positions at once.
@@ -227,11 +227,16 @@ def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, po
                 bankmax[b, j] = dense_bank[j]
             continue
         acc[:] = 0
-        uor[:] = 0
+        if tok == 1:
+            urow = packed[t0]  # one token (decode): the union is its own mask
+        else:
+            uor[:] = 0
+            urow = uor
         for t in range(t0, t1):
             row = packed[t]
-            for i in range(nbytes):
-                uor[i] |= row[i]
+            if tok > 1:
+                for i in range(nbytes):
+                    uor[i] |= row[i]
             if m == 4 and k % 4 == 0:
                 _walk_row_m4(row, ptab, groups, groups_per_tile, nj, lockstep, popcount, acc, passes[b], nnz[b])
             elif m % 8 == 0 and k % m == 0:
@@ -246,8 +251,8 @@ def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, po
             work[b, j] = best
             lo = j * kt
             hi = min(k, lo + kt)
-            union[b, j] = _range_count(uor, lo, hi, popcount)
-            bankmax[b, j] = _bank_max(uor, lo, hi, banks, spread, cnt)
+            union[b, j] = _range_count(urow, lo, hi, popcount)
+            bankmax[b, j] = _bank_max(urow, lo, hi, banks, spread, cnt)
 
 
 @numba.njit(cache=True)
@@ -347,3 +352,21 @@ def layer_timing(
     if not decode:
         dcyc = np.int64(math.ceil(layer_bytes / dram_bytes_per_cycle))
         cause[5] += max(0, dcyc - layer_onchip)
+
+
+@numba.njit(cache=True)
+def mask_totals(packed, popcount):
+    """(kept channels over all rows, channels kept by at least one row) of a packed mask."""
+    t_rows = packed.shape[0]
+    nbytes = packed.shape[1]
+    uor = np.zeros(nbytes, dtype=np.uint8)
+    total = 0
+    for t in range(t_rows):
+        for i in range(nbytes):
+            v = packed[t, i]
+            total += popcount[v]
+            uor[i] |= v
+    union = 0
+    for i in range(nbytes):
+        union += popcount[uor[i]]
+    return total, union

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from accelsim.patterns import Pattern
+from accelsim.sim.kernels import POPCOUNT, mask_totals
 from accelsim.traces import Trace
 
 __all__ = ["PreparedTrace", "PreparedLayer", "prepare"]
 
-CACHE_BYTES = 512 << 20  # bound on cached tile statistics per prepared trace
+CACHE_BYTES = 1 << 30  # bound on cached tile statistics per prepared trace
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,6 @@ class PreparedTrace:
         return value
 
 
-_POP = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
-
-
 def prepare(trace: "Trace | PreparedTrace") -> PreparedTrace:
     """Check a trace and compute its design-independent statistics (idempotent)."""
     if isinstance(trace, PreparedTrace):
@@ -94,9 +92,8 @@ def prepare(trace: "Trace | PreparedTrace") -> PreparedTrace:
             raise ValueError(f"layer {ly.name}: packed mask shape {packed.shape} does not fit K={k}")
         if k % 8 and packed.shape[0] and (packed[:, -1] >> (k % 8)).any():
             raise ValueError(f"layer {ly.name}: mask has bits set beyond K={k}; repack it with accelsim.masks.pack_mask")
-        nnz = int(_POP[packed].sum()) if packed.size else 0
-        union_all = int(_POP[np.bitwise_or.reduce(packed, axis=0)].sum()) if packed.shape[0] else 0
-        layers.append(PreparedLayer(ly.name, int(packed.shape[0]), k, int(ly.out_features), packed, nnz, union_all))
+        nnz, union_all = mask_totals(packed, POPCOUNT) if packed.size else (0, 0)
+        layers.append(PreparedLayer(ly.name, int(packed.shape[0]), k, int(ly.out_features), packed, int(nnz), int(union_all)))
     cfg = trace.manifest.get("config", {}) if isinstance(trace.manifest, dict) else {}
     mitigation = str(cfg.get("mitigation") or "none").lower()
     return PreparedTrace(trace=trace, layers=tuple(layers), pattern=pattern, mitigation=mitigation)

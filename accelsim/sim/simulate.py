@@ -135,7 +135,8 @@ def _stats_numba(layer, rp: RunParams, banks: int):
     groups = -(-layer.k // rp.m)
     nb = -(-layer.t // rp.tb)
     nj = -(-groups // rp.groups_per_tile)
-    arrs = [np.zeros((nb, nj), dtype=np.int64) for _ in range(5)]
+    # int32 keeps the cached statistics small (decode: one row per token); counts stay far below 2**31.
+    arrs = [np.zeros((nb, nj), dtype=np.int32) for _ in range(5)]
     kernels.tile_stats(
         layer.packed, layer.k, rp.n, rp.m, rp.tb, rp.groups_per_tile, rp.lockstep, banks, rp.sparse,
         kernels.POPCOUNT, kernels.SPREAD, *arrs,
