@@ -9,7 +9,7 @@ from accelsim.explore.store import Table
 from accelsim.report import figures as F
 from accelsim.report import write_report
 from accelsim.report.__main__ import main as report_main
-from accelsim.report.verdict import matched_pairs, verdict_lines
+from accelsim.report.verdict import marginal_returns, matched_pairs, verdict_lines
 from tests.explore_standin import BACKEND, make_trace_set
 
 SPACE = """
@@ -71,6 +71,19 @@ def test_verdict_says_when_a_family_has_no_trace_of_its_own(tmp_path):
     assert "16:32 +2.000 (runs 8:16: no wider trace)" in lines
     assert "no 16:32 trace was given, so 16:32 designs run 8:16; only their cost is measured" in lines
     assert "No 8:16 trace" not in lines
+
+
+def test_marginal_returns_follow_the_closed_form(tmp_path):
+    t = load_results(run(tmp_path, patterns='["dense", "2:4", "4:8", "8:16", "16:32"]'))
+    r = marginal_returns(t, ["pe_rows", "pe_cols", "selector", "patterns"])
+    # stand-in area per multiplier is 1e-4 + 1e-5 * M; perplexities 14, 13, 12, 11.5 for 2:4, 4:8, 8:16, 16:32
+    premium = lambda m_wide, m_narrow: ((1e-4 + 1e-5 * m_wide) / (1e-4 + 1e-5 * m_narrow) - 1) * 100  # noqa: E731
+    assert r[("2:4", "4:8")] == pytest.approx(1.0 / premium(8, 4))
+    assert r[("4:8", "8:16")] == pytest.approx(1.0 / premium(16, 8))
+    assert r[("8:16", "16:32")] == pytest.approx(0.5 / premium(32, 16))
+    assert ("16:32", "unstructured") not in r
+    lines = " ".join(verdict_lines(t, ["pe_rows", "pe_cols", "selector", "patterns"], str))
+    assert f"Past 8:16 the return falls from {1.0 / premium(16, 8):.3g} to {0.5 / premium(32, 16):.3g}" in lines
 
 
 def test_matched_pairs_agree_on_everything_but_patterns(tmp_path):

@@ -8,6 +8,9 @@ Three questions, for one workload and simulate mode:
 3. cost: what 8:16 support costs over 2:4 on *matched* designs, identical in every Design
    field except the supported patterns, so the difference is the flexibility alone;
 
+4. marginal return: accuracy recovered per 1 % of extra area at each widening step
+   (2:4 -> 4:8 -> 8:16 -> 16:32 -> unstructured), the quantity behind a "sweet spot" claim;
+
 then what would change the answer: the accuracy margin that pays for the premium, and how the
 premium moves when the selection/metadata hardware (the least certain cost-model entries,
 hw-anchors.md section 4.6 is derived, not measured) is twice as large.
@@ -111,6 +114,46 @@ def _range(r: np.ndarray) -> str:
     return f"median {_pct(float(np.median(r)))} (range {_pct(float(r.min()))} to {_pct(float(r.max()))})"
 
 
+STEPS = (("2:4", "4:8"), ("4:8", "8:16"), ("8:16", "16:32"), ("16:32", "unstructured"))
+
+
+def marginal_returns(t: Table, design_fields, fam: dict[str, FamilyStats] | None = None) -> dict[tuple[str, str], float]:
+    """Accuracy gained per 1 % of area for each widening step (narrow -> wide), on matched pairs.
+
+    Gain = best accuracy of narrow minus best of wide; area = median matched-pair premium in %.
+    A step is left out when either family lacks its own trace or no matched pair exists;
+    a step that costs no area gives +inf.
+    """
+    fam = fam if fam is not None else family_stats(t)
+    out = {}
+    for narrow, wide in STEPS:
+        if narrow not in fam or wide not in fam or _short(fam[wide].best_pattern) != wide or _short(fam[narrow].best_pattern) != narrow:
+            continue
+        p = matched_pairs(t, design_fields, wide, narrow)
+        if len(p):
+            premium = (float(np.median(p.area)) - 1) * 100
+            out[(narrow, wide)] = p.accuracy_gain / premium if premium > 0 else float("inf")
+    return out
+
+
+def _marginal_returns(t: Table, design_fields, fam, acc_label: str) -> list[str]:
+    r = marginal_returns(t, design_fields, fam)
+    if not r:
+        return []
+    unit = "perplexity points" if acc_label.startswith("perplexity") else acc_label
+    line = f"**Marginal return** ({unit} recovered per 1 % of extra area, matched pairs): " + ", ".join(
+        f"{a} → {b} {v:.3g}" for (a, b), v in r.items()
+    ) + "."
+    into, past = r.get(("4:8", "8:16")), r.get(("8:16", "16:32"))
+    if into is not None and past is not None and np.isfinite(into) and np.isfinite(past):
+        if past < into:
+            line += f" Past 8:16 the return falls from {into:.3g} to {past:.3g} ({into / past:.2g}x less) per 1 % of area." if past > 0 else \
+                f" Past 8:16 a wider group buys no accuracy ({past:.3g} per 1 % of area)."
+        else:
+            line += f" Past 8:16 the return does not fall ({into:.3g} to {past:.3g}): on these numbers wider support is the better buy."
+    return [line]
+
+
 def verdict_lines(t: Table, design_fields, fmt_energy) -> list[str]:
     """Markdown bullet lines: the verdict for the rows of one workload and mode."""
     col, acc_label = accuracy_column(t)
@@ -162,6 +205,7 @@ def verdict_lines(t: Table, design_fields, fmt_energy) -> list[str]:
             lines.append(f"**Sensitivity**: with the selection/metadata hardware twice as large as modelled, the area premium of 8:16 would be {_range(pairs.area_flex2x)}.")
     else:
         lines.append("**Cost of 8:16 over 2:4**: no matched pairs in this sweep (sample both patterns on otherwise identical designs, e.g. a grid).")
+    lines += _marginal_returns(t, design_fields, fam, acc_label)
     for wider in ("16:32", "unstructured"):
         if wider in fam:
             p = matched_pairs(t, design_fields, wider, "8:16")
