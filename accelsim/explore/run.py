@@ -17,6 +17,7 @@ import math
 import multiprocessing
 import os
 import platform
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -61,8 +62,22 @@ class SweepSummary:
     workloads: int
 
 
+def _git_commit() -> str:
+    """Commit of the accelsim checkout (with "+dirty" when it has local changes), or "unknown"."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "accelsim"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if head.returncode:
+        return "unknown"
+    return head.stdout.strip()[:12] + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def package_versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    out = {"python": sys.version.split()[0], "platform": platform.platform(), "accelsim_git": _git_commit()}
     for p in _PACKAGES:
         try:
             out[p] = metadata.version(p)
@@ -88,6 +103,8 @@ def _trace_provenance(workloads: list[Workload]) -> list[dict]:
                     "config": m.get("config"),
                     "model_info": m.get("model_info"),
                     "capture_versions": m.get("versions"),
+                    "layers": len(m.get("layers", [])),
+                    "rows_per_layer": sorted({int(ly.get("tokens_stored", 0)) for ly in m.get("layers", [])}),
                 }
             )
     return out

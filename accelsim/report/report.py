@@ -87,10 +87,17 @@ def _provenance(meta: dict) -> list[str]:
     rows = []
     for tr in meta.get("traces", []):
         acc, prot, mi = tr.get("accuracy") or {}, tr.get("protocol") or {}, tr.get("model_info") or {}
-        rows.append([tr["run_id"], tr["pattern"], tr["workload_id"], acc.get("perplexity"), acc.get("tokens_scored"),
-                     prot.get("dataset"), prot.get("split"), prot.get("seq_len"), prot.get("windows"), mi.get("id"),
-                     str(mi.get("weights_sha256") or "")[:12]])
-    lines += _md_table(["run", "pattern", "workload", "perplexity", "tokens scored", "dataset", "split", "seq_len", "windows", "model", "weights sha256"], rows)
+        ppl = acc.get("perplexity")
+        rows.append([tr["run_id"], tr["pattern"], tr["workload_id"], f"{ppl:.3f}" if isinstance(ppl, (int, float)) else "-",
+                     acc.get("tokens_scored"), prot.get("dataset"), prot.get("split"), prot.get("seq_len"), prot.get("windows"),
+                     mi.get("id"), str(mi.get("weights_sha256") or "")[:12], tr.get("layers", "?"), tr.get("rows_per_layer", "?")])
+    lines += _md_table(["run", "pattern", "workload", "perplexity", "tokens scored", "dataset", "split", "seq_len", "windows", "model",
+                        "weights sha256", "layers traced", "mask rows per layer"], rows)
+    for wl in meta.get("workloads", []):
+        evaluated = wl.get("layers_evaluated", "all")
+        if evaluated != "all":
+            lines += ["", f"Workload `{wl['workload_id']}`: its traces cover different layers; the hardware figures use the "
+                          f"{len(evaluated)} layers common to all of them."]
     lines += ["", "Per design, each workload runs the supported sparse pattern with the lowest perplexity (dense when none is "
               "supported); perplexity change is against the workload's dense trace.  Energy per token and TOPS use "
               "dense-equivalent operations (2 x K x O per layer per token), so they compare across patterns.", ""]
