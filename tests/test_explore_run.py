@@ -1,10 +1,13 @@
 """Sweeps with the stand-in simulator: workloads, per-token figures, resume, process pool and Dask."""
 
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accelsim.explore import SweepConfig, discover_workloads, load_results, run_sweep
 from accelsim.explore.store import StoreError
@@ -140,6 +143,35 @@ def test_interrupted_sweep_resumes_without_loss_or_duplicates(space, traces, tmp
     assert len(keys) == len(set(keys)) == len(expected)
     assert {k: r for k, r in zip(keys, got)} == expected
     assert sweep(space, traces, tmp_path / "out").evaluated == 0  # finished: nothing left to do
+
+
+@settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunk=st.integers(1, 9), stop_after=st.integers(1, 5), torn=st.text(max_size=40))
+def test_resume_property_any_interruption_any_torn_tail(space, traces, tmp_path, chunk, stop_after, torn):
+    """Whatever chunk an interruption hits and whatever half-line it leaves, resuming yields the full set once."""
+    ref = tmp_path / "ref"
+    if not ref.exists():
+        sweep(space, traces, ref)
+    expected = {(r["design_id"], r["workload_id"], r["mode"]): r for r in rows(ref)}
+    with tempfile.TemporaryDirectory(dir=tmp_path) as d:
+        out = Path(d) / "out"
+        seen = []
+
+        def stop(n):
+            seen.append(n)
+            if len(seen) == stop_after:
+                raise KeyboardInterrupt
+
+        try:
+            sweep(space, traces, out, chunk=chunk, on_chunk=stop)
+        except KeyboardInterrupt:
+            pass
+        with open(out / "rows.jsonl", "a") as f:
+            f.write(torn.replace("\n", ""))  # a torn last line never contains its newline
+        sweep(space, traces, out, chunk=chunk)
+        got = rows(out)
+        keys = [(r["design_id"], r["workload_id"], r["mode"]) for r in got]
+        assert len(keys) == len(set(keys)) and dict(zip(keys, got)) == expected
 
 
 def test_resume_refuses_a_different_space(space, traces, tmp_path):

@@ -32,13 +32,14 @@ def test_grid_expands_axes_ranges_and_convenience():
         pe_array = [8, 16]
         weight_bw_bytes_per_cycle = { start = 32, stop = 128, factor = 2 }
         lanes_per_pe = { start = 4, stop = 12, step = 4 }
-        [fixed]
-        clock_ghz = 2
+        clock_ghz = { start = 0.5, stop = 1.5, step = 0.5 }
         """
     )
-    assert len(sp.designs) == 2 * 2 * 3 * 3
+    assert len(sp.designs) == 2 * 2 * 3 * 3 * 3
+    assert sorted({x.clock_ghz for x in sp.designs}) == [0.5, 1.0, 1.5]
     d = sp.designs[0]
-    assert d.pe_rows == d.pe_cols and d.clock_ghz == 2.0 and isinstance(d.clock_ghz, float)
+    assert d.pe_rows == d.pe_cols and isinstance(d.clock_ghz, float)
+    assert parse("[fixed]\nclock_ghz = 2").designs[0].clock_ghz == 2.0  # an integer in TOML is accepted for a float field
     assert {x.weight_bw_bytes_per_cycle for x in sp.designs} == {32, 64, 128}
     assert {x.lanes_per_pe for x in sp.designs} == {4, 8, 12}
     assert {x.patterns for x in sp.designs} == {("2:4",), ("2:4", "4:8", "8:16")}
@@ -107,8 +108,9 @@ def test_design_id_ignores_name_and_set_order():
         ("[axes]\npe_rows = { start = 1, stop = 8, stride = 2 }", r"unknown key 'stride' in \[axes\] pe_rows \(a range\); allowed: start, stop, step, factor"),
         ("[axes]\npe_rows = []", r"non-empty list"),
         ("base = 'huge'", r"base = 'huge' is not a preset; allowed: small"),
-        ("[fixed]\npe_rows = 2\n[axes]\npe_rows = [1]", r"'pe_rows' is both in \[fixed\] and \[axes\]"),
-        ("[axes]\nlargest_pattern = ['2:4']\npatterns = [['2:4']]", r"both largest_pattern and patterns"),
+        ("[fixed]\npe_rows = 2\n[axes]\npe_rows = [1]", r"\[axes\] pe_rows sets 'pe_rows', which \[fixed\] also sets"),
+        ("[fixed]\npe_cols = 2\n[axes]\npe_array = [1]", r"\[axes\] pe_array sets 'pe_cols', which \[fixed\] also sets"),
+        ("[axes]\nlargest_pattern = ['2:4']\npatterns = [['2:4']]", r"\[axes\] largest_pattern and \[axes\] patterns both set 'patterns'"),
         ("[constraints]\nmax_multipliers = 1", r"max_multipliers = 1 excludes every design"),
     ],
 )

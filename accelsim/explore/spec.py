@@ -219,12 +219,16 @@ def parse_space(doc: dict, *, source: str = "<spec>", design_cls=None, presets=N
     axes_raw = doc.get("axes", {})
     _check_keys(axes_raw, "[axes]", list(axes_raw))
     axes: dict[str, list[dict]] = {}
+    fixed_fields = {f for k, v in fixed.items() for f in _coerce(design_cls, k, v, "[fixed]")}
+    owner: dict[str, str] = {}  # Design field -> the axis that sets it
     for k, raw in axes_raw.items():
-        if k in fixed:
-            raise SpecError(f"{k!r} is both in [fixed] and [axes]; keep it in one")
         axes[k] = [_coerce(design_cls, k, v, f"[axes] {k}:") for v in _axis_values(k, raw)]
-    if "largest_pattern" in axes and "patterns" in axes:
-        raise SpecError("[axes] has both largest_pattern and patterns; use one (largest_pattern expands to patterns)")
+        for f in axes[k][0]:
+            if f in fixed_fields:
+                raise SpecError(f"[axes] {k} sets {f!r}, which [fixed] also sets; keep it in one")
+            if f in owner:
+                raise SpecError(f"[axes] {owner[f]} and [axes] {k} both set {f!r}; use one")
+            owner[f] = k
 
     keys = list(axes)
     sizes = [len(axes[k]) for k in keys]
