@@ -81,3 +81,16 @@ def test_dram_roofline_prefill():
     bytes_ = k * o + t * k + t * o  # weights once (they fit), activations in, outputs out; int8
     assert res.cycles == math.ceil(bytes_ / 1.0)
     assert res.actions["dram"]["read_bytes"] + res.actions["dram"]["write_bytes"] == bytes_
+
+
+@pytest.mark.parametrize("method, var_ops, compares, epilogue", [("var", 2, 0, 0), ("dpts", 0, 2, 1), ("lpts", 0, 0, 1), ("none", 0, 0, 0)])
+def test_mitigation_work_counted_from_the_trace_manifest(method, var_ops, compares, epilogue):
+    t, k, o = 3, 32, 8
+    tr = synthetic_trace([(t, k, o)], pattern="8:16")
+    tr = Trace(tr.run_id, tr.layers, {"config": {"pattern": "8:16", "mitigation": method}})
+    d = Design(pe_rows=2, pe_cols=2, lanes_per_pe=8, patterns=("8:16",), mitigation_units=("var", "median"))
+    a = simulate(d, tr).actions
+    assert a["var_unit"]["ops"] == var_ops * t * k  # one fused accumulate of x and x^2 per element, for x and for the pruned x
+    assert a["median_unit"]["compares"] == compares * t * k
+    assert a["median_unit"]["epilogue_macs"] == epilogue * t * o
+    assert simulate(d.replace(mitigation_units=()), tr).actions["var_unit"]["ops"] == 0  # no unit, nothing counted
