@@ -6,7 +6,7 @@ import pytest
 
 from accelsim.cost import SRAM, Cost, MetadataDecoder, Multiplier, Selector, price, scale_area, scale_energy
 from accelsim.cost.components import DRAM, Adder
-from accelsim.sim import Design, presets, simulate
+from accelsim.sim import presets, simulate
 from accelsim.synthetic import synthetic_trace
 
 
@@ -111,3 +111,11 @@ def test_price_rejects_a_result_from_another_design():
     with pytest.raises(TypeError):
         price({"cycles": 1}, presets["dense"])
     assert math.isfinite(price(r, presets["dense"]).energy_j)
+
+
+def test_area_depends_on_the_design_only():
+    d = presets["flex-8:16-window"]
+    a = price(simulate(d, synthetic_trace([(8, 64, 16)], pattern="2:4")), d)
+    b = price(simulate(d, synthetic_trace([(8, 64, 16)], pattern="8:16")), d)
+    assert simulate(d, synthetic_trace([(8, 64, 16)], pattern="2:4")).run_pattern == "2:4"
+    assert a.area_by_component_mm2 == b.area_by_component_mm2

@@ -52,20 +52,21 @@ def _decoder(design: Design, pattern: Pattern) -> MetadataDecoder:
     return MetadataDecoder(fmt, n, m)
 
 
-def inventory(design: Design, run_pattern: str = "dense") -> dict[str, tuple[object, int]]:
+def inventory(design: Design) -> dict[str, tuple[object, int]]:
     """component -> (model instance at 45 nm, count in the design); count 0 = absent.
 
-    run_pattern picks the metadata decoder / compaction model whose per-action energy applies.
+    Area depends on the design only: the metadata decoders and the compaction networks are
+    sized for the widest supported group.  (``price`` charges decodes with the decoder of the
+    pattern the run used.)
     """
     w = 8 * design.bytes_per_element
     mults = design.multipliers
     sparse = design.sparse_patterns
     widest = max(sparse, key=lambda p: design.lane_group(p)[1], default=None)
-    run = Pattern.parse(run_pattern)
     column = design.pe_rows * design.lanes_per_pe
     n_decoders = max((column // design.lane_group(p)[0] for p in sparse), default=0)
     reg_bits = mults * (design.weight_candidates_per_lane * w + w) + design.pe_rows * design.pe_cols * 32
-    dec = _decoder(design, run if run.kind != "dense" else (widest or run))
+    dec = _decoder(design, widest if widest is not None else Pattern.parse("dense"))
     comp = None
     if widest is not None:
         n, m = design.lane_group(widest)
@@ -104,17 +105,20 @@ def price(result: SimResult, design: Design) -> Cost:
             f"result was not simulated on this design: its MAC slots ({result.mac_slots}) != multipliers of "
             f"{design.name!r} ({design.multipliers}) x cycles ({result.cycles}); price(simulate(d, trace), d)"
         )
-    inv = inventory(design, result.run_pattern)
+    inv = inventory(design)
+    run = Pattern.parse(result.run_pattern)
     energy, area = {}, {}
     for comp, actions in COMPONENT_ACTIONS.items():
         model, count = inv[comp]
         counts = result.actions.get(comp, {})
+        # A decode costs what the decoder of the pattern actually run costs.
+        emodel = _decoder(design, run) if comp == "metadata_decoder" and run.kind != "dense" else model
         e_pj = 0.0
-        if model is not None:
+        if emodel is not None:
             for action in actions:
                 c = counts.get(action, 0)
                 if c:
-                    e_pj += c * _action_energy_pj(comp, model, action, design)
+                    e_pj += c * _action_energy_pj(comp, emodel, action, design)
         e_j = e_pj * 1e-12
         energy[comp] = e_j if comp == "dram" else scale_energy(e_j, design.tech_nm)
         a_um2 = model.area_um2 * count if model is not None and count else 0.0
