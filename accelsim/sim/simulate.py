@@ -22,6 +22,17 @@ Mapping (per traced layer ``Y[T, O] = X[T, K] W[K, O]``; see kernels.py for the 
   block's masks (decode: only the token's kept rows).
 * output-stationary: ``pe_rows`` tokens (decode: one) x ``pe_cols`` outputs; K streams in
   windows of ``lanes / n`` groups per pass, tokens in lockstep on the broadcast weights.
+
+Each fold takes the longest of compute, weight delivery (rows x O-tile bytes over
+``weight_bw_bytes_per_cycle``; bank-limited when the rows crowd one of ``buffer_banks``
+banks, row k in bank k mod banks) and metadata delivery (records x bits over
+``metadata_bw_bits_per_cycle``); the excess over compute is the stall of the binding cause.
+Compaction of the next token block overlaps the current one; DRAM is a roofline per layer
+(prefill) or per token (decode), weights read once when the layer fits the weight buffer.
+
+Not modelled: leakage, an L2 or other cache level, partial-sum storage (outputs are
+assumed to accumulate in place), the cycles of the mitigation units (their work is counted),
+and clock or voltage changes with the design.
 """
 
 from __future__ import annotations
