@@ -116,6 +116,28 @@ def fig_act_vs_weight(rows):
     return _series_fig(rows, "smollm2-135m", s, "SmolLM2-135M: activation vs weight pruning at equal pattern")
 
 
+def fig_models(rows):
+    """Perplexity relative to each model's dense, magnitude / none: SmolLM2-135M vs Gemma 3 270M."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    x = list(range(len(PATTERNS)))
+    for model in ("smollm2-135m", "gemma3-270m"):
+        dense = _ppl(rows, model=model, pattern="dense")
+        ys = [_ppl(rows, model=model, pattern=p, sparsify="activations", criterion="magnitude", mitigation="none") for p in PATTERNS]
+        pts = [(i, y / dense) for i, y in zip(x, ys) if y is not None and dense]
+        if pts:
+            ax.plot(*zip(*pts), marker="o", label=model)
+    ax.axhline(1.0, color="k", lw=0.8, ls="--", label="dense")
+    ax.set_xticks(x, [p.replace("unstructured:0.5", "unstr. 50%") for p in PATTERNS])
+    ax.set_xlabel("pattern (all 50 % sparsity)")
+    ax.set_ylabel("perplexity / dense perplexity")
+    ax.set_title("Activation magnitude pruning, no mitigation, Brown", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def _table(rows, model, cols: list[tuple[str, dict]]) -> list[str]:
     dense = _ppl(rows, model=model, pattern="dense")
     out = ["| pattern | " + " | ".join(c for c, _ in cols) + " |", "|---" * (len(cols) + 1) + "|"]
@@ -130,7 +152,7 @@ def _table(rows, model, cols: list[tuple[str, dict]]) -> list[str]:
 
 def write_report(rows, path: Path) -> None:
     figs = {"capture_criteria.png": fig_criteria, "capture_mitigations.png": fig_mitigations,
-            "capture_act_vs_weight.png": fig_act_vs_weight}
+            "capture_act_vs_weight.png": fig_act_vs_weight, "capture_models.png": fig_models}
     for name, fn in figs.items():
         fn(rows).savefig(HERE / name, dpi=110)
     with open(HERE / "capture_results.csv", "w", newline="") as f:
@@ -146,7 +168,7 @@ def write_report(rows, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stage", choices=("smollm2", "gemma", "report"), default="report", help="what to run")
-    p.add_argument("--eval-tokens", type=int, default=4096, help="evaluation tokens per run (SmolLM2 and Gemma)")
+    p.add_argument("--eval-tokens", type=int, default=2048, help="evaluation tokens per run (SmolLM2 and Gemma)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads per process")
     args = p.parse_args(argv)
     if args.stage in ("smollm2", "gemma"):

@@ -77,17 +77,18 @@ def report_markdown(rows, table, ppl) -> str:
         "## Gemma 3 270M (magnitude, no mitigation)", "",
         f"Dense: **{_fmt(ppl(gem, pattern='dense'))}**.", "",
         *table(gem, "gemma3-270m", [("activations, magnitude", dict(sparsify="activations", criterion="magnitude", mitigation="none"))]),
-        "", "## The paper's claims on these numbers", "", *_claims(rows, ppl), "",
+        "", "![models](capture_models.png)", "", "## The paper's claims on these numbers", "", *_claims(rows, ppl), "",
         "## Per-layer error (first window, magnitude / none)", "",
         "Mean over the sparsified layers of the relative L2 error of each layer's output against the dense layer on the same "
         "input, and of the per-token cosine similarity.", "",
         "| model | pattern | mean rel. L2 | mean cosine |", "|---|---|---|---|",
     ]
-    for r in rows:
+    order = {p: i for i, p in enumerate(("dense", *PATTERNS))}
+    for r in sorted(rows, key=lambda r: (r["model"], order.get(r["pattern"], 99))):
         if r["sparsify"] == "activations" and r["criterion"] == "magnitude" and r["mitigation"] == "none" and r["mean_rel_l2"] is not None:
             lines.append(f"| {r['model']} | {r['pattern']} | {r['mean_rel_l2']:.3f} | {r['mean_cosine']:.4f} |")
     lines += ["", "## Reproduce", "", "```bash",
-              "nice .venv/bin/python analysis/capture_report.py --stage smollm2 --eval-tokens 4096 --threads 1",
-              "nice .venv/bin/python analysis/capture_report.py --stage gemma --eval-tokens 4096 --threads 1",
+              "nice .venv/bin/python analysis/capture_report.py --stage smollm2 --eval-tokens 2048 --threads 1",
+              "nice .venv/bin/python analysis/capture_report.py --stage gemma --eval-tokens 2048 --threads 1",
               ".venv/bin/python analysis/capture_report.py --stage report", "```", ""]
     return "\n".join(lines)
