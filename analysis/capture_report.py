@@ -39,9 +39,11 @@ def smollm2_grid(eval_tokens: int, threads: int) -> list:
 def gemma_grid(eval_tokens: int, threads: int) -> list:
     from accelsim.capture import CaptureConfig
 
-    return [CaptureConfig(model="gemma3-270m", dataset="brown", patterns=("dense", "2:4", "8:16", "16:32", "unstructured:0.5"),
-                          seq_len=512, eval_tokens=eval_tokens, trace_tokens=64, trace_filter=("layers.0.",),
-                          out=OUT / "gemma3", threads=threads, progress=False)]
+    base = CaptureConfig(model="gemma3-270m", dataset="brown", patterns=("dense", "2:4", "8:16", "16:32", "unstructured:0.5"),
+                         seq_len=512, eval_tokens=eval_tokens, calib_tokens=2048, trace_tokens=64, trace_filter=("layers.0.",),
+                         out=OUT / "gemma3", threads=threads, progress=False)
+    # The minimum first, then 4:8 and the weight-pruning baselines.
+    return [base, replace(base, patterns=("dense", *PATTERNS), sparsify=("activations", "weights"))]
 
 
 def tidy(root: Path = OUT) -> list[dict]:

@@ -74,9 +74,11 @@ def report_markdown(rows, table, ppl) -> str:
                                       ("weights, magnitude", dict(sparsify="weights", criterion="magnitude")),
                                       ("weights, Wanda", dict(sparsify="weights", criterion="wanda"))]),
         "", "![activation vs weight](capture_act_vs_weight.png)", "",
-        "## Gemma 3 270M (magnitude, no mitigation)", "",
+        "## Gemma 3 270M: activation (magnitude, no mitigation) vs weight pruning", "",
         f"Dense: **{_fmt(ppl(gem, pattern='dense'))}**.", "",
-        *table(gem, "gemma3-270m", [("activations, magnitude", dict(sparsify="activations", criterion="magnitude", mitigation="none"))]),
+        *table(gem, "gemma3-270m", [("activations, magnitude", dict(sparsify="activations", criterion="magnitude", mitigation="none")),
+                                    ("weights, magnitude", dict(sparsify="weights", criterion="magnitude")),
+                                    ("weights, Wanda", dict(sparsify="weights", criterion="wanda"))]),
         "", "![models](capture_models.png)", "", "## The paper's claims on these numbers", "", *_claims(rows, ppl), "",
         "## Per-layer error (first window, magnitude / none)", "",
         "Mean over the sparsified layers of the relative L2 error of each layer's output against the dense layer on the same "
