@@ -174,7 +174,7 @@ def _walk_row_any(row, k, ptab, m, groups, gpt, nj, lockstep, popcount, acc, pas
 def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, popcount, spread, work, passes, nnz, union, bankmax):
     """Per (block b, tile j) statistics of one layer's packed mask (uint8 [T, ceil(K/8)]).
 
-    Outputs (int64 [nb, nj], preallocated, overwritten):
+    Outputs (integer arrays [nb, nj], int32 or int64, preallocated, overwritten):
       work[b, j]    compute passes of the tile: lockstep=0 (weight-stationary, lane groups
                     decoupled by FIFOs over the block): max over the tile's groups of the sum
                     over the block's tokens of passes; lockstep=1 (output-stationary, rows
