@@ -91,7 +91,8 @@ def main(argv=None) -> int:
             rows.append(("Llama-7B-sized", f"synthetic, 32 blocks x 7 linears, T={args.llama_tokens}", s, secs))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\nflex-nm sweep, jobs={args.jobs}, cpu_count={os.cpu_count()}, python {sys.version.split()[0]}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other jobs on the machine slow these numbers down
+    print(f"\nflex-nm sweep, jobs={args.jobs}, cpu_count={os.cpu_count()}, load average {load}, python {sys.version.split()[0]}")
     print("| workload | traces | designs | points | seconds | points/s | target |")
     print("|---|---|---|---|---|---|---|")
     for name, source, s, secs in rows:
