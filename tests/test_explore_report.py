@@ -45,6 +45,9 @@ def test_report_writes_figures_tables_and_computed_verdict(tmp_path):
     assert "improves by +2.000" in text and "8:16 +2.000" in text
     # selector area doubled: (1e-4 + 32e-5) / (1e-4 + 8e-5) - 1 = +133.3 %
     assert "would be median +133.3 %" in text
+    summary = next(line for line in text.splitlines() if line.startswith("| toy/toytext/magnitude/none/activations | prefill |"))
+    assert summary.startswith("| toy/toytext/magnitude/none/activations | prefill | +4.000 | +2.000 | +1.500 |")
+    assert summary.endswith("| +85.7 % / +0.0 % |")  # stand-in energy counts MAC slots only: equal for 2:4 and 8:16
     assert "## Provenance" in text and 'largest_pattern = ["dense", "2:4", "8:16", "16:32"]' in text
     assert "| toy-8_16-magnitude-traces | 8:16 |" in text  # trace protocol table
 

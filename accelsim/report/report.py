@@ -10,7 +10,7 @@ import numpy as np
 
 from accelsim.explore.store import Table, load_meta, load_results
 from accelsim.report import figures as F
-from accelsim.report.verdict import family_stats, verdict_lines
+from accelsim.report.verdict import family_of, family_stats, matched_pairs, verdict_lines
 
 __all__ = ["write_report", "fmt_energy"]
 
@@ -75,6 +75,26 @@ def _section(table: Table, wl: str, mode: str, out_dir: Path, design_fields, k: 
     return lines
 
 
+def _summary(table: Table, pairs, design_fields) -> list[str]:
+    """One row per workload and mode: best accuracy per family, 8:16 designs on the front, its premium over 2:4."""
+    fams = [lab for lab in F.LABELS if lab != "dense" and (table["largest_pattern"] == lab).any()]
+    rows = []
+    for wl, mode in pairs:
+        try:
+            t = F.select(table, wl, mode)
+        except ValueError:
+            continue
+        st = family_stats(t)
+        cells = [f"{st[f].best_accuracy:+.3f}" + ("" if family_of(st[f].best_pattern) == f else "*") if f in st else "-" for f in fams]
+        p = matched_pairs(t, design_fields, "8:16", "2:4")
+        prem = f"{(np.median(p.area) - 1) * 100:+.1f} % / {(np.median(p.energy) - 1) * 100:+.1f} %" if len(p) else "-"
+        on = f"{st['8:16'].on_front} of {st['8:16'].designs}" if "8:16" in st else "-"
+        rows.append([wl, mode, *cells, on, prem])
+    head = ["workload", "mode", *[f"best {f}" for f in fams], "8:16 on front", "8:16 vs 2:4 area / energy (median)"]
+    return ["## Summary", "", f"Best {F.accuracy_column(table)[1]} per largest supported pattern (* = no trace of that pattern: "
+            "its designs run a narrower one); matched-pair premium of 8:16 over 2:4.", "", *_md_table(head, rows), ""]
+
+
 def _provenance(meta: dict) -> list[str]:
     spec = meta.get("spec", {})
     lines = ["## Provenance", "", f"Space `{spec.get('name')}` from `{spec.get('source', '?')}`: {spec.get('designs')} designs "
@@ -120,6 +140,7 @@ def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None)
     lines = [f"# Design-space report: {meta.get('spec', {}).get('name', results_dir.name)}", "",
              f"Results: `{results_dir}` ({len(table)} rows, {len(set(table['design_id']))} designs, {len(pairs)} workload/mode pairs). "
              "Every number below is computed from that table by `python -m accelsim.report`.", ""]
+    lines += _summary(table, pairs, design_fields)
     for k, (wl, mode) in enumerate(pairs):
         try:
             lines += _section(table, wl, mode, out_dir, design_fields, k)

@@ -25,7 +25,7 @@ import numpy as np
 from accelsim.explore.store import Table
 from accelsim.report.figures import LABELS, accuracy_column, front_rows
 
-__all__ = ["FamilyStats", "Pairs", "family_stats", "matched_pairs", "verdict_lines", "FLEX_HARDWARE"]
+__all__ = ["FamilyStats", "Pairs", "family_stats", "family_of", "matched_pairs", "marginal_returns", "verdict_lines", "FLEX_HARDWARE"]
 
 #: area components whose names contain one of these are the flexibility hardware (sensitivity check)
 FLEX_HARDWARE = ("select", "mux", "meta", "compact", "decode")
@@ -101,7 +101,7 @@ def matched_pairs(t: Table, design_fields, a: str = "8:16", b: str = "2:4") -> P
     return Pairs(a, b, np.array(ra), np.array(re_), np.array(rc), np.array(rf), gain)
 
 
-def _short(pattern: str) -> str:
+def family_of(pattern: str) -> str:
     """Trace pattern as a family label ("unstructured:0.5" -> "unstructured")."""
     return "unstructured" if pattern.startswith("unstructured") else pattern
 
@@ -127,7 +127,7 @@ def marginal_returns(t: Table, design_fields, fam: dict[str, FamilyStats] | None
     fam = fam if fam is not None else family_stats(t)
     out = {}
     for narrow, wide in STEPS:
-        if narrow not in fam or wide not in fam or _short(fam[wide].best_pattern) != wide or _short(fam[narrow].best_pattern) != narrow:
+        if narrow not in fam or wide not in fam or family_of(fam[wide].best_pattern) != wide or family_of(fam[narrow].best_pattern) != narrow:
             continue
         p = matched_pairs(t, design_fields, wide, narrow)
         if len(p):
@@ -160,7 +160,7 @@ def verdict_lines(t: Table, design_fields, fmt_energy) -> list[str]:
     fam = family_stats(t)
     front = front_rows(t)
     lines = []
-    parts = [f"{lab} {s.best_accuracy:+.3f}" + (f" (runs {s.best_pattern}: no wider trace)" if _short(s.best_pattern) != lab else "")
+    parts = [f"{lab} {s.best_accuracy:+.3f}" + (f" (runs {s.best_pattern}: no wider trace)" if family_of(s.best_pattern) != lab else "")
              for lab, s in fam.items() if lab != "dense"]
     lines.append(f"**Accuracy** (best {acc_label} per largest supported pattern): " + (", ".join(parts) or "no sparse design") + ".")
     on = {lab: s.on_front for lab, s in fam.items() if s.on_front}
@@ -209,7 +209,7 @@ def verdict_lines(t: Table, design_fields, fmt_energy) -> list[str]:
     for wider in ("16:32", "unstructured"):
         if wider in fam:
             p = matched_pairs(t, design_fields, wider, "8:16")
-            if len(p) and _short(fam[wider].best_pattern) != wider:
+            if len(p) and family_of(fam[wider].best_pattern) != wider:
                 lines.append(
                     f"**Beyond 8:16**: no {wider} trace was given, so {wider} designs run {fam[wider].best_pattern}; only their cost is "
                     f"measured: area {_range(p.area)} and energy per token {_range(p.energy)} over 8:16 on {len(p)} matched pairs."
