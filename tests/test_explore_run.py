@@ -76,6 +76,14 @@ def test_traces_with_different_layer_sets_are_compared_on_common_layers(tmp_path
         discover_workloads([tmp_path / "a", tmp_path / "c"])
 
 
+def test_without_a_dense_trace_the_most_accurate_trace_runs(tmp_path):
+    make_trace_set(tmp_path / "s", {"8:16": 12.0, "16:32": 11.5}, dense_perplexity=10.0)
+    (wl,) = discover_workloads([tmp_path / "s"])
+    assert wl.dense_perplexity == 10.0  # from the manifests' accuracy.dense_perplexity
+    assert wl.choose(StandInDesign(patterns=("2:4",))).pattern == "16:32"
+    assert wl.choose(StandInDesign(patterns=("2:4", "4:8", "8:16"))).pattern == "8:16"
+
+
 def test_accuracy_is_compared_only_at_equal_protocol(tmp_path):
     for seq_len, ppl in ((512, 10.0), (128, 20.0)):
         make_trace_set(tmp_path / f"L{seq_len}", {"dense": ppl, "2:4": ppl + 3}, config={"seq_len": seq_len, "eval_tokens": 2048})

@@ -2,7 +2,7 @@
 
 Examples::
 
-    python -m accelsim.explore --space quick --traces traces/sample --out results/quick --report
+    python -m accelsim.explore --space quick --traces traces/quick --out results/quick --report
     python -m accelsim.explore --space my_space.toml --traces traces/smollm2-* --out results/mine --jobs 2
     python -m accelsim.explore --space flex-nm --traces traces/runs --out results/flex --scheduler tcp://10.0.0.5:8786
     python -m accelsim.explore --list-spaces

@@ -81,23 +81,22 @@ class Workload:
         return "/".join(self.key) + (f"@{self.protocol}" if self.protocol else "")
 
     def choose(self, design) -> TraceRef:
-        """The supported sparse trace with the lowest perplexity, else the dense trace.
+        """The trace a design runs for this workload.
 
-        Dense is the fallback, not a candidate: a design built for sparsity runs sparse.
-        Ties go to the sparser pattern, then the pattern name.
+        1. the supported sparse trace with the lowest perplexity (ties: the sparser pattern);
+        2. else the dense trace (dense is the fallback, not a candidate: a design built for
+           sparsity runs sparse);
+        3. else (the workload has no dense trace) the most accurate trace, executed however the
+           simulator runs an unsupported pattern (overflow passes or dense; ``run_pattern``
+           says which): the hardware computes that pruned model exactly, so its perplexity holds.
         """
-        runnable = [t for t in self.traces if t.pattern != "dense" and design.supports(t.pattern)]
-        runnable = runnable or [t for t in self.traces if t.pattern == "dense"]
-        if not runnable:
-            raise ValueError(
-                f"workload {self.workload_id}: design {design.name} supports none of its patterns "
-                f"({', '.join(t.pattern for t in self.traces)}) and there is no dense trace to fall back on"
-            )
 
         def rank(t: TraceRef):
             ppl = t.perplexity if t.perplexity is not None else math.inf
             return (ppl, Pattern.parse(t.pattern).density, t.pattern)
 
+        runnable = [t for t in self.traces if t.pattern != "dense" and design.supports(t.pattern)]
+        runnable = runnable or [t for t in self.traces if t.pattern == "dense"] or list(self.traces)
         return min(runnable, key=rank)
 
 
