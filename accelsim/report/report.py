@@ -92,7 +92,7 @@ def _summary(table: Table, pairs, design_fields) -> list[str]:
         rows.append([wl, mode, *cells, on, prem])
     head = ["workload", "mode", *[f"best {f}" for f in fams], "8:16 on front", "8:16 vs 2:4 area / energy (median)"]
     return ["## Summary", "", f"Best {F.accuracy_column(table)[1]} per largest supported pattern (* = no trace of that pattern: "
-            "its designs run a narrower one); matched-pair premium of 8:16 over 2:4.", "", *_md_table(head, rows), ""]
+            "its designs run another pattern's trace); matched-pair premium of 8:16 over 2:4.", "", *_md_table(head, rows), ""]
 
 
 def _provenance(meta: dict) -> list[str]:
