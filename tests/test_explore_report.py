@@ -36,7 +36,7 @@ def test_report_writes_figures_tables_and_computed_verdict(tmp_path):
     out = run(tmp_path)
     md = write_report(out, tmp_path / "analysis" / "toy")
     text = md.read_text()
-    for stem in ("accuracy_vs_area", "accuracy_vs_energy", "cycles_vs_area", "stall_breakdown", "energy_breakdown"):
+    for stem in ("accuracy_vs_area", "accuracy_vs_energy", "accuracy_vs_area_time", "cycles_vs_area", "stall_breakdown", "energy_breakdown"):
         assert (md.parent / f"{stem}.png").stat().st_size > 1000 and (md.parent / f"{stem}.svg").is_file()
         assert f"({stem}.png)" in text
     # stand-in area = multipliers * (1e-4 + 1e-5 * M): 8:16 over 2:4 = (1e-4 + 16e-5) / (1e-4 + 4e-5) - 1 = +85.7 %
@@ -45,6 +45,8 @@ def test_report_writes_figures_tables_and_computed_verdict(tmp_path):
     assert "improves by +2.000" in text and "8:16 +2.000" in text
     # selector area doubled: (1e-4 + 32e-5) / (1e-4 + 8e-5) - 1 = +133.3 %
     assert "would be median +133.3 %" in text
+    # area x cycles per token: dense 1e-4 x 7 = 7e-4, 2:4 1.4e-4 x 3.625 = 5.1e-4, 8:16 2.6e-4 x 3.625 = 9.4e-4 (dominated by dense)
+    assert "(silicon per unit of throughput) lie designs of: dense, 2:4." in text
     summary = next(line for line in text.splitlines() if line.startswith("| toy/toytext/magnitude/none/activations | prefill |"))
     assert summary.startswith("| toy/toytext/magnitude/none/activations | prefill | +4.000 | +2.000 | +1.500 |")
     assert summary.endswith("| +85.7 % / +0.0 % |")  # stand-in energy counts MAC slots only: equal for 2:4 and 8:16
@@ -97,7 +99,8 @@ def test_matched_pairs_agree_on_everything_but_patterns(tmp_path):
 
 def test_each_figure_reads_only_the_table(tmp_path):
     t = load_results(run(tmp_path))
-    for fn in (F.fig_accuracy_vs_area, F.fig_accuracy_vs_energy, F.fig_cycles_vs_area, F.fig_stall_breakdown, F.fig_energy_breakdown):
+    for fn in (F.fig_accuracy_vs_area, F.fig_accuracy_vs_energy, F.fig_accuracy_vs_area_time, F.fig_cycles_vs_area, F.fig_stall_breakdown,
+               F.fig_energy_breakdown):
         fig = fn(t)
         assert isinstance(fig, Figure) and fig.axes
     with pytest.raises(ValueError, match="no feasible rows"):

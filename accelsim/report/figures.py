@@ -27,6 +27,7 @@ __all__ = [
     "front_rows",
     "fig_accuracy_vs_area",
     "fig_accuracy_vs_energy",
+    "fig_accuracy_vs_area_time",
     "fig_cycles_vs_area",
     "fig_stall_breakdown",
     "fig_energy_breakdown",
@@ -79,12 +80,16 @@ def front_rows(t: Table, objectives=FRONT_OBJECTIVES) -> np.ndarray:
 
 
 def _scale(values: np.ndarray, unit: str) -> tuple[float, str]:
-    """A power-of-1000 factor and prefixed unit so the largest value reads in [1, 1000)."""
+    """A power-of-1000 factor and prefixed unit so the largest value reads in [1, 1000).
+
+    The prefix goes in front of ``unit``, or where it says ``{p}`` ("mm²·{p}s" -> "mm²·µs").
+    """
     top = np.nanmax(np.abs(values)) if values.size and np.isfinite(values).any() else 1.0
+    put = (lambda p: unit.format(p=p)) if "{p}" in unit else (lambda p: p + unit)
     for f, p in ((1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"), (1.0, ""), (1e3, "k"), (1e6, "M")):
         if top < f * 1000:
-            return f, p + unit
-    return 1e9, "G" + unit
+            return f, put(p)
+    return 1e9, put("G")
 
 
 def _scatter(t: Table, xcol: str, ycol: str, xlabel: str, ylabel: str, title: str, unit: str = "") -> Figure:
@@ -137,6 +142,19 @@ def fig_accuracy_vs_energy(table: Table, workload: str | None = None, mode: str 
     """Perplexity change vs dense (y) against energy per token (x); Pareto front of both."""
     t = select(table, workload, mode)
     return _scatter(t, "energy_per_token_j", "ppl_delta", "energy per token", accuracy_column(t)[1], _title(t, "Accuracy vs energy per token"), "J")
+
+
+def fig_accuracy_vs_area_time(table: Table, workload: str | None = None, mode: str | None = None) -> Figure:
+    """Perplexity change vs dense (y) against silicon area-time per token, area x seconds per token (x).
+
+    Area alone favours slow designs (a dense array is small but takes twice the cycles);
+    area-time is area at equal throughput, the inverse of tokens/s per mm2.
+    """
+    t = select(table, workload, mode)
+    at = t["area_mm2"].astype(float) / t["tokens_per_s"].astype(float)
+    t = Table({**{c: t[c] for c in t.columns}, "area_s_per_token": at})
+    return _scatter(t, "area_s_per_token", "ppl_delta", "area x time per token", accuracy_column(t)[1],
+                    _title(t, "Accuracy vs area-time per token"), "mm²·{p}s")
 
 
 def fig_cycles_vs_area(table: Table, workload: str | None = None, mode: str | None = None) -> Figure:

@@ -15,6 +15,7 @@ from accelsim.report.verdict import family_of, family_stats, matched_pairs, verd
 __all__ = ["write_report", "fmt_energy"]
 
 _FIGURES = (
+    ("accuracy_vs_area_time", F.fig_accuracy_vs_area_time),  # first: the main figure (area at equal throughput)
     ("accuracy_vs_area", F.fig_accuracy_vs_area),
     ("accuracy_vs_energy", F.fig_accuracy_vs_energy),
     ("cycles_vs_area", F.fig_cycles_vs_area),

@@ -174,6 +174,13 @@ def verdict_lines(t: Table, design_fields, fmt_energy) -> list[str]:
         f"**Front**: {int(front.sum())} of {len(t)} designs are on the accuracy-area-energy-cycles Pareto front; by largest pattern: "
         + ", ".join(f"{lab} {n}" for lab, n in on.items()) + "."
     )
+    area_time = t["area_mm2"].astype(float) / t["tokens_per_s"].astype(float)
+    at_front = front_rows(Table({"ppl_delta": t.get(col).astype(float), "area_s": area_time}), (col, "area_s"))
+    fams_at = [lab for lab in fam if (at_front & (t["largest_pattern"].astype(str) == lab)).any()]
+    lines.append(
+        f"**Area at equal throughput**: on the front of {acc_label} against area x time per token (silicon per unit of "
+        f"throughput) lie designs of: {', '.join(fams_at)}."
+    )
     if "8:16" not in fam:
         lines.append("**8:16**: no design in this sweep supports 8:16, so the sweep cannot place it; add `largest_pattern = \"8:16\"` to the space.")
         return lines
