@@ -2,8 +2,9 @@
 
 Local runs use a process pool over all cores (``spawn`` start method: workers import the
 simulator fresh, so no Numba thread pool is ever forked).  ``scheduler="tcp://host:port"``
-sends the same chunks to an existing Dask distributed cluster instead; its workers must see
-the trace directories at the same paths (a shared filesystem).  Either way the results are
+sends the same chunks to an existing Dask distributed cluster instead; its workers must be able
+to import accelsim (same version) and see the trace directories at the same paths (a shared
+filesystem).  Either way the results are
 appended by this process as chunks finish, so an interrupted sweep resumes where it stopped.
 """
 
@@ -25,7 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from accelsim.explore.evaluate import Backend, Workload, default_backend, discover_workloads, evaluate_chunk
+from accelsim.explore.evaluate import _PREPARED, Backend, Workload, default_backend, discover_workloads, evaluate_chunk
 from accelsim.explore.spec import Space, design_id, load_space
 from accelsim.explore.store import ResultStore, row_key
 
@@ -202,5 +203,6 @@ def run_sweep(cfg: SweepConfig, *, backend: Backend | None = None, on_chunk: Cal
             close = getattr(results, "close", None)
             if close is not None:
                 close()
+            _PREPARED.clear()  # prepared traces of an in-process run: free them with the sweep
     store.finalize()
     return SweepSummary(Path(cfg.out), len(allpts), evaluated, time.perf_counter() - t0, len(space.designs), len(workloads))

@@ -83,7 +83,8 @@ class ResultStore:
 
     def append(self, rows: Iterable[dict[str, Any]]) -> None:
         """Append rows durably (one line each, flushed and fsynced before returning)."""
-        text = "".join(json.dumps(r, sort_keys=True, allow_nan=False, default=_json_default) + "\n" for r in rows)
+        # keys keep the row's order (design, workload, figures, breakdowns): results.csv reads left to right
+        text = "".join(json.dumps(r, allow_nan=False, default=_json_default) + "\n" for r in rows)
         if not text:
             return
         with open(self.out_dir / ROWS, "a", encoding="utf-8") as f:
