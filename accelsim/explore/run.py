@@ -130,6 +130,14 @@ def _sweep_meta(space: Space, workloads: list[Workload], design_cls: type) -> di
     }
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on (CPU affinity, e.g. a container's limit), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _worker_init() -> None:
     # One thread per worker process: the pool already uses every core.
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
@@ -179,7 +187,7 @@ def run_sweep(cfg: SweepConfig, *, backend: Backend | None = None, on_chunk: Cal
     done = store.open(_sweep_meta(space, workloads, backend.design_cls))
     allpts = [(d, wl, m) for d in space.designs for wl in workloads for m in space.modes]
     pending = [p for p in allpts if (design_id(p[0]), p[1].workload_id, p[2]) not in done]
-    jobs = cfg.jobs or os.cpu_count() or 1
+    jobs = cfg.jobs or _usable_cores()
     size = cfg.chunk or max(1, min(64, math.ceil(len(pending) / (jobs * 8))))
     chunks = _chunks(pending, size)
     if cfg.scheduler:
