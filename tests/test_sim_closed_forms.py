@@ -49,6 +49,9 @@ def test_every_50_percent_pattern_is_exactly_2x_compute_bound(pattern):
     sparse = simulate(base.replace(patterns=(pattern,)), trace)
     assert dense.run_pattern == "dense" and sparse.run_pattern == pattern
     assert dense.cycles == 2 * sparse.cycles
+    # Half of the dense products are never issued; none are issued as zeros on an exact mask.
+    assert sparse.actions["multiplier"] == {"useful": 40 * 128 * 6, "gated": 0, "skipped": 40 * 128 * 6}
+    assert dense.actions["multiplier"] == {"useful": 40 * 128 * 6, "gated": 40 * 128 * 6, "skipped": 0}
     assert sparse.cycles_by_cause["compute"] == sparse.cycles
     # hw-anchors 5.1: M/N for N = M/2
     assert Pattern.parse(pattern).ideal_speedup == 2.0

@@ -49,7 +49,10 @@ class Multiplier:
               "fp8": (1.1 * (4 / 11) ** 2, 1640.0 * (4 / 11) ** 2)}  # fmt: skip
 
     def energy_pj(self, action: str = "useful") -> float:
+        """useful: a full multiply; gated: a clock-gated slot; skipped: never issued (free)."""
         e = self._TABLE[self.precision][0]
+        if action == "skipped":
+            return 0.0
         return e * self.GATED_FRACTION if action == "gated" else e
 
     @property

@@ -54,7 +54,7 @@ MODES = ("prefill", "decode")
 
 # component -> actions, always all present (zeros where a design lacks the component).
 COMPONENT_ACTIONS = {
-    "multiplier": ("useful", "gated"),
+    "multiplier": ("useful", "gated", "skipped"),
     "adder": ("accumulate",),
     "selector": ("select",),
     "register": ("weight_write_bytes", "operand_reads"),
@@ -218,6 +218,7 @@ def _simulate_pattern(design: Design, prep: PreparedTrace, pattern: str, mode: s
     topn = p.kind == "nm" and prep.pattern == str(p)
     k_sum_tokens = sum(ly.t * ly.k for ly in prep.layers)
     o_sum_tokens = sum(ly.t * ly.o for ly in prep.layers)
+    dense_macs = sum(ly.t * ly.k * ly.o for ly in prep.layers)
     # Mitigation work the trace's method needs, counted when the design has the unit (capture's names:
     # var, dpts, spts, lpts).  The "median" unit holds the median and the shift epilogue; S-PTS/L-PTS
     # use a stored shift, so only the epilogue.  Their cycles run beside the GEMM and are not modelled.
@@ -226,7 +227,10 @@ def _simulate_pattern(design: Design, prep: PreparedTrace, pattern: str, mode: s
     med = "median" in design.mitigation_units and mit == "dpts"
     shift = "median" in design.mitigation_units and mit in ("dpts", "spts", "lpts")
     actions = {
-        "multiplier": {"useful": a["macs_useful"], "gated": a["macs_issued"] - a["macs_useful"]},
+        # useful: products with a kept activation; gated: issued slots holding a zero (clock-gated);
+        # skipped: products of the dense GEMM never issued (what sparsity saved).
+        "multiplier": {"useful": a["macs_useful"], "gated": a["macs_issued"] - a["macs_useful"],
+                       "skipped": max(0, dense_macs - a["macs_issued"])},
         "adder": {"accumulate": a["macs_issued"]},
         "selector": {"select": a["macs_issued"] if p.kind != "dense" else 0},
         "register": {"weight_write_bytes": a["wbuf_read_bytes"], "operand_reads": a["macs_issued"]},
