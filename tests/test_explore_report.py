@@ -1,5 +1,7 @@
 """The report: figures from the table alone, and a verdict computed from the numbers."""
 
+import json
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -113,3 +115,18 @@ def test_report_cli(tmp_path, capsys):
     assert (tmp_path / "a" / "report.md").is_file()
     assert report_main([str(tmp_path / "missing")]) == 2
     assert "holds no rows.jsonl" in capsys.readouterr().err
+
+
+def test_report_without_accuracy_claims_none(tmp_path):
+    """Synthetic traces carry no perplexity: hardware figures and costs only, no accuracy figure or claim."""
+    traces = tmp_path / "traces"
+    make_trace_set(traces, {"dense": 10.0, "2:4": 14.0, "8:16": 12.0})
+    for m in traces.glob("*/manifest.json"):
+        doc = json.loads(m.read_text())
+        doc["accuracy"] = {"perplexity": None, "dense_perplexity": None}
+        m.write_text(json.dumps(doc))
+    md = write_report(run(tmp_path), tmp_path / "a")
+    text = md.read_text()
+    assert "**No accuracy**" in text and "area median +85.7 %" in text
+    assert not (md.parent / "accuracy_vs_area.png").exists() and (md.parent / "cycles_vs_area.png").exists()
+    assert "+nan" not in text

@@ -217,3 +217,12 @@ def test_a_failing_point_is_named(space, traces, tmp_path, monkeypatch):
     cfg = SweepConfig(space, (str(traces / "mag"),), str(tmp_path / "out"), jobs=1, progress=False)
     with pytest.raises(RuntimeError, match=r"design dense-\w+ \(id \w{12}\) on workload toy/toytext/magnitude/none/activations, mode prefill: ZeroDivisionError: boom"):
         run_sweep(cfg, backend=backend)
+
+
+def test_table_columns_take_numeric_bool_or_text_types():
+    from accelsim.explore.store import Table
+
+    t = Table.from_rows([{"a": 1, "b": 1.5, "c": True, "d": "x", "e": None}, {"a": 2, "b": None, "c": False, "e": None}])
+    assert t["a"].dtype == np.int64 and t["c"].dtype == bool and t["d"].tolist() == ["x", None]
+    assert np.isnan(t["b"][1]) and np.isnan(t["e"]).all()
+    assert len(t.where(t["c"])) == 1

@@ -56,6 +56,7 @@ class TraceRef:
     pattern: str
     perplexity: float | None
     dense_perplexity: float | None
+    tokens_scored: int | None  # tokens behind the perplexity (accuracy.tokens_scored)
     layers: tuple[tuple[str, int, int], ...]  # (name, K, O) of every traced layer
     fingerprint: str  # hash of the manifest (changes when the trace is recaptured)
 
@@ -156,6 +157,7 @@ def discover_workloads(paths) -> list[Workload]:
             pattern=pattern,
             perplexity=_num(acc.get("perplexity")),
             dense_perplexity=_num(acc.get("dense_perplexity")),
+            tokens_scored=int(acc["tokens_scored"]) if isinstance(acc.get("tokens_scored"), int) else None,
             layers=tuple((str(ly["name"]), int(ly["K"]), int(ly["O"])) for ly in m.get("layers", [])),
             fingerprint=hashlib.sha256(json.dumps(m, sort_keys=True, default=str).encode()).hexdigest()[:16],
         )
@@ -250,6 +252,7 @@ def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend) -
         perplexity=ppl,
         dense_perplexity=ref_ppl,
         ppl_delta=(ppl - ref_ppl) if ppl is not None and ref_ppl is not None else None,
+        tokens_scored=ref.tokens_scored,
         tokens=tokens,
         cycles=int(res.cycles),
         cycles_per_token=res.cycles / tokens,

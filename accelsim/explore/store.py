@@ -137,11 +137,13 @@ class Table:
         for n in names:
             vals = [r.get(n) for r in rows]
             present = [v for v in vals if v is not None]
-            if present and all(isinstance(v, bool) for v in present):
+            if not present:  # a figure nobody reported (e.g. accuracy of synthetic traces): missing, not text
+                cols[n] = np.full(len(vals), np.nan)
+            elif all(isinstance(v, bool) for v in present):
                 cols[n] = np.array([bool(v) for v in vals])
-            elif present and all(isinstance(v, int) and not isinstance(v, bool) for v in present) and len(present) == len(vals):
+            elif all(isinstance(v, int) and not isinstance(v, bool) for v in present) and len(present) == len(vals):
                 cols[n] = np.array(vals, dtype=np.int64)
-            elif present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+            elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
                 cols[n] = np.array([np.nan if v is None else float(v) for v in vals])
             else:
                 cols[n] = np.array(vals, dtype=object)

@@ -24,6 +24,7 @@ __all__ = [
     "LABELS",
     "select",
     "accuracy_column",
+    "has_accuracy",
     "front_rows",
     "fig_accuracy_vs_area",
     "fig_accuracy_vs_energy",
@@ -70,8 +71,18 @@ def _objective(t: Table, col: str) -> np.ndarray:
     return t.get(col).astype(float)
 
 
+def has_accuracy(t: Table) -> bool:
+    """True when some row carries a perplexity (synthetic traces usually do not)."""
+    return bool(np.isfinite(_objective(t, "ppl_delta")).any())
+
+
 def front_rows(t: Table, objectives=FRONT_OBJECTIVES) -> np.ndarray:
-    """Boolean mask of rows on the Pareto front of ``objectives`` (all minimised; NaN rows excluded)."""
+    """Boolean mask of rows on the Pareto front of ``objectives`` (all minimised; NaN rows excluded).
+
+    When no row carries an accuracy, the accuracy objective is left out (a hardware-only front).
+    """
+    if not has_accuracy(t):
+        objectives = [c for c in objectives if c not in ("ppl_delta", "perplexity")] or ["area_mm2"]
     pts = np.column_stack([_objective(t, c) for c in objectives])
     ok = np.isfinite(pts).all(axis=1)
     mask = np.zeros(len(t), dtype=bool)

@@ -34,6 +34,12 @@ def fmt_energy(j: float) -> str:
     return f"{j:.3g} J"
 
 
+def _acc(v) -> str:
+    """An accuracy cell: signed to 3 decimals, "-" when the traces carry none."""
+    v = float(v)
+    return f"{v:+.3f}" if np.isfinite(v) else "-"
+
+
 def _md_table(header: list[str], rows: list[list]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
@@ -46,7 +52,7 @@ def _front_table(t: Table, limit: int = 20) -> list[str]:
     col, _ = F.accuracy_column(t)
     cols = [c for c in _FRONT_COLS if c in f]
     rows = [
-        [f["design_id"][i], *(f[c][i] for c in cols), f"{f[col][i]:+.3f}", f"{f['area_mm2'][i]:.3g}", fmt_energy(f["energy_per_token_j"][i]),
+        [f["design_id"][i], *(f[c][i] for c in cols), _acc(f[col][i]), f"{f['area_mm2'][i]:.3g}", fmt_energy(f["energy_per_token_j"][i]),
          f"{f['cycles_per_token'][i]:.4g}", f"{f['tokens_per_s'][i]:.4g}", f"{f['tops_per_w'][i]:.3g}", f"{f['tops_per_mm2'][i]:.3g}"]
         for i in range(len(f))
     ]
@@ -56,7 +62,7 @@ def _front_table(t: Table, limit: int = 20) -> list[str]:
 
 def _family_table(t: Table) -> list[str]:
     col, _ = F.accuracy_column(t)
-    rows = [[s.label, s.designs, f"{s.best_accuracy:+.3f}", f"{s.min_area_mm2:.3g}", fmt_energy(s.min_energy_per_token_j), s.on_front]
+    rows = [[s.label, s.designs, _acc(s.best_accuracy), f"{s.min_area_mm2:.3g}", fmt_energy(s.min_energy_per_token_j), s.on_front]
             for s in family_stats(t).values()]
     return _md_table(["largest pattern", "designs", f"best {col}", "min area mm²", "min energy/token", "on front"], rows)
 
@@ -68,7 +74,7 @@ def _section(table: Table, wl: str, mode: str, out_dir: Path, design_fields, k: 
     lines += ["### Verdict", ""] + [f"- {s}" for s in verdict_lines(t, design_fields, fmt_energy)] + [""]
     if k < MAX_SECTIONS:
         lines += ["### Figures", ""]
-        for stem, fn in _FIGURES:
+        for stem, fn in _FIGURES if F.has_accuracy(t) else [f for f in _FIGURES if not f[0].startswith("accuracy")]:
             F.save_figure(fn(table, wl, mode), out_dir, f"{stem}{slug}")
             lines += [f"![{stem}]({stem}{slug}.png)", ""]
     lines += ["### By largest supported pattern", ""] + _family_table(t) + [""]
@@ -86,7 +92,8 @@ def _summary(table: Table, pairs, design_fields) -> list[str]:
         except ValueError:
             continue
         st = family_stats(t)
-        cells = [f"{st[f].best_accuracy:+.3f}" + ("" if family_of(st[f].best_pattern) == f else "*") if f in st else "-" for f in fams]
+        cells = [_acc(st[f].best_accuracy) + ("" if family_of(st[f].best_pattern) == f else "*")
+                 if f in st and np.isfinite(st[f].best_accuracy) else "-" for f in fams]
         p = matched_pairs(t, design_fields, "8:16", "2:4")
         prem = f"{(np.median(p.area) - 1) * 100:+.1f} % / {(np.median(p.energy) - 1) * 100:+.1f} %" if len(p) else "-"
         on = f"{st['8:16'].on_front} of {st['8:16'].designs}" if "8:16" in st else "-"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.explore.store import Table
-from accelsim.report.figures import LABELS, accuracy_column, front_rows
+from accelsim.report.figures import LABELS, accuracy_column, front_rows, has_accuracy
 
 __all__ = ["FamilyStats", "Pairs", "family_stats", "family_of", "matched_pairs", "marginal_returns", "verdict_lines", "FLEX_HARDWARE"]
 
@@ -97,7 +97,8 @@ def matched_pairs(t: Table, design_fields, a: str = "8:16", b: str = "2:4") -> P
         re_.append(float(t["energy_per_token_j"][i]) / float(t["energy_per_token_j"][j]))
         rc.append(float(t["cycles_per_token"][i]) / float(t["cycles_per_token"][j]))
         rf.append((area_i + flex[i]) / (area_j + flex[j]))
-    gain = float(np.nanmin(acc[labels == b]) - np.nanmin(acc[labels == a])) if (labels == a).any() and (labels == b).any() else float("nan")
+    fa, fb = np.isfinite(acc) & (labels == a), np.isfinite(acc) & (labels == b)
+    gain = float(acc[fb].min() - acc[fa].min()) if fa.any() and fb.any() else float("nan")
     return Pairs(a, b, np.array(ra), np.array(re_), np.array(rc), np.array(rf), gain)
 
 
@@ -160,9 +161,18 @@ def verdict_lines(t: Table, design_fields, fmt_energy) -> list[str]:
     fam = family_stats(t)
     front = front_rows(t)
     lines = []
+    if not has_accuracy(t):
+        lines.append("**No accuracy**: the traces carry no perplexity (synthetic traces?), so no accuracy is claimed; only hardware costs follow.")
+        pairs = matched_pairs(t, design_fields, "8:16", "2:4")
+        if len(pairs):
+            lines.append(f"**Cost of 8:16 over 2:4** on {len(pairs)} matched design pairs: area {_range(pairs.area)}, energy per token "
+                         f"{_range(pairs.energy)}, cycles per token {_range(pairs.cycles)}.")
+        return lines
     parts = [f"{lab} {s.best_accuracy:+.3f}" + (f" (runs {s.best_pattern})" if family_of(s.best_pattern) != lab else "")
              for lab, s in fam.items() if lab != "dense"]
-    lines.append(f"**Accuracy** (best {acc_label} per largest supported pattern): " + (", ".join(parts) or "no sparse design") + ".")
+    scored = t.get("tokens_scored").astype(float)
+    basis = f"; perplexities scored on {int(np.nanmin(scored))} tokens per trace" if np.isfinite(scored).any() and np.nanmin(scored) > 0 else ""
+    lines.append(f"**Accuracy** (best {acc_label} per largest supported pattern{basis}): " + (", ".join(parts) or "no sparse design") + ".")
     borrowed = [lab for lab, s in fam.items() if lab != "dense" and family_of(s.best_pattern) != lab]
     if borrowed:
         lines.append(
