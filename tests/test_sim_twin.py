@@ -21,6 +21,9 @@ DESIGNS = [
     Design(pe_rows=1, pe_cols=5, lanes_per_pe=2, patterns=("16:32",), dataflow="output_stationary",
            metadata_format="combinatorial", buffer_banks=5, mitigation_units=("var", "median")),
     Design(pe_rows=3, pe_cols=2, lanes_per_pe=2, buffer_banks=8, weight_bw_bytes_per_cycle=2, dram_bw_gb_per_s=1.5),
+    Design(pe_rows=2, pe_cols=2, lanes_per_pe=4, patterns=("2:4",), buffer_banks=1, weight_bw_bytes_per_cycle=2),
+    Design(pe_rows=2, pe_cols=3, lanes_per_pe=8, patterns=("4:8",), buffer_banks=2, weight_bw_bytes_per_cycle=3),
+    Design(pe_rows=1, pe_cols=2, lanes_per_pe=8, patterns=("8:16",), buffer_banks=4, weight_bw_bytes_per_cycle=1),
 ]  # fmt: skip
 
 TRACES = [

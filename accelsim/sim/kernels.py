@@ -97,6 +97,26 @@ def _bank_max(bits, lo, hi, banks, spread, cnt):
                     adds = 0
             for i in range(8):
                 cnt[8 * c + i] += np.int64((acc >> np.uint64(8 * i)) & np.uint64(0xFF))
+    elif 8 % banks == 0:
+        # banks in (1, 2, 4): bit i of every byte lies in bank i mod banks; count the eight bit
+        # positions over all bytes at once, then fold them onto the banks.
+        b0 = lo >> 3
+        b1 = (hi - 1) >> 3
+        acc = np.uint64(0)
+        adds = 0
+        for b in range(b0, b1 + 1):
+            v = np.int64(bits[b])
+            if b == b0:
+                v &= (0xFF << (lo & 7)) & 0xFF
+            if b == b1:
+                v &= (1 << (hi - (b1 << 3))) - 1
+            acc += spread[v]
+            adds += 1
+            if adds == 255 or b == b1:
+                for i in range(8):
+                    cnt[i % banks] += np.int64((acc >> np.uint64(8 * i)) & np.uint64(0xFF))
+                acc = np.uint64(0)
+                adds = 0
     else:
         for k in range(lo, hi):
             if (bits[k >> 3] >> (k & 7)) & 1:
