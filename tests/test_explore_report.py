@@ -130,3 +130,14 @@ def test_report_without_accuracy_claims_none(tmp_path):
     assert "**No accuracy**" in text and "area median +85.7 %" in text
     assert not (md.parent / "accuracy_vs_area.png").exists() and (md.parent / "cycles_vs_area.png").exists()
     assert "+nan" not in text
+
+
+def test_without_a_dense_reference_the_verdict_uses_raw_perplexity(tmp_path):
+    make_trace_set(tmp_path / "traces", {"2:4": 14.0, "8:16": 12.0, "16:32": 11.5})  # no dense trace, no dense_perplexity
+    t = load_results(run(tmp_path))
+    assert F.accuracy_column(t) == ("perplexity", "perplexity (no dense reference trace)")
+    lines = " ".join(verdict_lines(t, ["pe_rows", "pe_cols", "selector", "patterns"], str))
+    assert "8:16 +12.000" in lines and "improves by +2.000" in lines
+    # dense designs run the most accurate trace (16:32, ppl 11.5) densely at area x cycles 1e-4 x 7 per multiplier, which
+    # beats 8:16 (ppl 12, 2.6e-4 x 3.625) on both axes; 2:4 (1.4e-4 x 3.625) stays as the cheapest
+    assert "lie designs of: dense, 2:4." in lines

@@ -185,7 +185,7 @@ def verdict_lines(t: Table, design_fields, fmt_energy) -> list[str]:
         + ", ".join(f"{lab} {n}" for lab, n in on.items()) + "."
     )
     area_time = t["area_mm2"].astype(float) / t["tokens_per_s"].astype(float)
-    at_front = front_rows(Table({"ppl_delta": t.get(col).astype(float), "area_s": area_time}), (col, "area_s"))
+    at_front = front_rows(Table({col: t.get(col).astype(float), "area_s": area_time}), (col, "area_s"))
     fams_at = [lab for lab in fam if (at_front & (t["largest_pattern"].astype(str) == lab)).any()]
     lines.append(
         f"**Area at equal throughput**: on the front of {acc_label} against area x time per token (silicon per unit of "
