@@ -30,6 +30,13 @@ Convenience axes: ``largest_pattern`` expands to every nested pattern of the sam
 that the largest one contains (``"8:16"`` -> ``("2:4", "4:8", "8:16")``; DESIGN.md
 "Nesting"), ``pe_array`` sets a square array.  Every key and value is checked against the
 ``Design`` dataclass; a bad one fails with the key, the value and what is allowed.
+Combinations the Design refuses (e.g. a sorted-window selector with unstructured support)
+are skipped and counted; a value that is never valid is an error.  A dense-only design has
+no selector or metadata, so those axes collapse for it (duplicates share one design id).
+
+Constraints: ``max_multipliers`` drops designs before simulation; ``max_area_mm2``,
+``max_power_w``, ``max_energy_per_token_j`` and ``min_tokens_per_s`` mark each result row's
+``feasible`` column (rows are kept; the report plots feasible ones).
 """
 
 from __future__ import annotations
