@@ -226,3 +226,18 @@ def test_table_columns_take_numeric_bool_or_text_types():
     assert t["a"].dtype == np.int64 and t["c"].dtype == bool and t["d"].tolist() == ["x", None]
     assert np.isnan(t["b"][1]) and np.isnan(t["e"]).all()
     assert len(t.where(t["c"])) == 1
+
+
+def test_trace_statistics_are_prepared_once_per_trace(space, traces, tmp_path):
+    import dataclasses
+
+    calls = []
+
+    def counting_prepare(trace):
+        calls.append(trace.run_id)
+        return prepare(trace)
+
+    s = run_sweep(SweepConfig(space, (str(traces / "mag"),), str(tmp_path / "o"), jobs=1, chunk=3, progress=False),
+                  backend=dataclasses.replace(BACKEND, prepare=counting_prepare))
+    assert s.evaluated == s.designs > len(calls)
+    assert len(calls) == len(set(calls)) == len(set(load_results(tmp_path / "o")["trace_run_id"]))
