@@ -241,3 +241,17 @@ def test_trace_statistics_are_prepared_once_per_trace(space, traces, tmp_path):
                   backend=dataclasses.replace(BACKEND, prepare=counting_prepare))
     assert s.evaluated == s.designs > len(calls)
     assert len(calls) == len(set(calls)) == len(set(load_results(tmp_path / "o")["trace_run_id"]))
+
+
+def test_two_sweeps_never_share_a_results_directory(space, traces, tmp_path):
+    from accelsim.explore.store import ResultStore
+
+    holder = ResultStore(tmp_path / "out")
+    holder.out_dir.mkdir(parents=True)
+    holder._acquire()  # another sweep is running in this directory
+    try:
+        with pytest.raises(StoreError, match="in use by another running sweep"):
+            sweep(space, traces, tmp_path / "out")
+    finally:
+        holder.close()
+    assert sweep(space, traces, tmp_path / "out").evaluated > 0

@@ -212,5 +212,6 @@ def run_sweep(cfg: SweepConfig, *, backend: Backend | None = None, on_chunk: Cal
             if close is not None:
                 close()
             _PREPARED.clear()  # prepared traces of an in-process run: free them with the sweep
+            store.close()
     store.finalize()
     return SweepSummary(Path(cfg.out), len(allpts), evaluated, time.perf_counter() - t0, len(space.designs), len(workloads))

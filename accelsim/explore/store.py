@@ -65,14 +65,35 @@ class ResultStore:
 
     def __init__(self, out_dir: "str | Path"):
         self.out_dir = Path(out_dir)
+        self._lock = None
+
+    def _acquire(self) -> None:
+        """Hold an exclusive lock on ``out_dir`` so two sweeps never append to one file."""
+        import fcntl
+
+        f = open(self.out_dir / ".lock", "a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            raise StoreError(f"{self.out_dir} is in use by another running sweep; wait for it or pass another --out") from None
+        self._lock = f
+
+    def close(self) -> None:
+        """Release the lock (the rows are already on disk)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def open(self, meta: dict[str, Any]) -> set[tuple[str, str, str]]:
-        """Start or resume: write ``sweep.json`` (or check it matches) and return the finished keys."""
+        """Start or resume: lock, write ``sweep.json`` (or check it matches) and return the finished keys."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._acquire()
         meta_path = self.out_dir / META
         if meta_path.is_file():
             old = json.loads(meta_path.read_text())
             if old.get("fingerprint") != meta["fingerprint"]:
+                self.close()
                 raise StoreError(
                     f"{self.out_dir} holds a sweep of another space or other traces (fingerprint {old.get('fingerprint')} "
                     f"!= {meta['fingerprint']}); pass a new --out or delete {self.out_dir}"
