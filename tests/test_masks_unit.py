@@ -158,3 +158,24 @@ def test_both_numba_group_kernels_match_reference(pattern):
     assert np.array_equal(out, ref)
     nm_mask_flat(s.ravel(), p.m, p.n, np.empty(p.n, dtype=np.float32), out)
     assert np.array_equal(out, ref)
+
+
+@pytest.mark.numba
+@pytest.mark.parametrize("seed", range(6))
+def test_unstructured_kernels_match_reference_with_signed_zeros_and_extremes(seed):
+    from accelsim.masks.numba_twin import row_topk_f32bits, row_topk_flat
+
+    rng = np.random.default_rng(seed)
+    k = 37
+    s = (rng.standard_normal((4, k)) * 10.0 ** rng.integers(-30, 30, size=(4, k))).astype(np.float32)
+    s[0, :4] = [-0.0, 0.0, -0.0, 0.0]
+    s[1, :3] = [np.inf, -np.inf, 1e-45]  # infinities and a denormal
+    s[2] = rng.integers(-2, 3, size=k)  # ties
+    for keep in (1, 5, 18, 36):
+        ref = np.zeros_like(s, dtype=bool)
+        np.put_along_axis(ref, np.argsort(-s.astype(np.float64), axis=1, kind="stable")[:, :keep], True, axis=1)
+        out = np.empty(s.size, dtype=bool)
+        row_topk_f32bits(s.view(np.uint32).ravel(), k, keep, np.empty(4096, np.int64), np.empty(k, np.uint32), out)
+        assert np.array_equal(out.reshape(s.shape), ref), keep
+        row_topk_flat(s.astype(np.float64).ravel(), k, keep, out)
+        assert np.array_equal(out.reshape(s.shape), ref), keep
