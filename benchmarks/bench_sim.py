@@ -5,8 +5,8 @@
 
 Layer set: 32 blocks x (q, k, v, o: 4096->4096; gate, up: 4096->11008; down: 11008->4096), one
 synthetic 8:16 mask per GEMM shape (reused by every block: mask generation is not what is timed).
-Per preset and mode it reports: the first simulate() of the whole set on a prepared trace (mask
-statistics computed: "cold"), a second one for a design differing only in DRAM bandwidth (cached
+Times are CPU seconds of this process (see _time).  Per preset and mode it reports: the first
+simulate() of the whole set on a prepared trace (mask statistics computed: "cold"), a second one for a design differing only in DRAM bandwidth (cached
 statistics: "warm"), one 2048x4096x4096 GEMM alone, the NumPy twin on that GEMM and the ratio.
 Targets (issue 4): one GEMM <= 50 ms on one core, the whole set <= 2 s, >= 100x over the twin,
 <= 2 GB peak memory.
@@ -36,9 +36,11 @@ def layer_set(tokens: int, blocks: int, pattern: str, seed: int = 0) -> Trace:
 
 
 def _time(fn, *args, **kwargs):
-    t0 = time.perf_counter()
+    """CPU seconds of one call (process time: robust on a shared machine, where wall time also counts
+    the time other processes hold the core; with NUMBA_NUM_THREADS=1 the two agree on an idle core)."""
+    t0 = time.process_time()
     out = fn(*args, **kwargs)
-    return time.perf_counter() - t0, out
+    return time.process_time() - t0, out
 
 
 def main(argv=None) -> int:
