@@ -271,8 +271,11 @@ def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, po
             work[b, j] = best
             lo = j * kt
             hi = min(k, lo + kt)
-            union[b, j] = _range_count(urow, lo, hi, popcount)
             bankmax[b, j] = _bank_max(urow, lo, hi, banks, spread, cnt)
+            u = 0
+            for i in range(banks):  # the bank counts already hold the union's channels
+                u += cnt[i]
+            union[b, j] = u
 
 
 @numba.njit(cache=True)
