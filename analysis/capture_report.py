@@ -2,6 +2,7 @@
 
     .venv/bin/python analysis/capture_report.py --stage smollm2   # runs the SmolLM2 grid (resumable)
     .venv/bin/python analysis/capture_report.py --stage gemma     # runs the Gemma 3 270M grid (resumable)
+    .venv/bin/python analysis/capture_report.py --stage check --eval-tokens 8192   # budget check (SmolLM2)
     .venv/bin/python analysis/capture_report.py --stage report    # tables + figures from whatever traces exist
 
 Writes ``analysis/capture_report.md``, ``analysis/capture_results.csv`` (tidy: one row per run) and
@@ -42,8 +43,14 @@ def gemma_grid(eval_tokens: int, threads: int) -> list:
     base = CaptureConfig(model="gemma3-270m", dataset="brown", patterns=("dense", "2:4", "8:16", "16:32", "unstructured:0.5"),
                          seq_len=512, eval_tokens=eval_tokens, calib_tokens=2048, trace_tokens=64, trace_filter=("layers.0.",),
                          out=OUT / "gemma3", threads=threads, progress=False)
-    # The issue's minimum first, then 4:8 and the weight-pruning baselines.
-    return [base, replace(base, patterns=("dense", *PATTERNS), sparsify=("activations", "weights"))]
+    # The issue's minimum first, then 4:8 and the weight-pruning baselines, then VAR.
+    full = replace(base, patterns=("dense", *PATTERNS))
+    return [base, replace(full, sparsify=("activations", "weights")), replace(full, mitigations=("var",))]
+
+
+def budget_check_grid(eval_tokens: int, threads: int) -> list:
+    """SmolLM2 magnitude / none at a 4x larger budget, to show how much the small-budget numbers move."""
+    return [replace(smollm2_grid(eval_tokens, threads)[0], sparsify=("activations",), out=OUT / "smollm2-8k")]
 
 
 def tidy(root: Path = OUT) -> list[dict]:
@@ -61,7 +68,7 @@ def tidy(root: Path = OUT) -> list[dict]:
             "nll": a["nll"], "tokens_scored": a["tokens_scored"], "seq_len": c["seq_len"], "seconds": m.get("seconds"),
             "mean_rel_l2": sum(s["rel_l2"] for s in stats.values()) / len(stats) if stats else None,
             "mean_cosine": sum(s["cosine"] for s in stats.values()) / len(stats) if stats else None,
-            "run_id": m["run_id"],
+            "run_id": m["run_id"], "set": man.parent.parent.name,
         })
     return rows
 
@@ -152,31 +159,35 @@ def _table(rows, model, cols: list[tuple[str, dict]]) -> list[str]:
     return out
 
 
-def write_report(rows, path: Path) -> None:
+def write_report(all_rows, path: Path) -> None:
+    rows = [r for r in all_rows if r["set"] in ("smollm2", "gemma3")]
+    check = [r for r in all_rows if r["set"] == "smollm2-8k"]
     figs = {"capture_criteria.png": fig_criteria, "capture_mitigations.png": fig_mitigations,
             "capture_act_vs_weight.png": fig_act_vs_weight, "capture_models.png": fig_models}
     for name, fn in figs.items():
         fn(rows).savefig(HERE / name, dpi=110)
     with open(HERE / "capture_results.csv", "w", newline="") as f:
         if rows:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w = csv.DictWriter(f, fieldnames=list(all_rows[0]))
             w.writeheader()
-            w.writerows(rows)
+            w.writerows(all_rows)
     from capture_report_md import report_markdown
 
-    path.write_text(report_markdown(rows, _table, _ppl))
+    path.write_text(report_markdown(rows, _table, _ppl, check))
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--stage", choices=("smollm2", "gemma", "report"), default="report", help="what to run")
+    p.add_argument("--stage", choices=("smollm2", "gemma", "check", "report"), default="report",
+                   help="what to run: a capture grid (smollm2, gemma, check = SmolLM2 magnitude/none at --eval-tokens into "
+                        "results/capture_report/smollm2-8k) or the report from existing traces")
     p.add_argument("--eval-tokens", type=int, default=2048, help="evaluation tokens per run (SmolLM2 and Gemma)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads per process")
     args = p.parse_args(argv)
-    if args.stage in ("smollm2", "gemma"):
+    if args.stage in ("smollm2", "gemma", "check"):
         from accelsim.capture import capture
 
-        grid = smollm2_grid if args.stage == "smollm2" else gemma_grid
+        grid = {"smollm2": smollm2_grid, "gemma": gemma_grid, "check": budget_check_grid}[args.stage]
         for cfg in grid(args.eval_tokens, args.threads):
             capture(cfg)
         return 0

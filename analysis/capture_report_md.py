@@ -37,7 +37,26 @@ def _claims(rows, ppl) -> list[str]:
     return out
 
 
-def report_markdown(rows, table, ppl) -> str:
+def _budget_check(rows, check, ppl) -> list[str]:
+    if not check:
+        return ["(not run)"]
+    kw = dict(model="smollm2-135m", sparsify="activations", criterion="magnitude", mitigation="none")
+    t_small = next((r["tokens_scored"] for r in rows if r["model"] == "smollm2-135m"), 0)
+    t_big = check[0]["tokens_scored"]
+    out = [f"SmolLM2-135M, magnitude / none, {t_small} vs {t_big} tokens scored (the larger budget starts at the same place and "
+           "extends further into the evaluation part).", "",
+           f"| pattern | ppl @ {t_small} | vs dense | ppl @ {t_big} | vs dense |", "|---|---|---|---|---|"]
+    d1, d2 = ppl(rows, model="smollm2-135m", pattern="dense"), ppl(check, model="smollm2-135m", pattern="dense")
+    out.append(f"| dense | {_fmt(d1)} | | {_fmt(d2)} | |")
+    for p in PATTERNS:
+        a, b = ppl(rows, pattern=p, **kw), ppl(check, pattern=p, **kw)
+        ca = f"{100 * (a / d1 - 1):+.0f}%" if a and d1 else "–"
+        cb = f"{100 * (b / d2 - 1):+.0f}%" if b and d2 else "–"
+        out.append(f"| {p} | {_fmt(a)} | {ca} | {_fmt(b)} | {cb} |")
+    return out
+
+
+def report_markdown(rows, table, ppl, check=()) -> str:
     smol = [r for r in rows if r["model"] == "smollm2-135m"]
     gem = [r for r in rows if r["model"] == "gemma3-270m"]
     tok = {r["model"]: (r["tokens_scored"], r["seq_len"]) for r in rows}
@@ -74,12 +93,14 @@ def report_markdown(rows, table, ppl) -> str:
                                       ("weights, magnitude", dict(sparsify="weights", criterion="magnitude")),
                                       ("weights, Wanda", dict(sparsify="weights", criterion="wanda"))]),
         "", "![activation vs weight](capture_act_vs_weight.png)", "",
-        "## Gemma 3 270M: activation (magnitude, no mitigation) vs weight pruning", "",
+        "## Gemma 3 270M: activation (magnitude) vs weight pruning", "",
         f"Dense: **{_fmt(ppl(gem, pattern='dense'))}**.", "",
         *table(gem, "gemma3-270m", [("activations, magnitude", dict(sparsify="activations", criterion="magnitude", mitigation="none")),
+                                    ("activations, magnitude + VAR", dict(sparsify="activations", criterion="magnitude", mitigation="var")),
                                     ("weights, magnitude", dict(sparsify="weights", criterion="magnitude")),
                                     ("weights, Wanda", dict(sparsify="weights", criterion="wanda"))]),
         "", "![models](capture_models.png)", "", "## The paper's claims on these numbers", "", *_claims(rows, ppl), "",
+        "## Budget check", "", *_budget_check(rows, check, ppl), "",
         "## Per-layer error (first window, magnitude / none)", "",
         "Mean over the sparsified layers of the relative L2 error of each layer's output against the dense layer on the same "
         "input, and of the per-token cosine similarity.", "",
@@ -92,5 +113,6 @@ def report_markdown(rows, table, ppl) -> str:
     lines += ["", "## Reproduce", "", "```bash",
               "nice .venv/bin/python analysis/capture_report.py --stage smollm2 --eval-tokens 2048 --threads 1",
               "nice .venv/bin/python analysis/capture_report.py --stage gemma --eval-tokens 2048 --threads 1",
+              "nice .venv/bin/python analysis/capture_report.py --stage check --eval-tokens 8192 --threads 1",
               ".venv/bin/python analysis/capture_report.py --stage report", "```", ""]
     return "\n".join(lines)
