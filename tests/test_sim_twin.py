@@ -24,6 +24,8 @@ DESIGNS = [
     Design(pe_rows=2, pe_cols=2, lanes_per_pe=4, patterns=("2:4",), buffer_banks=1, weight_bw_bytes_per_cycle=2),
     Design(pe_rows=2, pe_cols=3, lanes_per_pe=8, patterns=("4:8",), buffer_banks=2, weight_bw_bytes_per_cycle=3),
     Design(pe_rows=1, pe_cols=2, lanes_per_pe=8, patterns=("8:16",), buffer_banks=4, weight_bw_bytes_per_cycle=1),
+    Design(pe_rows=4, pe_cols=2, lanes_per_pe=4, patterns=("2:4", "16:32"), buffer_banks=16, weight_bw_bytes_per_cycle=1),
+    Design(pe_rows=2, pe_cols=2, lanes_per_pe=2, patterns=("2:4",), buffer_banks=32, dataflow="output_stationary"),
 ]  # fmt: skip
 
 TRACES = [

@@ -190,6 +190,60 @@ def _walk_row_any(row, k, ptab, m, groups, gpt, nj, lockstep, popcount, acc, pas
         nnz_b[j] += xs
 
 
+# Decode (one token per block) fast path: one pass over a tile's bytes yields its passes,
+# work, kept count (= union, a single token) and bank occupancy.  Needs byte-aligned groups
+# (m = 4 or a multiple of 8), banks a multiple of 8 with a power-of-two number of byte classes,
+# and at most 255 bytes of one class per tile (so the SWAR byte counters cannot overflow).
+@numba.njit(cache=True)
+def _decode_tiles(row, ptab, m, groups, gpt, nj, cmask, popcount, spread, accs, b, work, passes, nnz, union, bankmax):
+    mbytes = m >> 3
+    for j in range(nj):
+        for c in range(cmask + 1):
+            accs[c] = np.uint64(0)
+        best = 0
+        ps = 0
+        xs = 0
+        g0 = j * gpt
+        g1 = min(groups, g0 + gpt)
+        if m == 4:
+            for i in range(g0 >> 1, (g1 + 1) >> 1):
+                v = row[i]
+                accs[i & cmask] += spread[v]
+                for h in range(2):
+                    if 2 * i + h >= g1:
+                        break
+                    x = popcount[(np.int64(v) >> (4 * h)) & 15]
+                    p = ptab[x]
+                    ps += p
+                    xs += x
+                    if p > best:
+                        best = p
+        else:
+            for g in range(g0, g1):
+                x = 0
+                for i in range(g * mbytes, (g + 1) * mbytes):
+                    v = row[i]
+                    x += popcount[v]
+                    accs[i & cmask] += spread[v]
+                p = ptab[x]
+                ps += p
+                xs += x
+                if p > best:
+                    best = p
+        bm = 0
+        for c in range(cmask + 1):
+            a = accs[c]
+            for lane in range(8):
+                v = np.int64((a >> np.uint64(8 * lane)) & np.uint64(0xFF))
+                if v > bm:
+                    bm = v
+        work[b, j] = best
+        passes[b, j] = ps
+        nnz[b, j] = xs
+        union[b, j] = xs
+        bankmax[b, j] = bm
+
+
 @numba.njit(cache=True)
 def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, popcount, spread, work, passes, nnz, union, bankmax):
     """Per (block b, tile j) statistics of one layer's packed mask (uint8 [T, ceil(K/8)]).
@@ -225,6 +279,12 @@ def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, po
     if not sparse:
         for j in range(nj):
             dense_bank[j] = _bank_max(ones, j * kt, min(k, (j + 1) * kt), banks, spread, cnt)
+    classes = max(1, banks // 8)
+    accs = np.zeros(classes, dtype=np.uint64)
+    decode_fast = (
+        sparse and tb == 1 and (m == 4 or m % 8 == 0) and k % m == 0 and (m != 4 or groups_per_tile % 2 == 0)
+        and banks % 8 == 0 and (classes & (classes - 1)) == 0 and kt // 8 // classes <= 255
+    )  # fmt: skip
     for b in range(nb):
         t0 = b * tb
         t1 = min(t_rows, t0 + tb)
@@ -238,13 +298,22 @@ def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, po
                 hi = min(k, lo + kt)
                 ng = min(groups, (j + 1) * groups_per_tile) - j * groups_per_tile
                 x = 0
-                for t in range(t0, t1):
-                    x += _range_count(packed[t], lo, hi, popcount)
+                if (lo & 7) == 0 and (hi & 7) == 0:  # byte-aligned tile: count bytes in place
+                    for t in range(t0, t1):
+                        for i in range(lo >> 3, hi >> 3):
+                            x += popcount[packed[t, i]]
+                else:
+                    for t in range(t0, t1):
+                        x += _range_count(packed[t], lo, hi, popcount)
                 nnz[b, j] = x
                 passes[b, j] = tok * ng
                 work[b, j] = 1 if lockstep else tok
                 union[b, j] = hi - lo
                 bankmax[b, j] = dense_bank[j]
+            continue
+        if decode_fast:
+            _decode_tiles(packed[t0], ptab, m, groups, groups_per_tile, nj, classes - 1, popcount, spread, accs, b,
+                          work, passes, nnz, union, bankmax)  # fmt: skip
             continue
         acc[:] = 0
         if tok == 1:
