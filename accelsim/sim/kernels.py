@@ -283,7 +283,7 @@ def tile_stats(packed, k, n, m, tb, groups_per_tile, lockstep, banks, sparse, po
     accs = np.zeros(classes, dtype=np.uint64)
     decode_fast = (
         sparse and tb == 1 and (m == 4 or m % 8 == 0) and k % m == 0 and (m != 4 or groups_per_tile % 2 == 0)
-        and banks % 8 == 0 and (classes & (classes - 1)) == 0 and kt // 8 // classes <= 255
+        and banks % 8 == 0 and (classes & (classes - 1)) == 0 and (kt // 8 + classes - 1) // classes <= 255
     )  # fmt: skip
     for b in range(nb):
         t0 = b * tb
