@@ -37,6 +37,42 @@ def _claims(rows, ppl) -> list[str]:
     return out
 
 
+def _best(rows, ppl, key: str, options, **fixed) -> list[str]:
+    """Per pattern: the option of ``key`` with the lowest perplexity, against the first option (the baseline)."""
+    out = []
+    for p in PATTERNS:
+        vals = {o: ppl(rows, model="smollm2-135m", pattern=p, **{key: o}, **fixed) for o in options}
+        vals = {o: v for o, v in vals.items() if v is not None}
+        if len(vals) < 2:
+            continue
+        best = min(vals, key=vals.get)
+        base = vals.get(options[0])
+        out.append(f"{p}: **{best}** {vals[best]:.2f}" + (f" (vs {options[0]} {base:.2f}, {100 * (vals[best] / base - 1):+.1f}%)"
+                                                           if base and best != options[0] else ""))
+    return out
+
+
+def _layer_error_vs_ppl(rows) -> str:
+    """Does the mitigation with the lowest per-layer error also give the lowest perplexity?  (SmolLM2, magnitude.)"""
+    agree, total, parts = 0, 0, []
+    for p in PATTERNS:
+        rs = [r for r in rows if r["model"] == "smollm2-135m" and r["pattern"] == p and r["sparsify"] == "activations"
+              and r["criterion"] == "magnitude" and r["mean_rel_l2"] is not None]
+        if len(rs) < 2:
+            continue
+        by_err = min(rs, key=lambda r: r["mean_rel_l2"])
+        by_ppl = min(rs, key=lambda r: r["perplexity"])
+        total += 1
+        agree += by_err is by_ppl
+        parts.append(f"{p}: lowest layer error {by_err['mitigation']} ({by_err['mean_rel_l2']:.3f}), lowest perplexity "
+                     f"{by_ppl['mitigation']}")
+    if not total:
+        return ""
+    return (f"The mitigation with the lowest mean per-layer relative L2 error (first window) also had the lowest perplexity at "
+            f"{agree} of {total} patterns ({'; '.join(parts)})"
+            + (": a layer-local output error is a poor proxy for the end-to-end effect here." if 2 * agree < total else "."))
+
+
 def _budget_check(rows, check, ppl) -> list[str]:
     if not check:
         return ["(not run)"]
@@ -100,6 +136,16 @@ def report_markdown(rows, table, ppl, check=()) -> str:
                                     ("weights, magnitude", dict(sparsify="weights", criterion="magnitude")),
                                     ("weights, Wanda", dict(sparsify="weights", criterion="wanda"))]),
         "", "![models](capture_models.png)", "", "## The paper's claims on these numbers", "", *_claims(rows, ppl), "",
+        "## Which criterion and mitigation helped (SmolLM2-135M)", "",
+        "* Lowest perplexity per pattern among the criteria (no mitigation): "
+        + "; ".join(_best(rows, ppl, "criterion", ("magnitude", "amber", "clact", "wanda"), sparsify="activations", mitigation="none")) + ".",
+        "* Lowest perplexity per pattern among the mitigations (magnitude criterion): "
+        + "; ".join(_best(rows, ppl, "mitigation", ("none", "var", "dpts", "spts", "lpts"), sparsify="activations", criterion="magnitude")) + ".",
+        "", "Notes on method, not on numbers: CLACT is ranked per token here (per-row top-k), where its token norm is a constant, "
+        "so it reduces to |x| times the column norm over the window; the paper's unstructured CLACT is a global top-k. "
+        "L-PTS is fitted on each layer's local output MSE with a small CPU budget (20 Adam steps on 256 rows per layer, "
+        "keeping the best of the steps, s = 0 included), while the paper distils block outputs over 256 sequences.", "",
+        _layer_error_vs_ppl(rows), "",
         "## Budget check", "", *_budget_check(rows, check, ppl), "",
         "## Per-layer error (first window, magnitude / none)", "",
         "Mean over the sparsified layers of the relative L2 error of each layer's output against the dense layer on the same "
