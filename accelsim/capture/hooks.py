@@ -64,6 +64,7 @@ class LayerState:
     med_sum: float = 0.0
     med_n: int = 0
     _dense_out: torch.Tensor | None = None
+    on_calibrated: object = None  # optional callable, called once when the layer has seen its first calibration call
 
     def mask_fn(self, v: torch.Tensor) -> torch.Tensor:
         return topn_mask_torch(score(v, self.criterion, self.factor), self.pattern)
@@ -78,6 +79,8 @@ class LayerState:
         elif self.mode == "calibrate" and mit == "lpts" and self.shift is None:
             idx = torch.linspace(0, x.shape[0] - 1, min(self.lpts_tokens, x.shape[0])).round().long()
             self.shift = fit_lpts_shift(x[idx], module.weight, self.mask_fn, self.lpts_steps, self.lpts_lr)
+        if self.mode == "calibrate" and self.calls == 1 and callable(self.on_calibrated):
+            self.on_calibrated()
         return apply_mitigation(x, self.mask_fn, mit, self.shift)
 
     def freeze_calibration(self) -> None:

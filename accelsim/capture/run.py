@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from accelsim.capture.config import CaptureConfig, RunSpec
 from accelsim.capture.criteria import column_factor
@@ -100,11 +101,12 @@ def _run_one(s: _Session, run: RunSpec) -> tuple[dict, list[LayerTrace], dict]:
         )
     extra: dict = {}
     if act and pat.kind != "dense" and run.mitigation in ("spts", "lpts"):
-        for st in states.values():
-            st.mode = "calibrate"
         t0 = time.perf_counter()
-        with sparsified(model, states):
-            s.calibrate()
+        with tqdm(total=len(states), desc=f"calibrate {run.mitigation} {run.pattern}", disable=not cfg.progress, leave=False) as bar:
+            for st in states.values():
+                st.mode, st.on_calibrated = "calibrate", lambda: bar.update(1)
+            with sparsified(model, states):
+                s.calibrate()
         for st in states.values():
             st.freeze_calibration()
         shifts = [st.shift.float() for st in states.values()]
@@ -149,8 +151,6 @@ def capture(cfg: CaptureConfig, lm: LoadedModel | None = None) -> list[Path]:
 
     ``lm``: an already loaded model (tests pass a tiny one); otherwise ``cfg.model`` is resolved and loaded.
     """
-    from tqdm.auto import tqdm
-
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
