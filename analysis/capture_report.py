@@ -3,6 +3,7 @@
     .venv/bin/python analysis/capture_report.py --stage smollm2   # runs the SmolLM2 grid (resumable)
     .venv/bin/python analysis/capture_report.py --stage gemma     # runs the Gemma 3 270M grid (resumable)
     .venv/bin/python analysis/capture_report.py --stage check --eval-tokens 8192   # budget check (SmolLM2)
+    # the 16k budget check is the CLI's default run: python -m accelsim.capture --out results/capture_report/smollm2-16k
     .venv/bin/python analysis/capture_report.py --stage report    # tables + figures from whatever traces exist
 
 Writes ``analysis/capture_report.md``, ``analysis/capture_results.csv`` (tidy: one row per run) and
@@ -161,7 +162,7 @@ def _table(rows, model, cols: list[tuple[str, dict]]) -> list[str]:
 
 def write_report(all_rows, path: Path) -> None:
     rows = [r for r in all_rows if r["set"] in ("smollm2", "gemma3")]
-    check = [r for r in all_rows if r["set"] == "smollm2-8k"]
+    check = [r for r in all_rows if r["set"] in ("smollm2-8k", "smollm2-16k")]
     figs = {"capture_criteria.png": fig_criteria, "capture_mitigations.png": fig_mitigations,
             "capture_act_vs_weight.png": fig_act_vs_weight, "capture_models.png": fig_models}
     for name, fn in figs.items():

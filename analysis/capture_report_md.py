@@ -74,21 +74,25 @@ def _layer_error_vs_ppl(rows) -> str:
 
 
 def _budget_check(rows, check, ppl) -> list[str]:
+    """SmolLM2 magnitude / none at the report budget and at each larger budget found in ``check``."""
     if not check:
         return ["(not run)"]
     kw = dict(model="smollm2-135m", sparsify="activations", criterion="magnitude", mitigation="none")
-    t_small = next((r["tokens_scored"] for r in rows if r["model"] == "smollm2-135m"), 0)
-    t_big = check[0]["tokens_scored"]
-    out = [f"SmolLM2-135M, magnitude / none, {t_small} vs {t_big} tokens scored (the larger budget starts at the same place and "
-           "extends further into the evaluation part).", "",
-           f"| pattern | ppl @ {t_small} | vs dense | ppl @ {t_big} | vs dense |", "|---|---|---|---|---|"]
-    d1, d2 = ppl(rows, model="smollm2-135m", pattern="dense"), ppl(check, model="smollm2-135m", pattern="dense")
-    out.append(f"| dense | {_fmt(d1)} | | {_fmt(d2)} | |")
+    sets = [[r for r in rows if r["model"] == "smollm2-135m"]]
+    for t in sorted({r["tokens_scored"] for r in check}):
+        sets.append([r for r in check if r["tokens_scored"] == t])
+    toks = [s[0]["tokens_scored"] for s in sets]
+    out = [f"SmolLM2-135M, magnitude / none, at {', '.join(map(str, toks))} tokens scored (every budget starts at the same "
+           "place and extends further into the evaluation part). Cells: perplexity (change vs dense).", "",
+           "| pattern | " + " | ".join(f"{t} tokens" for t in toks) + " |", "|---" * (len(toks) + 1) + "|"]
+    dense = [ppl(s, model="smollm2-135m", pattern="dense") for s in sets]
+    out.append("| dense | " + " | ".join(_fmt(d) for d in dense) + " |")
     for p in PATTERNS:
-        a, b = ppl(rows, pattern=p, **kw), ppl(check, pattern=p, **kw)
-        ca = f"{100 * (a / d1 - 1):+.0f}%" if a and d1 else "–"
-        cb = f"{100 * (b / d2 - 1):+.0f}%" if b and d2 else "–"
-        out.append(f"| {p} | {_fmt(a)} | {ca} | {_fmt(b)} | {cb} |")
+        cells = []
+        for s, d in zip(sets, dense):
+            v = ppl(s, pattern=p, **kw)
+            cells.append(f"{v:.2f} ({100 * (v / d - 1):+.0f}%)" if v and d else "–")
+        out.append(f"| {p} | " + " | ".join(cells) + " |")
     return out
 
 
@@ -160,5 +164,6 @@ def report_markdown(rows, table, ppl, check=()) -> str:
               "nice .venv/bin/python analysis/capture_report.py --stage smollm2 --eval-tokens 2048 --threads 1",
               "nice .venv/bin/python analysis/capture_report.py --stage gemma --eval-tokens 2048 --threads 1",
               "nice .venv/bin/python analysis/capture_report.py --stage check --eval-tokens 8192 --threads 1",
+              "nice .venv/bin/python -m accelsim.capture --out results/capture_report/smollm2-16k   # the CLI defaults: 16384 tokens",
               ".venv/bin/python analysis/capture_report.py --stage report", "```", ""]
     return "\n".join(lines)
