@@ -35,8 +35,8 @@ def _claims(rows, ppl) -> list[str]:
                f"{act['16:32']:.2f} vs {act['unstructured:0.5']:.2f}.")
     mono = all(act[a] >= act[b] for a, b in zip(PATTERNS[:3], PATTERNS[1:4]))
     out.append(f"* **Nesting:** perplexity {'falls' if mono else 'does not fall'} monotonically from 2:4 to 16:32 "
-               f"({' > '.join(_fmt(act[p]) for p in PATTERNS[:4])}), as the nested masks predict (a larger M keeps at least "
-               "as much |x| energy per token).")
+               f"({', '.join(_fmt(act[p]) for p in PATTERNS[:4])}); nested masks predict it (a larger M keeps at least "
+               "as much |x| energy per token), though perplexity need not follow energy exactly.")
     out.append(f"* **C. 8:16 as the trade-off:** 8:16 recovers {100 * (deg['2:4'] - deg['8:16']) / deg['2:4']:.0f} % of the 2:4 "
                f"perplexity increase; 16:32 recovers {100 * (deg['2:4'] - deg['16:32']) / deg['2:4']:.0f} %.")
     return out
