@@ -179,3 +179,24 @@ def test_unstructured_kernels_match_reference_with_signed_zeros_and_extremes(see
         assert np.array_equal(out.reshape(s.shape), ref), keep
         row_topk_flat(s.astype(np.float64).ravel(), k, keep, out)
         assert np.array_equal(out.reshape(s.shape), ref), keep
+
+
+@pytest.mark.numba
+@pytest.mark.parametrize("pattern", ["2:4", "8:16", "unstructured:0.5"])
+def test_parallel_chunked_kernels_match_reference(pattern):
+    # Large enough to take the chunked (prange) path; any chunk count must give the same mask.
+    from accelsim.masks.numba_twin import _nm_rank_chunks, _radix_rows_chunks
+    from accelsim.patterns import Pattern
+
+    p = Pattern.parse(pattern)
+    rng = np.random.default_rng(7)
+    s = rng.integers(0, 5, size=(37, 96)).astype(np.float32)
+    ref = topn_mask(s, p).ravel()
+    assert np.array_equal(topn_mask_numba(np.tile(s, (20, 1)), p), np.tile(ref.reshape(s.shape), (20, 1)))
+    for chunks in (1, 2, 3, 37):
+        out = np.empty(s.size, dtype=bool)
+        if p.is_nm:
+            _nm_rank_chunks(s.ravel(), p.m, p.n, out, chunks)
+        else:
+            _radix_rows_chunks(s.ravel().view(np.uint32), 96, p.kept_per_row(96), out, chunks)
+        assert np.array_equal(out, ref), chunks

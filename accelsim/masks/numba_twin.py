@@ -9,7 +9,9 @@ N; a second pass keeps everything above ``thr`` and the first copies of ``thr`` 
 order.  Unstructured rows find ``thr`` by a radix select on order-preserving uint32 keys
 (float32; 2-3x faster than a partition) or with a partition (float64), and resolve ties
 the same way.
-The torch twin calls these kernels for CPU tensors (see torch_twin.py).
+The torch twin calls these kernels for CPU tensors (see torch_twin.py).  Large inputs are
+split into contiguous chunks run in parallel on Numba's threads (NUMBA_NUM_THREADS; the
+result does not depend on the split, since groups and rows are independent).
 """
 
 from __future__ import annotations
@@ -165,6 +167,35 @@ def row_topk_f32bits(bits, k_row, keep, hist, cand, out):
                 out[i] = False
 
 
+@numba.njit(cache=True, parallel=True)
+def _nm_rank_chunks(s, m, n, out, chunks):
+    """nm_mask_rank_flat over ``chunks`` contiguous ranges of groups, one per parallel task."""
+    groups = s.size // m
+    for c in numba.prange(chunks):
+        lo = groups * c // chunks * m
+        hi = groups * (c + 1) // chunks * m
+        nm_mask_rank_flat(s[lo:hi], m, n, out[lo:hi])
+
+
+@numba.njit(cache=True, parallel=True)
+def _radix_rows_chunks(bits, k_row, keep, out, chunks):
+    """row_topk_f32bits over ``chunks`` contiguous ranges of rows, each with its own scratch."""
+    rows = bits.size // k_row
+    for c in numba.prange(chunks):
+        lo = rows * c // chunks * k_row
+        hi = rows * (c + 1) // chunks * k_row
+        row_topk_f32bits(bits[lo:hi], k_row, keep, np.empty(4096, np.int64), np.empty(k_row, np.uint32), out[lo:hi])
+
+
+# Below this many scores the thread start-up costs more than it saves.
+_PARALLEL_MIN_SIZE = 1 << 16
+
+
+def _chunks(size: int) -> int:
+    threads = numba.get_num_threads()
+    return threads if threads > 1 and size >= _PARALLEL_MIN_SIZE else 0
+
+
 def topn_mask_numba(scores: np.ndarray, pattern: Pattern | str) -> np.ndarray:
     """Bool keep-mask of ``scores`` [..., K]; validated wrapper around the Numba kernels."""
     pattern = Pattern.parse(pattern)
@@ -185,12 +216,18 @@ def _mask_unchecked(scores: np.ndarray, pattern: Pattern) -> np.ndarray:
     dtype = np.float32 if scores.dtype == np.float32 else np.float64
     flat = np.ascontiguousarray(scores, dtype=dtype).ravel()
     out = np.empty(flat.size, dtype=np.bool_)
+    chunks = _chunks(flat.size)
     if pattern.kind == "unstructured" and dtype == np.float32:
-        row_topk_f32bits(flat.view(np.uint32), k, keep, np.empty(4096, np.int64), np.empty(k, np.uint32), out)
+        if chunks:
+            _radix_rows_chunks(flat.view(np.uint32), k, keep, out, chunks)
+        else:
+            row_topk_f32bits(flat.view(np.uint32), k, keep, np.empty(4096, np.int64), np.empty(k, np.uint32), out)
     elif pattern.kind == "unstructured":
         row_topk_flat(flat, k, keep, out)
     else:
-        if pattern.m <= _RANK_MAX_M:
+        if pattern.m <= _RANK_MAX_M and chunks:
+            _nm_rank_chunks(flat, pattern.m, pattern.n, out, chunks)
+        elif pattern.m <= _RANK_MAX_M:
             nm_mask_rank_flat(flat, pattern.m, pattern.n, out)
         else:
             nm_mask_flat(flat, pattern.m, pattern.n, np.empty(pattern.n, dtype=dtype), out)
