@@ -29,7 +29,10 @@ import numpy as np
 
 from accelsim.patterns import Pattern
 
-__all__ = ["LayerTrace", "Trace", "TraceError", "save_trace", "load_trace", "is_complete_trace", "SCHEMA_VERSION"]
+__all__ = [
+    "LayerTrace", "Trace", "TraceError", "save_trace", "load_trace", "is_complete_trace", "atomic_write_json",
+    "atomic_write_text", "SCHEMA_VERSION",
+]
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -144,11 +147,16 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def atomic_write_json(path: "str | Path", obj: Any) -> None:
-    """Write JSON to ``path`` via a temporary file and rename (readers never see half a file)."""
+def atomic_write_text(path: "str | Path", text: str) -> None:
+    """Write ``text`` to ``path`` via a unique temporary file and rename (readers never see half a file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
+    _atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_json(path: "str | Path", obj: Any) -> None:
+    """Write JSON to ``path`` via a temporary file and rename (readers never see half a file)."""
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def save_trace(trace: Trace, out_dir: "str | Path") -> Path:

@@ -14,12 +14,13 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from accelsim.traces import atomic_write_text
 
 __all__ = ["Corpus", "load_corpus", "token_windows", "DATASETS"]
 
@@ -79,9 +80,7 @@ def _fetch_brown(data_dir: Path) -> tuple[str, str]:
     ca = [_brown_paragraphs(texts[n]) for i, n in enumerate(names) if i % 10 == 9]
     e, c = "\n\n".join(ev) + "\n", "\n\n".join(ca) + "\n"
     for path, text in ((cache_e, e), (cache_c, c)):
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        atomic_write_text(path, text)
     return e, c
 
 

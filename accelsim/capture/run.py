@@ -11,10 +11,8 @@ so their trace layers carry all-ones masks with pattern "dense" (``manifest["con
 from __future__ import annotations
 
 import json
-import platform
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -29,19 +27,14 @@ from accelsim.capture.hooks import LayerState, sparsified
 from accelsim.capture.models import LoadedModel, find_targets, load_model, resolve_model
 from accelsim.capture.weight_pruning import input_channel_norms, pruned_weights
 from accelsim.patterns import Pattern
+from accelsim.provenance import package_versions
 from accelsim.traces import MANIFEST, LayerTrace, Trace, is_complete_trace, save_trace
 
 __all__ = ["capture", "versions", "format_table"]
 
 
 def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("accelsim", "torch", "transformers", "tokenizers", "numpy", "safetensors", "gguf", "accelerate"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
+    return package_versions(("accelsim", "torch", "transformers", "tokenizers", "numpy", "safetensors", "gguf", "accelerate"))
 
 
 class _Session:

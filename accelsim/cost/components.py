@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 
 from accelsim.cost.scaling import from_40nm_area, from_40nm_energy
+from accelsim.patterns import Pattern
+from accelsim.sim.simulate import bitonic_comparators
 
 __all__ = [
     "Multiplier", "Adder", "Register", "SRAM", "Selector", "MetadataDecoder", "CompactionUnit",
@@ -189,7 +191,7 @@ class MetadataDecoder:
             return self.n * self.m * lg, 0.0
         if self.fmt == "bitmask":
             return 0.0, self.m * math.ceil(math.log2(self.m + 1))
-        bits = max(1, math.ceil(math.log2(math.comb(self.m, self.n))))
+        bits = max(1, Pattern("nm", n=self.n, m=self.m).metadata_bits_per_group("combinatorial"))
         return self.m * self.n * bits, 2.0 * self.n * bits
 
     def energy_pj(self, action: str = "decode") -> float:
@@ -228,8 +230,7 @@ class CompactionUnit:
 
     @property
     def comparators_per_group(self) -> int:
-        lg = max(1, math.ceil(math.log2(self.m)))
-        return (1 << lg) // 2 * lg * (lg + 1) // 2
+        return bitonic_comparators(self.m)
 
     def energy_pj(self, action: str = "comparisons") -> float:
         return compare_exchange_energy_pj(self.width) if action == "comparisons" else 0.0

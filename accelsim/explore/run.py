@@ -18,17 +18,16 @@ import math
 import multiprocessing
 import os
 import platform
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
 from accelsim.explore.evaluate import _PREPARED, Backend, Workload, default_backend, discover_workloads, evaluate_chunk
 from accelsim.explore.spec import Space, design_id, load_space
 from accelsim.explore.store import ResultStore, row_key
+from accelsim.provenance import git_commit
+from accelsim.provenance import package_versions as package_versions_of
 
 __all__ = ["SweepConfig", "SweepSummary", "run_sweep", "package_versions"]
 
@@ -63,28 +62,8 @@ class SweepSummary:
     workloads: int
 
 
-def _git_commit() -> str:
-    """Commit of the accelsim checkout (with "+dirty" when it has local changes), or "unknown"."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "accelsim"],
-                               capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    if head.returncode:
-        return "unknown"
-    return head.stdout.strip()[:12] + ("+dirty" if dirty.stdout.strip() else "")
-
-
 def package_versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0], "platform": platform.platform(), "accelsim_git": _git_commit()}
-    for p in _PACKAGES:
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = "not installed"
-    return out
+    return {**package_versions_of(_PACKAGES), "platform": platform.platform(), "accelsim_git": git_commit()}
 
 
 def _trace_provenance(workloads: list[Workload]) -> list[dict]:

@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from accelsim.traces import atomic_write_json
+from accelsim.traces import atomic_write_json, atomic_write_text
 
 __all__ = ["ResultStore", "Table", "load_results", "load_meta", "StoreError", "row_key"]
 
@@ -121,9 +121,7 @@ class ResultStore:
         w.writerow(table.columns)
         for i in range(len(table)):
             w.writerow(["" if _missing(table[c][i]) else table[c][i] for c in table.columns])
-        tmp = self.out_dir / f".{CSV}.tmp"
-        tmp.write_text(buf.getvalue())
-        os.replace(tmp, self.out_dir / CSV)
+        atomic_write_text(self.out_dir / CSV, buf.getvalue())
         return self.out_dir / CSV
 
 

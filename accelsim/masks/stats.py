@@ -9,9 +9,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["group_nnz", "row_nnz", "block_union", "block_union_count"]
+__all__ = ["group_nnz", "row_nnz", "block_union", "block_union_count", "POPCOUNT"]
 
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int32)
+# Set bits of every byte value; shared with the simulator's kernels.
+POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+_POPCOUNT = POPCOUNT
 
 
 @numba.njit(cache=True)

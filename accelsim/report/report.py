@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import numpy as np
 from accelsim.explore.store import Table, load_meta, load_results
 from accelsim.report import figures as F
 from accelsim.report.verdict import family_of, family_stats, matched_pairs, verdict_lines
+from accelsim.traces import atomic_write_text
 
 __all__ = ["write_report", "fmt_energy"]
 
@@ -156,7 +156,5 @@ def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None)
             lines += [f"## {wl} ({mode})", "", f"Not reported: {e}.", ""]
     lines += _provenance(meta)
     path = out_dir / "report.md"
-    tmp = out_dir / ".report.md.tmp"
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, "\n".join(lines) + "\n")
     return path

@@ -20,9 +20,11 @@ import math
 import numba
 import numpy as np
 
+from accelsim.masks.stats import POPCOUNT as MASK_POPCOUNT
+
 __all__ = ["POPCOUNT", "SPREAD", "tile_stats", "layer_timing", "mask_totals", "CAUSES", "ACTIONS"]
 
-POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+POPCOUNT = MASK_POPCOUNT  # the byte popcount table of accelsim.masks.stats
 # SPREAD[v] has byte i equal to bit i of v: adding SPREAD values counts 8 bit positions at once.
 SPREAD = np.array([sum(((v >> i) & 1) << (8 * i) for i in range(8)) for v in range(256)], dtype=np.uint64)
 

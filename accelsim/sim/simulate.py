@@ -170,6 +170,12 @@ def _layer_numba(layer, stats, rp: RunParams, design: Design, decode: bool):
     return cause, act
 
 
+def bitonic_comparators(m: int) -> int:
+    """Comparators of a bitonic sorting network on m inputs rounded up to a power of two (Batcher 1968)."""
+    lg = max(1, math.ceil(math.log2(m)))
+    return (1 << lg) // 2 * lg * (lg + 1) // 2
+
+
 def _comparisons_per_group(m: int, topn: bool) -> int:
     """Comparators of the compaction unit per group of m channels.
 
@@ -177,11 +183,7 @@ def _comparisons_per_group(m: int, topn: bool) -> int:
     (m/2) * log2(m) * (log2(m) + 1) / 2 comparators (Batcher 1968).  Natural zeros (no top-N):
     one compare-with-zero per channel.
     """
-    if not topn:
-        return m
-    lg = max(1, math.ceil(math.log2(m)))
-    p2 = 1 << lg
-    return (p2 // 2) * lg * (lg + 1) // 2
+    return bitonic_comparators(m) if topn else m
 
 
 def _simulate_pattern(design: Design, prep: PreparedTrace, pattern: str, mode: str, engine: str) -> SimResult:
