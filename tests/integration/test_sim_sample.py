@@ -8,7 +8,7 @@ from accelsim.cost import price
 from accelsim.sim import presets, simulate
 from accelsim.traces import load_trace
 
-SAMPLE = Path(__file__).resolve().parents[1] / "traces" / "sample" / "smollm2-135m-8of16"
+SAMPLE = Path(__file__).resolve().parents[2] / "traces" / "sample" / "smollm2-135m-8of16"
 
 
 @pytest.mark.numba

@@ -17,7 +17,7 @@ from accelsim.capture.hooks import LayerState, sparsified  # noqa: E402
 from accelsim.capture.mitigations import apply_mitigation, fit_lpts_shift  # noqa: E402
 from accelsim.masks import topn_mask, topn_mask_torch  # noqa: E402
 from accelsim.patterns import Pattern  # noqa: E402
-from tests.capture_tiny import tiny_llama  # noqa: E402
+from tests.support.capture_tiny import tiny_llama  # noqa: E402
 
 LAYER = "model.layers.1.mlp.gate_proj"  # K = 32, O = 64
 

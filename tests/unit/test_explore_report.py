@@ -12,7 +12,7 @@ from accelsim.report import figures as F
 from accelsim.report import write_report
 from accelsim.report.__main__ import main as report_main
 from accelsim.report.verdict import marginal_returns, matched_pairs, verdict_lines
-from tests.explore_standin import BACKEND, make_trace_set
+from tests.support.explore_standin import BACKEND, make_trace_set
 
 SPACE = """
 name = "toy"

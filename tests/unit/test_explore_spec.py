@@ -5,7 +5,7 @@ import tomllib
 import pytest
 
 from accelsim.explore.spec import SpecError, builtin_spaces, design_id, largest_pattern_label, nested_patterns, parse_space
-from tests.explore_standin import StandInDesign
+from tests.support.explore_standin import StandInDesign
 
 
 def parse(text: str):

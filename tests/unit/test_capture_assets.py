@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 from accelsim.capture.data import _brown_paragraphs, load_corpus, token_windows  # noqa: E402
 from accelsim.capture.models import _assemble_gguf, list_models, resolve_model  # noqa: E402
-from tests.capture_tiny import ByteTokenizer, corpus_file  # noqa: E402
+from tests.support.capture_tiny import ByteTokenizer, corpus_file  # noqa: E402
 
 
 def test_registry_has_both_offline_models_with_licences():

@@ -17,7 +17,7 @@ from accelsim.capture.weight_pruning import pruned_weights, weight_mask  # noqa:
 from accelsim.masks import topn_mask  # noqa: E402
 from accelsim.patterns import Pattern  # noqa: E402
 from accelsim.traces import TraceError, is_complete_trace, load_trace  # noqa: E402
-from tests.capture_tiny import corpus_file, tiny_llama, tiny_loaded  # noqa: E402
+from tests.support.capture_tiny import corpus_file, tiny_llama, tiny_loaded  # noqa: E402
 
 
 def _cfg(tmp_path, **kw):

@@ -12,7 +12,7 @@ from accelsim.capture.hooks import LayerState, sparsified  # noqa: E402
 from accelsim.capture.models import find_targets  # noqa: E402
 from accelsim.masks import topn_mask, unpack_mask  # noqa: E402
 from accelsim.patterns import Pattern  # noqa: E402
-from tests.capture_tiny import TARGET_LEAVES, tiny_llama  # noqa: E402
+from tests.support.capture_tiny import TARGET_LEAVES, tiny_llama  # noqa: E402
 
 
 def _ids(n=24, seed=0):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from accelsim.traces import load_trace
 
-SAMPLE = Path(__file__).resolve().parents[1] / "traces" / "sample" / "smollm2-135m-8of16"
+SAMPLE = Path(__file__).resolve().parents[2] / "traces" / "sample" / "smollm2-135m-8of16"
 
 
 def test_sample_trace_is_valid_8of16():

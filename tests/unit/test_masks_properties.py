@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from accelsim.masks import apply_mask, topn_mask, topn_mask_numba, topn_mask_torch
 from accelsim.masks.packing import decode_metadata, encode_metadata, metadata_nbits, pack_mask, unpack_mask
 from accelsim.patterns import METADATA_FORMATS, Pattern
-from tests.mask_strategies import NM_PATTERNS, scores_and_pattern, vectors_for_nesting
+from tests.support.mask_strategies import NM_PATTERNS, scores_and_pattern, vectors_for_nesting
 
 SETTINGS = settings(max_examples=150, deadline=None, database=None, report_multiple_bugs=False, suppress_health_check=[HealthCheck.too_slow])
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from accelsim.explore import SweepConfig, discover_workloads, load_results, run_sweep
 from accelsim.explore.store import StoreError
 from accelsim.traces import TraceError
-from tests.explore_standin import BACKEND, StandInDesign, make_trace_set, prepare, price, simulate
+from tests.support.explore_standin import BACKEND, StandInDesign, make_trace_set, prepare, price, simulate
 
 PPL = {"dense": 10.0, "2:4": 14.0, "4:8": 13.0, "8:16": 12.0, "16:32": 11.5, "unstructured:0.5": 11.0}
 SPACE = """
