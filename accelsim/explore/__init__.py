@@ -9,7 +9,7 @@ or ``python -m accelsim.explore --space quick --traces traces/sample --out resul
 """
 
 from accelsim.explore.evaluate import Backend, Workload, default_backend, discover_workloads
-from accelsim.explore.pareto import pareto_mask
+from accelsim.results import pareto_mask
 from accelsim.explore.run import SweepConfig, SweepSummary, run_sweep
 from accelsim.explore.spec import Space, SpecError, builtin_spaces, design_id, load_space, nested_patterns
 from accelsim.explore.store import ResultStore, StoreError, Table, load_meta, load_results

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from accelsim.explore.pareto import pareto_mask
+from accelsim.results import pareto_mask
 
 
 def brute_force(points, minimize):
