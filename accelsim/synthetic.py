@@ -13,8 +13,9 @@ import numpy as np
 
 from accelsim.masks.packing import pack_mask
 from accelsim.masks.reference import topn_mask
+from accelsim.methods import mitigation
 from accelsim.patterns import Pattern
-from accelsim.traces import LayerTrace, Trace
+from accelsim.traces import LayerTrace, Manifest, RunConfig, Trace
 
 __all__ = ["synthetic_trace", "LLAMA7B_SHAPES", "llama7b_shapes"]
 
@@ -58,9 +59,8 @@ def synthetic_trace(
         else:
             mask = topn_mask(rng.standard_normal((t, k), dtype=np.float32), pat)
         layers.append(LayerTrace(name, k, o, pat, pack_mask(mask)))
-    manifest = {
-        "config": {"pattern": pat, "sparsify": "activations", "mitigation": "none", "seed": seed,
-                   "generator": "accelsim.synthetic", "density": density},
-        "protocol": {"synthetic": True, "scores": "iid standard normal" if density is None else "iid Bernoulli"},
-    }  # fmt: skip
+    config = RunConfig(pattern=Pattern.parse(pat), mitigation=mitigation("none"), sparsify="activations",
+                       settings={"seed": seed, "generator": "accelsim.synthetic", "density": density})
+    manifest = Manifest(config=config, protocol={"synthetic": True,
+                                                 "scores": "iid standard normal" if density is None else "iid Bernoulli"})
     return Trace(run_id=run_id or f"synthetic-{pat.replace(':', '_')}-s{seed}", layers=tuple(layers), manifest=manifest)

@@ -9,6 +9,8 @@ On disk, one directory per run (``traces/<run-id>/``)::
                          keep-masks (bit order: accelsim.masks.packing)
     values.safetensors   optional fp16 activation samples, one tensor per layer [T_s, K]
 
+The manifest is a frozen, versioned :class:`~accelsim.manifest.Manifest`: :func:`save_trace` writes it and
+:func:`read_manifest` is the one reader of ``manifest.json`` (schema versions 1 and 2).
 ``T`` in the manifest is the number of tokens the layer saw in the run; ``tokens`` of a
 :class:`LayerTrace` is the number of mask rows stored, which is what the simulator walks.
 A directory is written to a temporary sibling and renamed into place, so a reader sees
@@ -21,20 +23,25 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
+from accelsim.io import atomic_write_json, atomic_write_text, dumps_json
+from accelsim.manifest import READABLE_VERSIONS, SCHEMA_VERSION, Accuracy, LayerEntry, Manifest, RunConfig
+from accelsim.methods import Mitigation
 from accelsim.patterns import Pattern
 
 __all__ = [
-    "LayerTrace", "Trace", "TraceError", "save_trace", "load_trace", "is_complete_trace", "atomic_write_json",
-    "atomic_write_text", "SCHEMA_VERSION",
-]
+    "LayerTrace", "Trace", "TraceError", "save_trace", "load_trace", "read_manifest", "is_complete_trace",
+    "Manifest", "RunConfig", "Accuracy", "LayerEntry", "SCHEMA_VERSION", "READABLE_VERSIONS",
+]  # fmt: skip
+# atomic_write_json / atomic_write_text: importable from here for old callers; they live in accelsim.io.
+_COMPAT = (atomic_write_json, atomic_write_text)
 
-SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 MASKS = "masks.safetensors"
 VALUES = "values.safetensors"
@@ -50,7 +57,7 @@ class LayerTrace:
 
     name: module name (e.g. "model.layers.0.self_attn.q_proj").
     in_features: K; out_features: O.
-    pattern: the pattern the mask was made under (str form, e.g. "8:16").
+    pattern: the pattern the mask was made under (a Pattern; a string such as "8:16" is parsed).
     mask_packed: uint8 [tokens, ceil(K / 8)], keep-mask bits (1 = kept).
     tokens_total: tokens the layer processed in the run (>= stored rows).
     values: optional float16 [tokens, K] activation sample (None if not stored).
@@ -59,13 +66,13 @@ class LayerTrace:
     name: str
     in_features: int
     out_features: int
-    pattern: str
+    pattern: Pattern
     mask_packed: np.ndarray
     tokens_total: int = 0
     values: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        Pattern.parse(self.pattern)  # raises on a bad pattern string
+        object.__setattr__(self, "pattern", Pattern.parse(self.pattern))  # raises on a bad pattern string
         mp = self.mask_packed
         if not isinstance(mp, np.ndarray) or mp.dtype != np.uint8 or mp.ndim != 2:
             raise TraceError(f"layer {self.name}: mask_packed must be uint8 [T, ceil(K/8)], got {getattr(mp, 'dtype', type(mp))}")
@@ -99,64 +106,49 @@ class LayerTrace:
 
 @dataclass(frozen=True)
 class Trace:
-    """A run's traced layers plus its manifest (provenance, protocol, accuracy)."""
+    """A run's traced layers plus its :class:`Manifest` (provenance, protocol, accuracy).
+
+    ``manifest`` may be given as a Manifest or, for in-memory traces, as its JSON-form dict
+    (e.g. ``{"config": {"pattern": "8:16"}}``); it is held as a Manifest whose run_id is the
+    trace's and whose layer list is the trace's when it stated none.
+    """
 
     run_id: str
     layers: tuple[LayerTrace, ...]
-    manifest: dict[str, Any] = field(default_factory=dict)
+    manifest: Manifest = field(default_factory=Manifest)
 
     def __post_init__(self) -> None:
         names = [ly.name for ly in self.layers]
         if len(set(names)) != len(names):
             raise TraceError(f"trace {self.run_id}: duplicate layer names")
+        m = self.manifest
+        if isinstance(m, Mapping):
+            try:
+                m = Manifest.from_dict(m, run_id=self.run_id)
+            except (KeyError, TypeError, ValueError) as e:
+                raise TraceError(f"trace {self.run_id}: bad manifest: {e}") from None
+        elif not isinstance(m, Manifest):
+            raise TypeError(f"Trace.manifest must be a Manifest or a dict, got {type(m).__name__}")
+        m = replace(m, run_id=self.run_id, layers=m.layers or tuple(_layer_entry(ly) for ly in self.layers))
+        object.__setattr__(self, "manifest", m)
 
     @property
-    def pattern(self) -> str:
-        """The run's pattern (manifest config, else the first layer's)."""
-        p = self.manifest.get("config", {}).get("pattern")
-        return p if p else (self.layers[0].pattern if self.layers else "dense")
+    def pattern(self) -> Pattern:
+        """The run's pattern (manifest config, else the first layer's, else dense)."""
+        return self.manifest.pattern
 
     @property
-    def accuracy(self) -> dict[str, Any]:
-        return dict(self.manifest.get("accuracy", {}))
+    def mitigation(self) -> Mitigation:
+        """The run's error-mitigation method (registry entry; ``none`` when not stated)."""
+        return self.manifest.mitigation
+
+    @property
+    def accuracy(self) -> Accuracy:
+        return self.manifest.accuracy or Accuracy()
 
 
-def _layer_entry(ly: LayerTrace) -> dict[str, Any]:
-    return {
-        "name": ly.name,
-        "T": ly.tokens_total,
-        "K": ly.in_features,
-        "O": ly.out_features,
-        "pattern": ly.pattern,
-        "tokens_stored": ly.tokens,
-        "has_values": ly.values is not None,
-    }
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: "str | Path", text: str) -> None:
-    """Write ``text`` to ``path`` via a unique temporary file and rename (readers never see half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(path, text.encode())
-
-
-def atomic_write_json(path: "str | Path", obj: Any) -> None:
-    """Write JSON to ``path`` via a temporary file and rename (readers never see half a file)."""
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+def _layer_entry(ly: LayerTrace) -> LayerEntry:
+    return LayerEntry(ly.name, ly.tokens_total, ly.in_features, ly.out_features, ly.pattern, ly.tokens, ly.values is not None)
 
 
 def save_trace(trace: Trace, out_dir: "str | Path") -> Path:
@@ -174,10 +166,9 @@ def save_trace(trace: Trace, out_dir: "str | Path") -> Path:
         vals = {ly.name: np.ascontiguousarray(ly.values.astype(np.float16)) for ly in trace.layers if ly.values is not None}
         if vals:
             save_file(vals, str(tmp / VALUES))
-        manifest = dict(trace.manifest)
-        manifest.update(schema_version=SCHEMA_VERSION, run_id=trace.run_id, layers=[_layer_entry(ly) for ly in trace.layers])
-        manifest["complete"] = True
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+        manifest = replace(trace.manifest, schema_version=SCHEMA_VERSION, run_id=trace.run_id, complete=True,
+                           layers=tuple(_layer_entry(ly) for ly in trace.layers))  # fmt: skip
+        (tmp / MANIFEST).write_text(dumps_json(manifest.to_dict()))
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
             os.replace(out_dir, old)
@@ -191,14 +182,47 @@ def save_trace(trace: Trace, out_dir: "str | Path") -> Path:
     return out_dir
 
 
-def is_complete_trace(path: "str | Path") -> bool:
-    """True when ``path`` holds a manifest marked complete with the current schema (cheap check)."""
-    p = Path(path) / MANIFEST
+def _raw_manifest(path: Path) -> dict:
     try:
-        m = json.loads(p.read_text())
-    except (OSError, ValueError):
+        m = json.loads((path / MANIFEST).read_text())
+    except OSError as e:
+        raise TraceError(f"{path}: cannot read {MANIFEST}: {e}") from None
+    except ValueError as e:
+        raise TraceError(f"{path / MANIFEST} is not valid JSON: {e}") from None
+    if not isinstance(m, dict):
+        raise TraceError(f"{path / MANIFEST}: not a JSON object")
+    return m
+
+
+def is_complete_trace(path: "str | Path") -> bool:
+    """True when ``path`` holds a manifest marked complete, of a readable schema, and its masks (cheap check)."""
+    try:
+        m = _raw_manifest(Path(path))
+    except TraceError:
         return False
-    return bool(m.get("complete")) and m.get("schema_version") == SCHEMA_VERSION and (Path(path) / MASKS).is_file()
+    return bool(m.get("complete")) and m.get("schema_version") in READABLE_VERSIONS and (Path(path) / MASKS).is_file()
+
+
+def read_manifest(path: "str | Path") -> Manifest:
+    """The manifest of the trace directory ``path`` (the one parser of ``manifest.json``).
+
+    Raises :class:`TraceError` when it is missing, not JSON, of an unreadable schema version,
+    incomplete (an interrupted capture), lists no layers, or has a malformed field.
+    """
+    path = Path(path)
+    if not (path / MANIFEST).is_file():
+        raise TraceError(f"{path} is not a trace directory: {MANIFEST} missing (run `python -m accelsim.capture` first)")
+    raw = _raw_manifest(path)
+    if raw.get("schema_version") not in READABLE_VERSIONS:
+        raise TraceError(f"{path}: schema_version {raw.get('schema_version')!r}, this accelsim reads {READABLE_VERSIONS}")
+    if not raw.get("complete"):
+        raise TraceError(f"{path}: trace is incomplete (an interrupted capture); rerun capture to redo it")
+    if not isinstance(raw.get("layers"), list) or not raw["layers"]:
+        raise TraceError(f"{path}: manifest lists no layers")
+    try:
+        return Manifest.from_dict(raw, run_id=path.name)
+    except (KeyError, TypeError, ValueError) as e:
+        raise TraceError(f"{path}: bad manifest field: {type(e).__name__}: {e}") from None
 
 
 def load_trace(path: "str | Path", layers: Sequence[str] | None = None, load_values: bool = False) -> Trace:
@@ -210,19 +234,7 @@ def load_trace(path: "str | Path", layers: Sequence[str] | None = None, load_val
     from safetensors.numpy import load_file
 
     path = Path(path)
-    if not (path / MANIFEST).is_file():
-        raise TraceError(f"{path} is not a trace directory: {MANIFEST} missing (run `python -m accelsim.capture` first)")
-    try:
-        manifest = json.loads((path / MANIFEST).read_text())
-    except ValueError as e:
-        raise TraceError(f"{path / MANIFEST} is not valid JSON: {e}") from None
-    if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise TraceError(f"{path}: schema_version {manifest.get('schema_version')!r}, this accelsim reads {SCHEMA_VERSION}")
-    if not manifest.get("complete"):
-        raise TraceError(f"{path}: trace is incomplete (an interrupted capture); rerun capture to redo it")
-    entries = manifest.get("layers")
-    if not isinstance(entries, list) or not entries:
-        raise TraceError(f"{path}: manifest lists no layers")
+    manifest = read_manifest(path)
     try:
         masks = load_file(str(path / MASKS))
         values = load_file(str(path / VALUES)) if load_values and (path / VALUES).is_file() else {}
@@ -230,25 +242,22 @@ def load_trace(path: "str | Path", layers: Sequence[str] | None = None, load_val
         raise TraceError(f"{path}: cannot read tensors: {e}") from None
     wanted = set(layers) if layers is not None else None
     out = []
-    for e in entries:
-        try:
-            name, t_total, k, o, pat, t_s = e["name"], int(e["T"]), int(e["K"]), int(e["O"]), e["pattern"], int(e["tokens_stored"])
-        except (KeyError, TypeError, ValueError) as err:
-            raise TraceError(f"{path}: bad layer entry {e!r}: {err}") from None
-        if wanted is not None and name not in wanted:
+    for e in manifest.layers:
+        if wanted is not None and e.name not in wanted:
             continue
+        name, k = e.name, e.K
         if name not in masks:
             raise TraceError(f"{path}: layer {name} listed in the manifest has no mask tensor")
         mp = masks[name]
-        if mp.dtype != np.uint8 or mp.shape != (t_s, (k + 7) // 8):
-            raise TraceError(f"{path}: layer {name} mask is {mp.dtype} {mp.shape}, manifest says uint8 ({t_s}, {(k + 7) // 8})")
+        if mp.dtype != np.uint8 or mp.shape != (e.tokens_stored, (k + 7) // 8):
+            raise TraceError(f"{path}: layer {name} mask is {mp.dtype} {mp.shape}, manifest says uint8 ({e.tokens_stored}, {(k + 7) // 8})")
         if k % 8 and (mp[:, -1] >> (k % 8)).any():
             raise TraceError(f"{path}: layer {name} mask has bits set beyond K={k}")
         try:
-            out.append(LayerTrace(name, k, o, pat, mp, tokens_total=t_total, values=values.get(name)))
+            out.append(LayerTrace(name, k, e.O, e.pattern, mp, tokens_total=e.T, values=values.get(name)))
         except ValueError as err:
             raise TraceError(f"{path}: layer {name}: {err}") from None
     if wanted is not None and len(out) != len(wanted):
         missing = sorted(wanted - {ly.name for ly in out})
         raise TraceError(f"{path}: layers not in trace: {missing}")
-    return Trace(run_id=str(manifest.get("run_id", path.name)), layers=tuple(out), manifest=manifest)
+    return Trace(run_id=manifest.run_id, layers=tuple(out), manifest=manifest)

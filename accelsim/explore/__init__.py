@@ -8,11 +8,12 @@ Front door::
 or ``python -m accelsim.explore --space quick --traces traces/sample --out results/quick --report``.
 """
 
-from accelsim.explore.evaluate import Backend, Workload, default_backend, discover_workloads
-from accelsim.results import pareto_mask
+from accelsim.explore.points import Backend, default_backend
 from accelsim.explore.run import SweepConfig, SweepSummary, run_sweep
 from accelsim.explore.spec import Space, SpecError, builtin_spaces, design_id, load_space, nested_patterns
 from accelsim.explore.store import ResultStore, StoreError, Table, load_meta, load_results
+from accelsim.explore.workloads import Workload, discover_workloads
+from accelsim.results import pareto_mask
 
 __all__ = [
     "Backend",

@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from accelsim.explore.evaluate import _PREPARED, Backend, Workload, default_backend, discover_workloads, evaluate_chunk
+from accelsim.explore.points import Backend, clear_process_caches, default_backend, evaluate_chunk
 from accelsim.explore.spec import Space, design_id, load_space
 from accelsim.explore.store import ResultStore, row_key
-from accelsim.provenance import git_commit
-from accelsim.provenance import package_versions as package_versions_of
+from accelsim.explore.workloads import Workload, discover_workloads
+from accelsim.io import git_commit
+from accelsim.io import package_versions as package_versions_of
+from accelsim.traces import read_manifest
 
 __all__ = ["SweepConfig", "SweepSummary", "run_sweep", "package_versions"]
 
@@ -70,21 +72,21 @@ def _trace_provenance(workloads: list[Workload]) -> list[dict]:
     out = []
     for wl in workloads:
         for t in wl.traces:
-            m = json.loads((Path(t.path) / "manifest.json").read_text())
+            m = t.manifest or read_manifest(t.path)  # read at discovery; again only if this ref was pickled
             out.append(
                 {
                     "workload_id": wl.workload_id,
                     "path": t.path,
                     "run_id": t.run_id,
-                    "pattern": t.pattern,
+                    "pattern": str(t.pattern),
                     "fingerprint": t.fingerprint,
-                    "accuracy": m.get("accuracy"),
-                    "protocol": m.get("protocol"),
-                    "config": m.get("config"),
-                    "model_info": m.get("model_info"),
-                    "capture_versions": m.get("versions"),
-                    "layers": len(m.get("layers", [])),
-                    "rows_per_layer": sorted({int(ly.get("tokens_stored", 0)) for ly in m.get("layers", [])}),
+                    "accuracy": m.accuracy.to_dict() if m.accuracy else None,
+                    "protocol": m.protocol,
+                    "config": m.config.to_dict(),
+                    "model_info": m.model_info,
+                    "capture_versions": m.versions,
+                    "layers": len(m.layers),
+                    "rows_per_layer": sorted({e.tokens_stored for e in m.layers}),
                 }
             )
     return out
@@ -190,7 +192,7 @@ def run_sweep(cfg: SweepConfig, *, backend: Backend | None = None, on_chunk: Cal
             close = getattr(results, "close", None)
             if close is not None:
                 close()
-            _PREPARED.clear()  # prepared traces of an in-process run: free them with the sweep
+            clear_process_caches()  # prepared traces of an in-process run: free them with the sweep
             store.close()
     store.finalize()
     return SweepSummary(Path(cfg.out), len(allpts), evaluated, time.perf_counter() - t0, len(space.designs), len(workloads))

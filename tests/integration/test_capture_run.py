@@ -40,12 +40,12 @@ def test_capture_writes_traces_that_round_trip(tmp_path):
     np.testing.assert_array_equal(m, topn_mask(np.abs(ly.values.astype(np.float32)), Pattern.parse("2:4")))
     assert all(x.mask().all() for x in dense.layers)
     acc, man = sparse.accuracy, sparse.manifest
-    assert acc["tokens_scored"] == 3 * 31 and acc["dense_perplexity"] == dense.accuracy["perplexity"]
-    assert math.isclose(acc["perplexity"], math.exp(acc["nll"]))
-    assert man["config"]["pattern"] == "2:4" and man["config"]["sparsify"] == "activations"
-    assert man["protocol"]["windows"] == 3 and man["model_info"]["weights_sha256"] == "random-init"
-    assert "torch" in man["versions"] and man["seed"] == 0
-    st = man["layer_stats"]["model.layers.1.self_attn.q_proj"]
+    assert acc.tokens_scored == 3 * 31 and acc.dense_perplexity == dense.accuracy.perplexity
+    assert math.isclose(acc.perplexity, math.exp(acc.nll))
+    assert str(man.config.pattern) == "2:4" and man.config.sparsify == "activations"
+    assert man.protocol["windows"] == 3 and man.model_info["weights_sha256"] == "random-init"
+    assert "torch" in man.versions and man.seed == 0
+    st = man.extra["layer_stats"]["model.layers.1.self_attn.q_proj"]
     assert 0 < st["rel_l2"] < 2 and -1 <= st["cosine"] <= 1
 
 
@@ -112,11 +112,11 @@ def test_weight_runs_and_mitigation_runs_complete(tmp_path):
     cfg = _cfg(tmp_path, mitigations=("spts", "lpts"), sparsify=("activations", "weights"), lpts_steps=3)
     paths = capture(cfg, tiny_loaded())
     mans = [load_trace(p).manifest for p in paths]
-    kinds = [(m["config"]["sparsify"], m["config"]["criterion"], m["config"]["mitigation"]) for m in mans]
+    kinds = [(m.config.sparsify, m.config.criterion.name, m.config.mitigation.name) for m in mans]
     assert kinds == [("activations", "magnitude", "none"), ("activations", "magnitude", "spts"),
                      ("activations", "magnitude", "lpts"), ("weights", "magnitude", "none"), ("weights", "wanda", "none")]
-    assert mans[3]["weight_density"] == 0.5 and all(ly["pattern"] == "dense" for ly in mans[3]["layers"])
-    assert all(m["accuracy"]["perplexity"] > 0 for m in mans)
+    assert mans[3].extra["weight_density"] == 0.5 and all(str(ly.pattern) == "dense" for ly in mans[3].layers)
+    assert all(m.accuracy.perplexity > 0 for m in mans)
 
 
 def test_cli_help_explains_every_flag(capsys):

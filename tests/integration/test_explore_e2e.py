@@ -1,6 +1,5 @@
 """End to end with the real simulator and cost model: synthetic traces -> CLI sweep -> report."""
 
-import json
 
 import numpy as np
 import pytest
@@ -21,8 +20,8 @@ def traces(tmp_path_factory):
     root = tmp_path_factory.mktemp("synthetic")
     for i, (p, ppl) in enumerate(PPL.items()):
         tr = synthetic_trace(SHAPES, density=0.5, seed=i) if p.startswith("unstructured") else synthetic_trace(SHAPES, pattern=p, seed=i)
-        m = json.loads(json.dumps(tr.manifest))
-        m["config"].update(model="synthetic-toy", dataset="none", criterion="random", pattern=p)
+        m = tr.manifest.to_dict()
+        m["config"].update(model="synthetic-toy", dataset="none", criterion="magnitude", pattern=p)
         m["accuracy"] = {"perplexity": ppl, "nll": float(np.log(ppl)), "tokens_scored": 0, "dense_perplexity": PPL["dense"]}
         save_trace(Trace(f"toy-{p.replace(':', '_')}", tr.layers, m), root / p.replace(":", "_"))
     return root

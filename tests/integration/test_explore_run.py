@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from accelsim.explore import SweepConfig, discover_workloads, load_results, run_sweep
 from accelsim.explore.store import StoreError
+from accelsim.patterns import Pattern
 from accelsim.traces import TraceError
 from tests.support.explore_standin import BACKEND, StandInDesign, make_trace_set, prepare, price, simulate
 
@@ -56,13 +57,13 @@ def test_workloads_group_by_manifest_and_borrow_dense(traces):
     wls = {w.key[2]: w for w in discover_workloads([traces / "mag", traces / "clact"])}
     assert set(wls) == {"magnitude", "clact"}
     assert wls["magnitude"].dense_perplexity == 10.0 and wls["clact"].dense_perplexity == 10.0
-    assert sorted(t.pattern for t in wls["clact"].traces) == ["2:4", "8:16", "dense"]
+    assert sorted(str(t.pattern) for t in wls["clact"].traces) == ["2:4", "8:16", "dense"]
     mag = wls["magnitude"]
     # best supported sparse pattern, never dense unless nothing sparse is supported
-    assert mag.choose(StandInDesign(patterns=("2:4", "4:8", "8:16"))).pattern == "8:16"
-    assert mag.choose(StandInDesign(patterns=("2:4",))).pattern == "2:4"
-    assert mag.choose(StandInDesign()).pattern == "dense"
-    assert wls["clact"].choose(StandInDesign(patterns=("2:4", "4:8", "8:16", "16:32"))).pattern == "8:16"
+    assert mag.choose(StandInDesign(patterns=("2:4", "4:8", "8:16"))).pattern == Pattern.parse("8:16")
+    assert mag.choose(StandInDesign(patterns=("2:4",))).pattern == Pattern.parse("2:4")
+    assert mag.choose(StandInDesign()).pattern == Pattern.parse("dense")
+    assert wls["clact"].choose(StandInDesign(patterns=("2:4", "4:8", "8:16", "16:32"))).pattern == Pattern.parse("8:16")
 
 
 def test_traces_with_different_layer_sets_are_compared_on_common_layers(tmp_path):
@@ -80,8 +81,8 @@ def test_without_a_dense_trace_the_most_accurate_trace_runs(tmp_path):
     make_trace_set(tmp_path / "s", {"8:16": 12.0, "16:32": 11.5}, dense_perplexity=10.0)
     (wl,) = discover_workloads([tmp_path / "s"])
     assert wl.dense_perplexity == 10.0  # from the manifests' accuracy.dense_perplexity
-    assert wl.choose(StandInDesign(patterns=("2:4",))).pattern == "16:32"
-    assert wl.choose(StandInDesign(patterns=("2:4", "4:8", "8:16"))).pattern == "8:16"
+    assert wl.choose(StandInDesign(patterns=("2:4",))).pattern == Pattern.parse("16:32")
+    assert wl.choose(StandInDesign(patterns=("2:4", "4:8", "8:16"))).pattern == Pattern.parse("8:16")
 
 
 def test_accuracy_is_compared_only_at_equal_protocol(tmp_path):
@@ -104,7 +105,7 @@ def test_rows_hold_design_accuracy_and_per_token_figures(space, traces, tmp_path
     wl = next(w for w in discover_workloads([traces / "mag"]))
     from accelsim.traces import load_trace
 
-    ref = next(x for x in wl.traces if x.pattern == "8:16")
+    ref = next(x for x in wl.traces if str(x.pattern) == "8:16")
     res = simulate(d, prepare(load_trace(ref.path)), mode="prefill")
     cost = price(res, d)
     # independent closed forms: shapes are (16,64,32) and (16,32,48) -> 2*(64*32+32*48) ops per token

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from accelsim.explore.evaluate import Backend
+from accelsim.explore.points import Backend
 from accelsim.masks import pack_mask, topn_mask
 from accelsim.patterns import Pattern
 from accelsim.traces import LayerTrace, Trace, save_trace
@@ -80,7 +80,7 @@ class StandInCost:
 
 def prepare(trace: Trace) -> dict:
     layers = [(ly.tokens, ly.in_features, ly.out_features, int(ly.mask().sum())) for ly in trace.layers]
-    return {"pattern": trace.pattern, "layers": layers}
+    return {"pattern": str(trace.pattern), "layers": layers}
 
 
 def simulate(design: StandInDesign, prep: dict, *, mode: str = "prefill") -> StandInResult:

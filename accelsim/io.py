@@ -1,0 +1,94 @@
+"""Shared I/O: atomic file writes, provenance (package versions, accelsim commit), the user cache directory.
+
+Every output of accelsim (trace manifests, sweep results, reports, cached corpora) is written through
+:func:`atomic_write_bytes`: a unique temporary sibling, fsync, then rename, so a reader sees either the old
+file or the complete new one.  :func:`cache_dir` is where downloaded or derived inputs (model weights,
+corpora) live, never the source tree, so a non-editable install works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "dumps_json", "package_versions", "git_commit",
+           "cache_dir"]  # fmt: skip
+
+
+def atomic_write_bytes(path: "str | Path", data: bytes) -> None:
+    """Write ``data`` to ``path`` via a unique temporary file and rename (readers never see half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: "str | Path", text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode())
+
+
+def dumps_json(obj: Any) -> str:
+    """The JSON text accelsim writes: indented, sorted keys, unknown objects as ``str``, trailing newline."""
+    return json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def atomic_write_json(path: "str | Path", obj: Any) -> None:
+    """Write ``obj`` as JSON (:func:`dumps_json`) to ``path`` atomically."""
+    atomic_write_text(path, dumps_json(obj))
+
+
+def git_commit() -> str:
+    """Commit of the accelsim checkout (with "+dirty" when it has local changes), or "unknown"."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "accelsim"],
+                               capture_output=True, text=True, timeout=10)  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if head.returncode:
+        return "unknown"
+    return head.stdout.strip()[:12] + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def package_versions(packages: Iterable[str]) -> dict[str, str]:
+    """{"python": X.Y.Z, package: version or "not installed", ...}."""
+    out = {"python": platform.python_version()}
+    for pkg in packages:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def cache_dir(*parts: str) -> Path:
+    """The user cache directory (joined with ``parts``); not created.
+
+    ``$ACCELSIM_CACHE`` if set, else ``$XDG_CACHE_HOME/accelsim``, else ``~/.cache/accelsim``
+    (the XDG Base Directory Specification, https://specifications.freedesktop.org/basedir-spec/).
+    """
+    env = os.environ.get("ACCELSIM_CACHE")
+    if env:
+        root = Path(env).expanduser()
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = (Path(xdg).expanduser() if xdg and Path(xdg).is_absolute() else Path.home() / ".cache") / "accelsim"
+    return root.joinpath(*parts)

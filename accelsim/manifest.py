@@ -1,0 +1,174 @@
+"""The trace manifest as a frozen, typed object (the JSON form is ``manifest.json`` of a trace directory).
+
+:class:`Manifest` is built by capture (or :mod:`accelsim.synthetic`), written and read only by
+:mod:`accelsim.traces` (``save_trace``, ``read_manifest``); everything downstream takes its typed fields.
+Patterns arrive as :class:`~accelsim.patterns.Pattern`, criteria and mitigations as registry entries of
+:mod:`accelsim.methods`.  :meth:`Manifest.to_dict` writes the same keys that were read, so a rewritten
+manifest (and every number derived from it) is unchanged.
+
+Schema versions: 1 (accelsim up to the typed-manifest change) and 2 (the same keys; the version says the
+file was written from a :class:`Manifest`).  Both are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from accelsim.methods import Criterion, Mitigation, criterion, mitigation
+from accelsim.patterns import Pattern
+
+__all__ = ["SCHEMA_VERSION", "READABLE_VERSIONS", "RunConfig", "Accuracy", "LayerEntry", "Manifest"]
+
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+
+_TOP = ("schema_version", "run_id", "complete", "config", "accuracy", "protocol", "model_info", "versions", "seed", "layers")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The resolved configuration of the run (``config`` of the manifest).
+
+    Typed fields are None when the manifest does not state them (and are then not written);
+    ``settings`` holds every other key as written (seq_len, eval_tokens, modules, trace_filter, ...).
+    """
+
+    pattern: Pattern | None = None
+    criterion: Criterion | None = None
+    mitigation: Mitigation | None = None
+    sparsify: str | None = None
+    model: str | None = None
+    dataset: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RunConfig:
+        d = dict(d or {})
+        pat, crit, mit = d.pop("pattern", None), d.pop("criterion", None), d.pop("mitigation", None)
+        return cls(
+            pattern=Pattern.parse(pat) if pat else None,
+            criterion=criterion(crit) if crit else None,
+            mitigation=mitigation(mit) if mit else None,
+            sparsify=d.pop("sparsify", None),
+            model=d.pop("model", None),
+            dataset=d.pop("dataset", None),
+            settings=d,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.settings)
+        for f in ("pattern", "criterion", "mitigation", "sparsify", "model", "dataset"):
+            v = getattr(self, f)
+            if v is not None:
+                out[f] = str(v)
+        return out
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A setting by its JSON key, typed fields as written (``cfg.get("seq_len")``)."""
+        return self.to_dict().get(key, default)
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """Perplexity of the run and of its dense reference (None: not measured)."""
+
+    perplexity: float | None = None
+    nll: float | None = None
+    tokens_scored: int | None = None
+    dense_perplexity: float | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Accuracy:
+        return cls(**{f.name: d.get(f.name) for f in fields(cls)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class LayerEntry:
+    """One traced layer as the manifest lists it: GEMM shape (T, K, O), pattern, mask rows stored."""
+
+    name: str
+    T: int
+    K: int
+    O: int  # noqa: E741 (the GEMM's output width, named as in the JSON)
+    pattern: Pattern
+    tokens_stored: int
+    has_values: bool = False
+
+    @classmethod
+    def from_dict(cls, e: Mapping[str, Any]) -> LayerEntry:
+        """Raises KeyError/TypeError/ValueError on a malformed entry."""
+        return cls(str(e["name"]), int(e["T"]), int(e["K"]), int(e["O"]), Pattern.parse(e["pattern"]),
+                   int(e["tokens_stored"]), bool(e.get("has_values", False)))  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["pattern"] = str(self.pattern)
+        return d
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything a trace states besides its tensors.
+
+    extra: the remaining top-level keys as written (layer_stats, calibration_seconds, seconds,
+    weight_density, shift_mean_abs, ...).
+    """
+
+    run_id: str = ""
+    config: RunConfig = field(default_factory=RunConfig)
+    accuracy: Accuracy | None = None
+    protocol: Mapping[str, Any] | None = None
+    model_info: Mapping[str, Any] | None = None
+    versions: Mapping[str, Any] | None = None
+    seed: int | None = None
+    layers: tuple[LayerEntry, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+    complete: bool = False
+
+    @property
+    def pattern(self) -> Pattern:
+        """The run's pattern: the config's, else the first layer's, else dense."""
+        if self.config.pattern is not None:
+            return self.config.pattern
+        return self.layers[0].pattern if self.layers else Pattern.parse("dense")
+
+    @property
+    def mitigation(self) -> Mitigation:
+        """The run's mitigation (``none`` when the config names none)."""
+        return self.config.mitigation or mitigation("none")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], run_id: str = "") -> Manifest:
+        """Build from the JSON form; raises KeyError/TypeError/ValueError on malformed fields."""
+        acc = d.get("accuracy")
+        return cls(
+            run_id=str(d.get("run_id", run_id)),
+            config=RunConfig.from_dict(d.get("config") or {}),
+            accuracy=Accuracy.from_dict(acc) if isinstance(acc, Mapping) else None,
+            protocol=d.get("protocol"),
+            model_info=d.get("model_info"),
+            versions=d.get("versions"),
+            seed=d.get("seed"),
+            layers=tuple(LayerEntry.from_dict(e) for e in d.get("layers") or ()),
+            extra={k: v for k, v in d.items() if k not in _TOP},
+            schema_version=int(d.get("schema_version", SCHEMA_VERSION)),
+            complete=bool(d.get("complete", False)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (keys of absent sections are left out)."""
+        out: dict[str, Any] = dict(self.extra)
+        out.update(schema_version=self.schema_version, run_id=self.run_id, config=self.config.to_dict(),
+                   layers=[e.to_dict() for e in self.layers], complete=self.complete)  # fmt: skip
+        for k in ("protocol", "model_info", "versions", "seed"):
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k)
+        if self.accuracy is not None:
+            out["accuracy"] = self.accuracy.to_dict()
+        return out
