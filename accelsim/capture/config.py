@@ -7,14 +7,15 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from accelsim.capture.criteria import CRITERIA
-from accelsim.capture.mitigations import MITIGATIONS
+from accelsim import methods
 from accelsim.capture.weight_pruning import WEIGHT_CRITERIA
 from accelsim.patterns import Pattern
 
 __all__ = ["CaptureConfig", "RunSpec", "PRESETS", "preset"]
 
 SPARSIFY = ("activations", "weights")
+CRITERIA = tuple(methods.CRITERIA)
+MITIGATIONS = tuple(methods.MITIGATIONS)
 ALL_PATTERNS = ("dense", "2:4", "4:8", "8:16", "16:32", "unstructured:0.5")
 
 
@@ -60,12 +61,11 @@ class CaptureConfig:
     def __post_init__(self) -> None:
         for p in self.patterns:
             Pattern.parse(p)  # raises with the accepted spellings; any N:M is allowed
-        bad = [c for c in self.criteria if c not in CRITERIA]
-        if bad or not self.criteria:
-            raise ValueError(f"unknown criterion {bad or '(none given)'}; choose from {CRITERIA}")
-        bad = [m for m in self.mitigations if m not in MITIGATIONS]
-        if bad or not self.mitigations:
-            raise ValueError(f"unknown mitigation {bad or '(none given)'}; choose from {MITIGATIONS}")
+        if not self.criteria or not self.mitigations:
+            raise ValueError(f"give at least one criterion {tuple(CRITERIA)} and one mitigation {tuple(MITIGATIONS)}")
+        # Names are checked against (and normalised to) the registries of accelsim.methods ("D-PTS" -> "dpts").
+        object.__setattr__(self, "criteria", tuple(methods.criterion(c).name for c in self.criteria))
+        object.__setattr__(self, "mitigations", tuple(methods.mitigation(m).name for m in self.mitigations))
         bad = [s for s in self.sparsify if s not in SPARSIFY]
         if bad or not self.sparsify:
             raise ValueError(f"unknown --sparsify {bad or '(none given)'}; choose from {SPARSIFY}")
@@ -93,7 +93,7 @@ class CaptureConfig:
 
     @property
     def needs_calibration(self) -> bool:
-        return "weights" in self.sparsify or any(m in ("spts", "lpts") for m in self.mitigations)
+        return "weights" in self.sparsify or any(methods.mitigation(m).calibrated for m in self.mitigations)
 
     def runs(self) -> list[RunSpec]:
         """The configurations to run: dense first, then activation runs, then weight runs."""

@@ -1,6 +1,6 @@
 """Error mitigation around the pruned GEMM, all expressed as a transform of the layer input.
 
-With X [T, K] the layer input, W [O, K], b the bias and prune(Z) = Z * NM(score(Z)) (paper.md section 5.2):
+With X [T, K] the layer input, W [O, K], b the bias and prune(Z) = Z * NM(score(Z)) (arXiv 2509.22166, section 5.2):
 
 * ``none``: X_in = prune(X).
 * ``var`` (VAR): X_in = v_t * prune(X)_t with v_t = sqrt(Var(X_t) / max(Var(prune(X)_t), 1e-9)), variances over
@@ -23,9 +23,12 @@ from collections.abc import Callable
 
 import torch
 
+from accelsim import methods
+from accelsim.methods import Mitigation
+
 __all__ = ["MITIGATIONS", "apply_mitigation", "lower_median", "fit_lpts_shift"]
 
-MITIGATIONS = ("none", "var", "dpts", "spts", "lpts")
+MITIGATIONS = tuple(methods.MITIGATIONS)  # names, in the registry's order
 
 MaskFn = Callable[[torch.Tensor], torch.Tensor]  # values [T, K] -> bool keep-mask [T, K]
 
@@ -35,31 +38,31 @@ def lower_median(x: torch.Tensor) -> torch.Tensor:
     return x.median(dim=-1, keepdim=True).values
 
 
-def apply_mitigation(x: torch.Tensor, mask_fn: MaskFn, mitigation: str, shift: torch.Tensor | None = None):
+def apply_mitigation(x: torch.Tensor, mask_fn: MaskFn, mitigation: "str | Mitigation", shift: torch.Tensor | None = None):
     """Return (X_in [T, K], keep-mask bool [T, K]) for input ``x`` [T, K].
 
-    mask_fn: builds the keep-mask from the (possibly centred) values, i.e. criterion + pattern.
-    shift: the S-PTS scalar (0-d) or the L-PTS vector [K]; required for those two.
+    mitigation: a registry entry of :mod:`accelsim.methods` (or its name).  The entry decides the math:
+    variance passes -> VAR rescale; a shift epilogue -> prune the centred input and add the shift back,
+    the shift being the per-token median (dynamic) or the calibrated ``shift`` (S-PTS scalar, L-PTS [K]).
     """
-    if mitigation == "none":
-        m = mask_fn(x)
-        return x * m, m
-    if mitigation == "var":
+    mit = methods.mitigation(mitigation)
+    if mit.variance_passes:
         m = mask_fn(x)
         xs = x * m
         v = torch.sqrt(x.var(dim=-1, keepdim=True) / xs.var(dim=-1, keepdim=True).clamp_min(1e-9))
         return xs * v, m
-    if mitigation in ("dpts", "spts", "lpts"):
-        if mitigation == "dpts":
+    if mit.epilogue:
+        if not mit.calibrated:
             eta = lower_median(x)
         else:
             if shift is None:
-                raise ValueError(f"mitigation {mitigation!r} needs a calibrated shift; run calibration first")
+                raise ValueError(f"mitigation {mit.name!r} needs a calibrated shift; run calibration first")
             eta = shift.to(x.dtype)
         xc = x - eta
         m = mask_fn(xc)
         return xc * m + eta, m
-    raise ValueError(f"unknown mitigation {mitigation!r}; choose one of {MITIGATIONS}")
+    m = mask_fn(x)
+    return x * m, m
 
 
 def fit_lpts_shift(x: torch.Tensor, weight: torch.Tensor, mask_fn: MaskFn, steps: int = 30, lr: float = 1e-2) -> torch.Tensor:

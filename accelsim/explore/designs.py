@@ -16,7 +16,7 @@ _NESTED_MS = (4, 8, 16, 32, 64)
 
 # ----------------------------------------------------------------- patterns
 def nested_patterns(largest: str) -> tuple[str, ...]:
-    """The supported-pattern set implied by its largest member (DESIGN.md, "Nesting").
+    """The supported-pattern set implied by its largest member (a core that selects N of M also runs N/2 of M/2).
 
     "dense" -> ("dense",); "N:M" -> every N/2^j : M/2^j with M/2^j >= 4, ascending
     ("8:16" -> ("2:4", "4:8", "8:16")); "unstructured:D" -> every N:M with M in 4..64 and

@@ -27,8 +27,8 @@ Example (the built-in spaces live in ``accelsim/explore/spaces/*.toml``)::
     max_area_mm2 = 20.0
 
 Convenience axes: ``largest_pattern`` expands to every nested pattern of the same density
-that the largest one contains (``"8:16"`` -> ``("2:4", "4:8", "8:16")``; DESIGN.md
-"Nesting"), ``pe_array`` sets a square array.  Every key and value is checked against the
+that the largest one contains (``"8:16"`` -> ``("2:4", "4:8", "8:16")``: a core that selects N of M also runs N/2 of M/2,
+since two N/2:M/2 groups are one N:M group), ``pe_array`` sets a square array.  Every key and value is checked against the
 ``Design`` dataclass; a bad one fails with the key, the value and what is allowed.
 Combinations the Design refuses (e.g. a sorted-window selector with unstructured support)
 are skipped and counted; a value that is never valid is an error.  A dense-only design has

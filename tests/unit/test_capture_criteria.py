@@ -1,6 +1,6 @@
 """Each criterion and mitigation against a direct NumPy computation on a captured layer input.
 
-The NumPy formulas are written from research/paper.md section 5 independently of the torch code; masks come
+The NumPy formulas are written from arXiv 2509.22166, section 5, independently of the torch code; masks come
 from the NumPy reference ``accelsim.masks.topn_mask``.
 """
 
