@@ -17,8 +17,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from accelsim.explore.pareto import pareto_mask  # noqa: E402
-from accelsim.explore.store import Table  # noqa: E402
+from accelsim.report.findings import LABELS  # noqa: E402
+from accelsim.results import FRONT_OBJECTIVES, Table, accuracy_column, front_rows, has_accuracy, pareto_mask, select  # noqa: E402
+from accelsim.results import objective as _objective  # noqa: E402
 
 __all__ = [
     "LABELS",
@@ -35,59 +36,9 @@ __all__ = [
     "save_figure",
 ]
 
-LABELS = ("dense", "2:4", "4:8", "8:16", "16:32", "unstructured")
 _COLORS = dict(zip(LABELS, ("#7f7f7f", "#1f77b4", "#17becf", "#d62728", "#ff7f0e", "#9467bd")))
 _MARKERS = dict(zip(LABELS, ("s", "o", "v", "D", "^", "P")))
-#: the main front: no other design is at least as good in accuracy, area, energy and speed (all minimised)
-FRONT_OBJECTIVES = ("ppl_delta", "area_mm2", "energy_per_token_j", "cycles_per_token")
 _SHORT = {"ppl_delta": "accuracy", "area_mm2": "area", "energy_per_token_j": "energy", "cycles_per_token": "cycles"}
-
-
-def select(table: Table, workload: str | None = None, mode: str | None = None, feasible_only: bool = True) -> Table:
-    """Rows of one workload and mode (first of each by default), feasible ones only."""
-    if len(table) == 0:
-        raise ValueError("the results table is empty; run a sweep first")
-    workload = workload or sorted(set(table["workload_id"]))[0]
-    modes = set(table["mode"])
-    mode = mode or ("prefill" if "prefill" in modes else sorted(modes)[0])
-    mask = (table["workload_id"] == workload) & (table["mode"] == mode)
-    if feasible_only and "feasible" in table:
-        mask &= table["feasible"].astype(bool)
-    if not mask.any():
-        raise ValueError(f"no feasible rows for workload {workload!r}, mode {mode!r}")
-    return table.where(mask)
-
-
-def accuracy_column(t: Table) -> tuple[str, str]:
-    """("ppl_delta", label) when a dense reference exists, else ("perplexity", label)."""
-    if "ppl_delta" in t and np.isfinite(t.get("ppl_delta").astype(float)).any():
-        return "ppl_delta", "perplexity change vs dense"
-    return "perplexity", "perplexity (no dense reference trace)"
-
-
-def _objective(t: Table, col: str) -> np.ndarray:
-    if col == "ppl_delta":
-        col = accuracy_column(t)[0]
-    return t.get(col).astype(float)
-
-
-def has_accuracy(t: Table) -> bool:
-    """True when some row carries a perplexity (synthetic traces usually do not)."""
-    return bool(np.isfinite(_objective(t, "ppl_delta")).any())
-
-
-def front_rows(t: Table, objectives=FRONT_OBJECTIVES) -> np.ndarray:
-    """Boolean mask of rows on the Pareto front of ``objectives`` (all minimised; NaN rows excluded).
-
-    When no row carries an accuracy, the accuracy objective is left out (a hardware-only front).
-    """
-    if not has_accuracy(t):
-        objectives = [c for c in objectives if c not in ("ppl_delta", "perplexity")] or ["area_mm2"]
-    pts = np.column_stack([_objective(t, c) for c in objectives])
-    ok = np.isfinite(pts).all(axis=1)
-    mask = np.zeros(len(t), dtype=bool)
-    mask[ok] = pareto_mask(pts[ok], minimize=True)
-    return mask
 
 
 def _scale(values: np.ndarray, unit: str) -> tuple[float, str]:
@@ -163,7 +114,7 @@ def fig_accuracy_vs_area_time(table: Table, workload: str | None = None, mode: s
     """
     t = select(table, workload, mode)
     at = t["area_mm2"].astype(float) / t["tokens_per_s"].astype(float)
-    t = Table({**{c: t[c] for c in t.columns}, "area_s_per_token": at})
+    t = t.with_column("area_s_per_token", at)
     return _scatter(t, "area_s_per_token", "ppl_delta", "area x time per token", accuracy_column(t)[1],
                     _title(t, "Accuracy vs area-time per token"), "mm²·{p}s")
 

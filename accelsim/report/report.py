@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from accelsim.explore.store import Table, load_meta, load_results
 from accelsim.report import figures as F
-from accelsim.report.verdict import family_of, family_stats, matched_pairs, verdict_lines
+from accelsim.report.findings import DEFAULT_COMPARE, LABELS, family_stats, find, matched_pairs
+from accelsim.report.verdict import verdict_lines
+from accelsim.results import Table, accuracy_column, front_rows, has_accuracy, load_meta, load_results, select
 from accelsim.traces import atomic_write_text
 
 __all__ = ["write_report", "fmt_energy"]
@@ -47,9 +48,9 @@ def _md_table(header: list[str], rows: list[list]) -> list[str]:
 
 
 def _front_table(t: Table, limit: int = 20) -> list[str]:
-    f = t.where(F.front_rows(t))
+    f = t.where(front_rows(t))
     f = f.where(np.argsort(f["area_mm2"].astype(float), kind="stable")[:limit])
-    col, _ = F.accuracy_column(t)
+    col, _ = accuracy_column(t)
     cols = [c for c in _FRONT_COLS if c in f]
     rows = [
         [f["design_id"][i], *(f[c][i] for c in cols), _acc(f[col][i]), f"{f['area_mm2'][i]:.3g}", fmt_energy(f["energy_per_token_j"][i]),
@@ -60,47 +61,49 @@ def _front_table(t: Table, limit: int = 20) -> list[str]:
     return _md_table(head, rows)
 
 
-def _family_table(t: Table) -> list[str]:
-    col, _ = F.accuracy_column(t)
+def _family_table(t: Table, families) -> list[str]:
+    col, _ = accuracy_column(t)
     rows = [[s.label, s.designs, _acc(s.best_accuracy), f"{s.min_area_mm2:.3g}", fmt_energy(s.min_energy_per_token_j), s.on_front]
-            for s in family_stats(t).values()]
+            for s in families.values()]
     return _md_table(["largest pattern", "designs", f"best {col}", "min area mm²", "min energy/token", "on front"], rows)
 
 
-def _section(table: Table, wl: str, mode: str, out_dir: Path, design_fields, k: int) -> list[str]:
-    t = F.select(table, wl, mode)
+def _section(table: Table, wl: str, mode: str, out_dir: Path, design_fields, k: int, compare: tuple[str, str]) -> list[str]:
+    t = select(table, wl, mode)
+    found = find(t, design_fields, compare)
     slug = "" if k == 0 else f"-{k + 1}"  # the first workload's figures keep plain names (README links them)
     lines = [f"## {wl} ({mode})", "", f"{len(t)} feasible designs of {int(((table['workload_id'] == wl) & (table['mode'] == mode)).sum())}.", ""]
-    lines += ["### Verdict", ""] + [f"- {s}" for s in verdict_lines(t, design_fields, fmt_energy)] + [""]
+    lines += ["### Verdict", ""] + [f"- {s}" for s in verdict_lines(found, fmt_energy)] + [""]
     if k < MAX_SECTIONS:
         lines += ["### Figures", ""]
-        for stem, fn in _FIGURES if F.has_accuracy(t) else [f for f in _FIGURES if not f[0].startswith("accuracy")]:
+        for stem, fn in _FIGURES if has_accuracy(t) else [f for f in _FIGURES if not f[0].startswith("accuracy")]:
             F.save_figure(fn(table, wl, mode), out_dir, f"{stem}{slug}")
             lines += [f"![{stem}]({stem}{slug}.png)", ""]
-    lines += ["### By largest supported pattern", ""] + _family_table(t) + [""]
+    lines += ["### By largest supported pattern", ""] + _family_table(t, found.families) + [""]
     lines += ["### Designs on the main Pareto front (accuracy, area, energy, cycles) (smallest first)", ""] + _front_table(t) + [""]
     return lines
 
 
-def _summary(table: Table, pairs, design_fields) -> list[str]:
-    """One row per workload and mode: best accuracy per family, 8:16 designs on the front, its premium over 2:4."""
-    fams = [lab for lab in F.LABELS if lab != "dense" and (table["largest_pattern"] == lab).any()]
+def _summary(table: Table, pairs, design_fields, compare: tuple[str, str]) -> list[str]:
+    """One row per workload and mode: best accuracy per family, compare[0] designs on the front, its premium over compare[1]."""
+    a, b = compare
+    fams = [lab for lab in LABELS if lab != "dense" and (table["largest_pattern"] == lab).any()]
     rows = []
     for wl, mode in pairs:
         try:
-            t = F.select(table, wl, mode)
+            t = select(table, wl, mode)
         except ValueError:
             continue
         st = family_stats(t)
-        cells = [_acc(st[f].best_accuracy) + ("" if family_of(st[f].best_pattern) == f else "*")
+        cells = [_acc(st[f].best_accuracy) + ("" if st[f].own_trace else "*")
                  if f in st and np.isfinite(st[f].best_accuracy) else "-" for f in fams]
-        p = matched_pairs(t, design_fields, "8:16", "2:4")
+        p = matched_pairs(t, design_fields, a, b)
         prem = f"{(np.median(p.area) - 1) * 100:+.1f} % / {(np.median(p.energy) - 1) * 100:+.1f} %" if len(p) else "-"
-        on = f"{st['8:16'].on_front} of {st['8:16'].designs}" if "8:16" in st else "-"
+        on = f"{st[a].on_front} of {st[a].designs}" if a in st else "-"
         rows.append([wl, mode, *cells, on, prem])
-    head = ["workload", "mode", *[f"best {f}" for f in fams], "8:16 on front", "8:16 vs 2:4 area / energy (median)"]
-    return ["## Summary", "", f"Best {F.accuracy_column(table)[1]} per largest supported pattern (* = no trace of that pattern: "
-            "its designs run another pattern's trace); matched-pair premium of 8:16 over 2:4.", "", *_md_table(head, rows), ""]
+    head = ["workload", "mode", *[f"best {f}" for f in fams], f"{a} on front", f"{a} vs {b} area / energy (median)"]
+    return ["## Summary", "", f"Best {accuracy_column(table)[1]} per largest supported pattern (* = no trace of that pattern: "
+            f"its designs run another pattern's trace); matched-pair premium of {a} over {b}.", "", *_md_table(head, rows), ""]
 
 
 def _provenance(meta: dict) -> list[str]:
@@ -133,11 +136,15 @@ def _provenance(meta: dict) -> list[str]:
     return lines
 
 
-def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None) -> Path:
+def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None, compare: tuple[str, str] = DEFAULT_COMPARE) -> Path:
     """Write ``report.md`` and its figures (PNG + SVG) for a sweep; returns the report path.
 
-    out_dir defaults to ``analysis/<name of results_dir>``.
+    out_dir defaults to ``analysis/<name of results_dir>``.  compare: the pair of largest supported
+    patterns (a, b) whose matched-pair cost and accuracy the verdict weighs (a is the wider one).
     """
+    a, b = compare = tuple(compare)
+    if a == b:
+        raise ValueError(f"compare needs two different patterns, got {a!r} twice")
     results_dir = Path(results_dir)
     out_dir = Path(out_dir) if out_dir is not None else Path("analysis") / results_dir.name
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -148,10 +155,10 @@ def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None)
     lines = [f"# Design-space report: {meta.get('spec', {}).get('name', results_dir.name)}", "",
              f"Results: `{results_dir}` ({len(table)} rows, {len(set(table['design_id']))} designs, {len(pairs)} workload/mode pairs). "
              "Every number below is computed from that table by `python -m accelsim.report`.", ""]
-    lines += _summary(table, pairs, design_fields)
+    lines += _summary(table, pairs, design_fields, compare)
     for k, (wl, mode) in enumerate(pairs):
         try:
-            lines += _section(table, wl, mode, out_dir, design_fields, k)
+            lines += _section(table, wl, mode, out_dir, design_fields, k, compare)
         except ValueError as e:  # e.g. every design of that workload infeasible
             lines += [f"## {wl} ({mode})", "", f"Not reported: {e}.", ""]
     lines += _provenance(meta)
