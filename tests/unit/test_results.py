@@ -1,4 +1,4 @@
-"""pareto_mask against a brute-force definition of dominance (property-based)."""
+"""accelsim.results: pareto_mask against a brute-force definition of dominance (property-based), fronts of a table, loading rows."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from accelsim.results import pareto_mask
+from accelsim.results import (
+    StoreError,
+    Table,
+    accuracy_column,
+    front_rows,
+    has_accuracy,
+    load_meta,
+    load_results,
+    pareto_mask,
+    read_rows,
+)
 
 
 def brute_force(points, minimize):
@@ -57,3 +67,30 @@ def test_bad_input_is_named():
         pareto_mask([1.0, 2.0])
     with pytest.raises(ValueError, match="minimize has 1 flags"):
         pareto_mask([[1.0, 2.0]], minimize=[True])
+
+
+def test_front_rows_leave_out_accuracy_when_no_row_has_one_and_skip_nan_rows():
+    # (area, energy, cycles): row 2 is dominated by row 0; row 3 would dominate everything but has no energy
+    cols = {"area_mm2": np.array([1.0, 2.0, 3.0, 0.5]), "energy_per_token_j": np.array([2.0, 1.0, 3.0, np.nan]),
+            "cycles_per_token": np.array([1.0, 1.0, 1.0, 0.1]), "ppl_delta": np.full(4, np.nan)}  # fmt: skip
+    t = Table(cols)
+    assert not has_accuracy(t)
+    assert front_rows(t).tolist() == [True, True, False, False]
+    # with an accuracy, row 2 (the most accurate) joins the front
+    t = Table({**cols, "ppl_delta": np.array([3.0, 3.0, 1.0, 0.0])})
+    assert accuracy_column(t)[0] == "ppl_delta" and front_rows(t).tolist() == [True, True, True, False]
+
+
+def test_a_torn_last_line_is_not_a_row(tmp_path):
+    (tmp_path / "rows.jsonl").write_bytes(b'{"a": 1, "b": 2.5}\n{"a": 2, "b": null}\n{"a": 3, "b"')
+    t = load_results(tmp_path)
+    assert t["a"].tolist() == [1, 2] and t["a"].dtype == np.int64
+    assert t["b"][0] == 2.5 and np.isnan(t["b"][1])
+    assert (tmp_path / "rows.jsonl").read_bytes().endswith(b'"b"')  # reading never repairs the file
+    read_rows(tmp_path / "rows.jsonl", repair=True)
+    assert (tmp_path / "rows.jsonl").read_bytes().endswith(b"null}\n")
+    (tmp_path / "rows.jsonl").write_bytes(b"not json\n")
+    with pytest.raises(StoreError, match="rows.jsonl:1 is not a JSON row"):
+        load_results(tmp_path)
+    with pytest.raises(StoreError, match="holds no sweep.json"):
+        load_meta(tmp_path)
