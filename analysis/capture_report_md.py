@@ -10,7 +10,7 @@ def _fmt(v):
 
 
 def _claims(rows, ppl) -> list[str]:
-    """The paper's qualitative claims (arXiv 2509.22166, section 2), checked on the SmolLM2 numbers."""
+    """The paper's qualitative claims (arXiv 2509.22166, abstract; docs/methods.md §6), checked on the SmolLM2 numbers."""
     m = "smollm2-135m"
     dense = ppl(rows, model=m, pattern="dense")
     act = {p: ppl(rows, model=m, pattern=p, sparsify="activations", criterion="magnitude", mitigation="none") for p in PATTERNS}

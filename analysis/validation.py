@@ -2,8 +2,8 @@
 
     NUMBA_NUM_THREADS=1 .venv/bin/python analysis/validation.py        # writes analysis/validation.md
 
-Sections follow ../shared/research/hw-anchors.md section 7 (numbers quoted from there, with its
-tags) and peer-sims.md (SCALE-Sim's closed form).  Every model number below is computed by
+Sections follow docs/hardware-anchors.md section 7 (numbers quoted from there, with their
+sources and tags) and its section 3 (SCALE-Sim's closed form).  Every model number below is computed by
 running accelsim.sim.simulate / accelsim.cost.price now; nothing is typed in.  GPU
 measurements are read at run time from analysis/data/h100_semistructured.json or
 analysis/data/h200_semistructured.json when present (keys T|M, K, O|N, dense_ms, sparse_ms,
@@ -128,7 +128,7 @@ def bernoulli_table() -> tuple[str, dict]:
 
 
 def scalesim_closed_form() -> tuple[str, dict]:
-    # peer-sims.md: SCALE-Sim v3 WS cycles = folds x (2R + C + T - 2) - 1 (measured 38,879 for 2048x512x512 dense
+    # docs/hardware-anchors.md §3: SCALE-Sim v3 (arXiv 2504.15377) WS cycles = folds x (2R + C + T - 2) - 1 (measured 38,879 for 2048x512x512 dense
     # on 128x128 and 19,439 for 2:4).  Our WS folds cost T + R + C - 2 (weights double-buffered).
     d = Design(pe_rows=128, pe_cols=128, lanes_per_pe=1, act_buffer_kib=1024, **AMPLE)
     rows, rec = [], {}

@@ -8,7 +8,7 @@ Unused high bits of the last byte are zero.
 Metadata (N:M only; one record per group of M consecutive elements, groups in row-major
 order, records concatenated into one little-endian bit stream, zero-padded to a byte):
 * ``index``: the N kept positions within the group in ascending order, each in
-  ceil(log2 M) bits (the NVIDIA 2:4 layout generalised; hw-anchors 1.2);
+  ceil(log2 M) bits (the NVIDIA 2:4 layout generalised; docs/hardware-anchors.md §1.2);
 * ``bitmask``: the M mask bits of the group;
 * ``combinatorial``: the colex rank sum_{i=1..N} C(c_i, i) of the ascending kept
   positions c_1 < ... < c_N, in ceil(log2 C(M, N)) bits (combinatorial number system).

@@ -1,6 +1,7 @@
 """Each criterion and mitigation against a direct NumPy computation on a captured layer input.
 
-The NumPy formulas are written from arXiv 2509.22166, section 5, independently of the torch code; masks come
+The NumPy formulas are written from docs/methods.md sections 2-3 (after arXiv 2509.22166 and its public code),
+independently of the torch code; masks come
 from the NumPy reference ``accelsim.masks.topn_mask``.
 """
 

@@ -62,7 +62,8 @@ def test_metadata_rejects_non_exact_mask():
 
 
 def test_nvidia_2_4_index_codes():
-    # hw-anchors 1.2: the 4-bit code of a 2:4 group is two 2-bit indices, low bits = lower index.
+    # NVIDIA's 2:4 metadata (PyTorch torch/sparse/_semi_structured_conversions.py; docs/hardware-anchors.md §1.2):
+    # the 4-bit code of a 2:4 group is two 2-bit indices, low bits = lower index.
     # Kept {1, 2} -> indices 1 | 2 << 2 = 0x9; kept {0, 3} -> 0 | 3 << 2 = 0xC.
     mask = np.array([[0, 1, 1, 0, 1, 0, 0, 1]], dtype=bool)
     assert encode_metadata(mask, "2:4", "index").tolist() == [0x9 | (0xC << 4)]
