@@ -2,7 +2,8 @@
 
 Public front doors (imported lazily so that ``import accelsim`` stays cheap and never
 pulls in torch): ``Pattern``, ``Design``, ``presets``, ``simulate``, ``price``,
-``synthetic_trace``, ``load_trace``.
+``synthetic_trace``, ``load_trace``, ``load_results`` (a sweep's table), ``pareto_mask`` and
+``write_report``.  The stages and what crosses each boundary: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ _EXPORTS = {
     "save_trace": "accelsim.traces",
     "Trace": "accelsim.traces",
     "LayerTrace": "accelsim.traces",
+    "load_results": "accelsim.results",
+    "Table": "accelsim.results",
+    "pareto_mask": "accelsim.results",
+    "write_report": "accelsim.report",
 }
 
 __all__ = sorted(_EXPORTS)
