@@ -23,6 +23,7 @@ from typing import Mapping
 
 import numpy as np
 
+from accelsim.cost import flexibility_components
 from accelsim.results import Table, accuracy_column, front_rows, has_accuracy
 
 __all__ = [
@@ -38,18 +39,9 @@ DEFAULT_COMPARE = ("8:16", "2:4")
 _DERIVED = {"patterns", "largest_pattern", "max_m", "design_id", "design_name"}
 
 
-def _flexibility_components() -> tuple[str, ...]:
-    """Names of the cost components that are flexibility hardware (declared by accelsim.cost)."""
-    from accelsim import cost
-
-    if hasattr(cost, "flexibility_components"):
-        return tuple(cost.flexibility_components())
-    return ("selector", "metadata_decoder", "metadata_buffer", "compaction")  # TEMPORARY until accelsim.cost declares it
-
-
 def flexibility_columns(t: Table) -> list[str]:
-    """The ``area_mm2.<component>`` columns of flexibility hardware present in ``t``."""
-    names = set(_flexibility_components())
+    """The ``area_mm2.<component>`` columns of flexibility hardware (as ``accelsim.cost`` declares it) present in ``t``."""
+    names = set(flexibility_components())
     return [c for c in t.prefixed("area_mm2.") if c[len("area_mm2.") :] in names]
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from accelsim.io import atomic_write_text
 from accelsim.report import figures as F
 from accelsim.report.findings import DEFAULT_COMPARE, LABELS, family_stats, find, matched_pairs
 from accelsim.report.verdict import verdict_lines
 from accelsim.results import Table, accuracy_column, front_rows, has_accuracy, load_meta, load_results, select
-from accelsim.traces import atomic_write_text
 
 __all__ = ["write_report", "fmt_energy"]
 
