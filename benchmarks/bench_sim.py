@@ -77,7 +77,7 @@ def main(argv=None) -> int:
                 t_ref, _ = _time(simulate, d, gemm, mode=mode, engine="reference")
                 ratio = t_ref / t_gemm
             print(
-                f"{name:20s} {mode:8s} {res.run_pattern:16s} {t_cold:10.2f} {t_warm * 1e3:11.1f} {t_cold / n_layers * 1e3:8.2f} "
+                f"{name:20s} {mode:8s} {str(res.run_pattern):16s} {t_cold:10.2f} {t_warm * 1e3:11.1f} {t_cold / n_layers * 1e3:8.2f} "
                 f"{t_gemm * 1e3:8.1f} {t_ref:8.2f} {ratio:7.0f} {res.cycles:14,d}"
             )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,57 +1,132 @@
-"""Hardware components with reference energy per action (pJ) and area (um^2) at 45 nm.
+"""The cost components of a design, each declared once: one class per component.
 
-Each class states its source; the raw published numbers sit in a comment next to the
-constants (tags as in hw-anchors.md: [V] verified, [R] recalled, [D] derived here).
-Values are at the 45 nm reference; ``accelsim.cost.scaling`` moves them to other nodes.
+A component class states
+
+* ``name``: the key of ``Cost.energy_by_component_j`` / ``area_by_component_mm2`` and of
+  ``SimResult.actions``;
+* ``actions``: its actions, each naming the field of ``accelsim.sim.counts.Counts`` it is;
+* ``count(design)``: how many instances the design has (0: absent; area is ``count x area_um2``);
+* ``of(design, run=None)``: the instance sized for the design (``run``: the pattern the
+  simulator ran, for components whose energy per action depends on it); None if absent;
+* ``energy_pj(action)`` per action and ``area_um2`` per instance, at the 45 nm reference;
+* ``flexibility``: True for hardware a design adds to run sparse patterns beyond dense;
+* ``node_scaled``: False for off-chip parts (not made in the logic node);
+* ``source``: the public source of its numbers (paper, datasheet, URL).
+
+``price`` loops over :data:`COMPONENTS` and nothing else.
+
+Adding a component: write its class here and list it in ``COMPONENTS`` (one file).  If an
+action is a count the simulator does not produce yet, add that count to
+``accelsim/sim/counts.py`` and fill it in the kernel (and its twin) or in
+``simulate._derived_counts`` (the second file).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
+from accelsim.cost.primitives import (
+    CMP_BIT_AREA_UM2,
+    CMP_BIT_ENERGY_PJ,
+    COUNTER16_AREA_UM2,
+    COUNTER16_ENERGY_PJ,
+    FA_AREA_UM2,
+    FA_ENERGY_PJ,
+    GATE_AREA_UM2,
+    GATE_ENERGY_PJ,
+    MUX2_AREA_UM2,
+    MUX2_ENERGY_PJ,
+    compare_exchange_area_um2,
+    compare_exchange_energy_pj,
+)  # fmt: skip
 from accelsim.cost.scaling import from_40nm_area, from_40nm_energy
-from accelsim.patterns import Pattern
-from accelsim.sim.simulate import bitonic_comparators
+from accelsim.cost.sram import SRAM
+from accelsim.patterns import DENSE, Pattern
+from accelsim.sim.counts import COUNT_NAMES, Counts
+from accelsim.sim.networks import bitonic_comparators
 
 __all__ = [
-    "Multiplier", "Adder", "Register", "SRAM", "Selector", "MetadataDecoder", "CompactionUnit",
-    "VarianceUnit", "MedianUnit", "DRAM", "GATE_AREA_UM2", "GATE_ENERGY_PJ", "MUX2_AREA_UM2", "FA_AREA_UM2",
+    "Action", "Component", "COMPONENTS", "actions_of", "flexibility_components", "Multiplier", "Adder", "Register",
+    "SRAM", "ActBuffer", "WeightBuffer", "MetadataBuffer", "Selector", "MetadataDecoder", "CompactionUnit",
+    "VarianceUnit", "MedianUnit", "DRAM",
 ]  # fmt: skip
 
-# --- logic primitives (hw-anchors 4.2, 4.6) --------------------------------------------------
-# Aladdin 40 nm: 32-bit bitwise op 0.018 pJ, 50.4 um^2 [V] -> per 2-input gate-bit 0.56 fJ, 1.58 um^2.
-GATE_ENERGY_PJ = from_40nm_energy(0.018 / 32)
-GATE_AREA_UM2 = from_40nm_area(50.4 / 32)
-# NanGate 45 nm MUX2_X1 ~1.9 um^2 [R] (about two gate-equivalents of switching per select).
-MUX2_AREA_UM2 = 1.9
-MUX2_ENERGY_PJ = 2 * GATE_ENERGY_PJ
-# Aladdin 40 nm 32-bit adder 0.21 pJ, 278 um^2 [V] -> per full-adder bit 6.6 fJ, 8.7 um^2.
-FA_ENERGY_PJ = from_40nm_energy(0.21 / 32)
-FA_AREA_UM2 = from_40nm_area(278 / 32)
-# Aladdin 40 nm 32-bit comparator 0.029 pJ, 71 um^2 [V].
-CMP_BIT_ENERGY_PJ = from_40nm_energy(0.029 / 32)
-CMP_BIT_AREA_UM2 = from_40nm_area(71 / 32)
+HOROWITZ = 'M. Horowitz, "Computing\'s energy problem (and what we can do about it)", ISSCC 2014, 45 nm, 0.9 V'
+ALADDIN = "Aladdin 40 nm characterisation in Accelergy's library, github.com/Accelergy-Project/accelergy-library-plug-in"
+SPARSELOOP = "Sparseloop (Wu et al., MICRO 2022, arXiv 2205.05826) artifact github.com/Accelergy-Project/micro22-sparseloop-artifact"
 
 
 @dataclass(frozen=True)
-class Multiplier:
-    """One operand multiplier.  Horowitz ISSCC 2014, 45 nm, 0.9 V.
+class Action:
+    """One action of a component: its name and the ``Counts`` field that counts it."""
 
-    Raw: int8 mult 0.2 pJ [V], 282 um^2 [R]; fp16 mult 1.1 pJ [V], 1640 um^2 [R].
-    bf16 / fp8 [D]: an array multiplier grows with the square of the significand width
+    name: str
+    count: str
+
+    def __post_init__(self) -> None:
+        if self.count not in COUNT_NAMES:
+            raise ValueError(f"Action {self.name!r}: {self.count!r} is not a field of accelsim.sim.counts.Counts")
+
+
+class Component:
+    """Base of the component classes (see the module docstring for what each one states)."""
+
+    name: ClassVar[str]
+    actions: ClassVar[tuple[Action, ...]]
+    flexibility: ClassVar[bool] = False
+    node_scaled: ClassVar[bool] = True
+    source: ClassVar[str]
+
+    @classmethod
+    def count(cls, design) -> int:
+        raise NotImplementedError
+
+    @classmethod
+    def of(cls, design, run: Pattern | None = None) -> "Component | None":
+        raise NotImplementedError
+
+    def energy_pj(self, action: str) -> float:
+        raise NotImplementedError
+
+    @property
+    def area_um2(self) -> float:
+        raise NotImplementedError
+
+
+def _width(design) -> int:
+    return 8 * design.bytes_per_element
+
+
+@dataclass(frozen=True)
+class Multiplier(Component):
+    """One operand multiplier.  Raw: int8 mult 0.2 pJ, 282 um^2; fp16 mult 1.1 pJ, 1640 um^2 (Horowitz).
+
+    bf16 / fp8 (derived): an array multiplier grows with the square of the significand width
     (bf16 8 bits, fp8 e4m3 4 bits, vs 11 for fp16), so x(8/11)^2 and x(4/11)^2 of fp16.
-    A clock-gated (zero-operand) slot costs 0.018/0.56 = 3.2 % of a MAC: Sparseloop STC
-    artifact ERT, INT8 MAC 0.56 pJ vs gated 0.018 pJ [V] (hw-anchors 4.3).
+    A clock-gated (zero-operand) slot costs 0.018/0.56 = 3.2 % of a MAC: Sparseloop's STC
+    energy table, INT8 MAC 0.56 pJ vs gated 0.018 pJ.  A skipped product is never issued (free).
     """
 
-    precision: str
+    name = "multiplier"
+    actions = (Action("useful", "macs_useful"), Action("gated", "macs_gated"), Action("skipped", "macs_skipped"))
+    source = f"{HOROWITZ}; gated fraction: {SPARSELOOP}"
     GATED_FRACTION = 0.018 / 0.56
     _TABLE = {"int8": (0.2, 282.0), "fp16": (1.1, 1640.0), "bf16": (1.1 * (8 / 11) ** 2, 1640.0 * (8 / 11) ** 2),
               "fp8": (1.1 * (4 / 11) ** 2, 1640.0 * (4 / 11) ** 2)}  # fmt: skip
 
+    precision: str
+
+    @classmethod
+    def count(cls, design) -> int:
+        return design.multipliers
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls(design.precision)
+
     def energy_pj(self, action: str = "useful") -> float:
-        """useful: a full multiply; gated: a clock-gated slot; skipped: never issued (free)."""
         e = self._TABLE[self.precision][0]
         if action == "skipped":
             return 0.0
@@ -63,14 +138,23 @@ class Multiplier:
 
 
 @dataclass(frozen=True)
-class Adder:
-    """Accumulator adder: int8 products accumulate in int32, floating point in fp32.
+class Adder(Component):
+    """Accumulator adder: int8 products accumulate in int32 (0.1 pJ, 137 um^2), floating point in
+    fp32 (0.9 pJ, 4184 um^2); one accumulate per issued slot (Horowitz)."""
 
-    Horowitz ISSCC 2014, 45 nm: 32-bit int add 0.1 pJ [V], 137 um^2 [R]; fp32 add 0.9 pJ [V],
-    4184 um^2 [R].
-    """
+    name = "adder"
+    actions = (Action("accumulate", "macs_issued"),)
+    source = HOROWITZ
 
     precision: str
+
+    @classmethod
+    def count(cls, design) -> int:
+        return design.multipliers
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls(design.precision)
 
     def energy_pj(self, action: str = "accumulate") -> float:
         return 0.1 if self.precision == "int8" else 0.9
@@ -81,16 +165,35 @@ class Adder:
 
 
 @dataclass(frozen=True)
-class Register:
-    """Flip-flop storage of ``bits`` bits.  Aladdin 40 nm (Accelergy library): 1-bit register
-    0.009 pJ per access, 5.98 um^2 [V]; writes priced as reads (no separate figure)."""
+class Register(Component):
+    """Flip-flop storage of ``bits`` bits: 1-bit register 0.009 pJ per access, 5.98 um^2 (Aladdin 40 nm);
+    writes priced as reads.  The array's registers: per lane the stationary weight candidates and
+    one operand, plus a 32-bit accumulator per PE; a weight write moves 8 bits per byte, an
+    operand read ``width`` bits."""
 
-    bits: int = 1
+    name = "register"
+    actions = (Action("weight_write_bytes", "wbuf_read_bytes"), Action("operand_reads", "macs_issued"))
+    source = ALADDIN
     E_BIT = from_40nm_energy(0.009)
     A_BIT = from_40nm_area(5.98)
 
+    bits: int = 1
+    width: int = 8
+
+    @classmethod
+    def count(cls, design) -> int:
+        w = _width(design)
+        return design.multipliers * (design.weight_candidates_per_lane * w + w) + design.pe_rows * design.pe_cols * 32
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls(1, _width(design))
+
     def energy_pj(self, action: str = "read") -> float:
-        return self.E_BIT * self.bits
+        per_access = self.E_BIT * self.bits
+        if action == "weight_write_bytes":
+            return per_access * 8
+        return per_access * self.width if action == "operand_reads" else per_access
 
     @property
     def area_um2(self) -> float:
@@ -98,61 +201,84 @@ class Register:
 
 
 @dataclass(frozen=True)
-class SRAM:
-    """On-chip SRAM of ``kib`` KiB in ``banks`` banks; priced per bank size (banking buys cheaper accesses).
+class ActBuffer(SRAM, Component):
+    """The activation buffer (an SRAM of ``act_buffer_kib`` in ``buffer_banks`` banks)."""
 
-    Energy per 64-bit read, Horowitz ISSCC 2014 45 nm [V]: 8 KB 10 pJ, 32 KB 20 pJ, 1 MB 100 pJ;
-    interpolated log-log between those points, extrapolated above 1 MB with the end slope and
-    held flat below 8 KB; writes as
-    reads (Sparseloop RF: 1.66 pJ read vs 1.68 pJ write [V]).
-    Area per bit incl. periphery, Sparseloop STC artifact ART (45 nm) [V]: RF 2048 x 8 bit in
-    16 banks 0.023 mm^2 (1.40 um^2/bit, 128 B banks); SMEM 256 KB + 64 KB metadata 2.60 mm^2
-    (0.99 um^2/bit); log-linear in bank size between them, clamped outside.
-    """
+    name = "act_buffer"
+    actions = (Action("read_bytes", "act_read_bytes"), Action("write_bytes", "act_write_bytes"))
+    source = SRAM.source
 
-    kib: float
-    banks: int = 1
-    _E = ((8.0, 10.0), (32.0, 20.0), (1024.0, 100.0))  # (KB, pJ per 64-bit access)
-    _A = ((0.125, 1.40), (320.0, 0.99))  # (bank KB, um^2 per bit)
+    @classmethod
+    def count(cls, design) -> int:
+        return 1
 
-    @property
-    def bank_kib(self) -> float:
-        return self.kib / self.banks
-
-    def energy_pj_per_bit(self) -> float:
-        # Below 8 KB the per-bit energy is held at the 8 KB value: small arrays are dominated by
-        # periphery (Sparseloop's 2 KB RF costs 1.66 pJ per 8-bit read, more per bit than 8 KB).
-        x = math.log(max(self.bank_kib, self._E[0][0]))
-        pts = [(math.log(s), math.log(e)) for s, e in self._E]
-        (x0, y0), (x1, y1) = (pts[0], pts[1]) if x <= pts[1][0] else (pts[1], pts[2])
-        return math.exp(y0 + (y1 - y0) * (x - x0) / (x1 - x0)) / 64.0
-
-    def energy_pj(self, action: str = "read_bytes") -> float:
-        """Per byte for *_bytes actions, per bit for *_bits actions."""
-        per_bit = self.energy_pj_per_bit()
-        return per_bit if action.endswith("_bits") else 8 * per_bit
-
-    @property
-    def area_um2(self) -> float:
-        (s0, a0), (s1, a1) = self._A
-        x = min(max(math.log(self.bank_kib), math.log(s0)), math.log(s1))
-        per_bit = a0 + (a1 - a0) * (x - math.log(s0)) / (math.log(s1) - math.log(s0))
-        return per_bit * self.kib * 1024 * 8
+    @classmethod
+    def of(cls, design, run=None):
+        return cls(design.act_buffer_kib, design.buffer_banks)
 
 
 @dataclass(frozen=True)
-class Selector:
+class WeightBuffer(SRAM, Component):
+    """The weight buffer (an SRAM of ``weight_buffer_kib`` in ``buffer_banks`` banks)."""
+
+    name = "weight_buffer"
+    actions = (Action("read_bytes", "wbuf_read_bytes"), Action("write_bytes", "wbuf_write_bytes"))
+    source = SRAM.source
+
+    @classmethod
+    def count(cls, design) -> int:
+        return 1
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls(design.weight_buffer_kib, design.buffer_banks)
+
+
+@dataclass(frozen=True)
+class MetadataBuffer(SRAM, Component):
+    """Metadata storage: accesses priced per bit in the activation buffer's SRAM, which holds it
+    (so it adds no area of its own: count 0)."""
+
+    name = "metadata_buffer"
+    actions = (Action("read_bits", "meta_read_bits"), Action("write_bits", "meta_write_bits"))
+    flexibility = True
+    source = SRAM.source
+
+    @classmethod
+    def count(cls, design) -> int:
+        return 0
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls(design.act_buffer_kib, design.buffer_banks)
+
+
+@dataclass(frozen=True)
+class Selector(Component):
     """Operand selector per multiplier lane: a ``fanin``:1 mux of ``width`` bits built from 2:1 cells.
 
-    hw-anchors 4.6 [D]: an M:1 mux is (M-1) x width 2:1 cells and log2(M) levels; a 2:1 cell
-    is ~1.9 um^2 (NanGate 45 nm [R]).  Hierarchical (two stages of fanin/2 inputs) needs
-    fanin-2 cells.  Energy per selection: the ceil(log2 fanin) cells on the path per bit.
-    Raw check: 8:16 naive int8 = 120 cells ~ 225 um^2 = 80 % of an int8 multiplier.
+    An M:1 mux is (M-1) x width 2:1 cells and log2(M) levels (derived); a 2:1 cell is ~1.9 um^2
+    (NanGate 45 nm).  Hierarchical (two stages of fanin/2 inputs) needs fanin-2 cells.  Energy
+    per selection: the ceil(log2 fanin) cells on the path per bit.  Check: 8:16 naive int8 =
+    120 cells ~ 225 um^2 = 80 % of an int8 multiplier.  One per multiplier on a sparse design.
     """
+
+    name = "selector"
+    actions = (Action("select", "selects"),)
+    flexibility = True
+    source = "NanGate FreePDK45 Open Cell Library (MUX2_X1); Aladdin 40 nm gate energy (Accelergy library)"
 
     kind: str
     fanin: int
     width: int
+
+    @classmethod
+    def count(cls, design) -> int:
+        return design.multipliers if design.sparse_patterns else 0
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls(design.selector, design.mux_fanin, _width(design))
 
     @property
     def cells(self) -> int:
@@ -169,21 +295,42 @@ class Selector:
         return self.cells * MUX2_AREA_UM2
 
 
+def _widest(design) -> Pattern | None:
+    return max(design.sparse_patterns, key=lambda p: design.lane_group(p)[1], default=None)
+
+
 @dataclass(frozen=True)
-class MetadataDecoder:
-    """Turns one group's metadata into the selector controls (one decode per pass) [D].
+class MetadataDecoder(Component):
+    """Turns one group's metadata into the selector controls (one decode per pass; derived).
 
     index: N fields of ceil(log2 M) bits, each one-hot decoded (M gates of log2 M inputs ~
     M*ceil(log2 M) gate-equivalents per field).  bitmask: a prefix popcount over M bits
     (M * ceil(log2(M+1)) full-adder bits) to find kept positions.  combinatorial: N greedy
     compare-and-subtract steps on ceil(log2 C(M,N))-bit ranks (2 full-adder-equivalents per
     bit per step) plus a ROM of C(c, i) (M*N entries of the rank width, priced as gates).
-    Gate and full-adder costs are Aladdin's (module constants).
+    One decoder per lane group of a PE column; area: sized for the widest supported group;
+    energy per decode: the decoder of the pattern the run used.
     """
+
+    name = "metadata_decoder"
+    actions = (Action("decode", "meta_decodes"),)
+    flexibility = True
+    source = ALADDIN + " (gate and full-adder costs)"
 
     fmt: str
     n: int
     m: int
+
+    @classmethod
+    def count(cls, design) -> int:
+        column = design.pe_rows * design.lanes_per_pe
+        return max((column // design.lane_group(p)[0] for p in design.sparse_patterns), default=0)
+
+    @classmethod
+    def of(cls, design, run=None):
+        p = run if run is not None and run.kind != "dense" else (_widest(design) or DENSE)
+        n, m = design.lane_group(p)
+        return cls(design.metadata_format if p.kind == "nm" else "bitmask", n, m)
 
     def _gates_and_fas(self) -> tuple[float, float]:
         lg = max(1, math.ceil(math.log2(self.m)))
@@ -204,29 +351,37 @@ class MetadataDecoder:
         return g * GATE_AREA_UM2 + f * FA_AREA_UM2
 
 
-def compare_exchange_energy_pj(width: int) -> float:
-    """One compare-exchange of ``width``-bit keys: comparator + two 2:1 muxes per bit (Aladdin)."""
-    return width * (CMP_BIT_ENERGY_PJ + 2 * MUX2_ENERGY_PJ)
-
-
-def compare_exchange_area_um2(width: int) -> float:
-    return width * (CMP_BIT_AREA_UM2 + 2 * MUX2_AREA_UM2)
-
-
 @dataclass(frozen=True)
-class CompactionUnit:
-    """Online top-N selection and packing of activations, as a selection network [D].
+class CompactionUnit(Component):
+    """Online top-N selection and packing of activations, as a selection network (derived).
 
-    ``groups_per_cycle`` bitonic networks on M keys (comparator count from the simulator:
-    (M/2) log2 M (log2 M + 1) / 2, Batcher 1968), keys ``width`` bits (the magnitude), plus a
-    packing mux of M:1 per kept output.  Energy is charged per comparison counted by the
-    simulator; area is the networks' compare-exchange elements plus the packing muxes.
+    ``groups_per_cycle`` bitonic networks on M keys (comparators: ``networks.bitonic_comparators``,
+    Batcher, AFIPS 1968), keys ``width`` bits (the magnitude), plus a packing mux of M:1 per
+    kept output.  Energy per comparison counted by the simulator; area: the networks'
+    compare-exchange elements plus the packing muxes, sized for the widest supported group.
     """
+
+    name = "compaction"
+    actions = (Action("groups", "compaction_groups"), Action("comparisons", "compaction_comparisons"))
+    flexibility = True
+    source = ALADDIN + " (comparator); NanGate FreePDK45 (MUX2_X1)"
 
     m: int
     n: int
     width: int
     groups_per_cycle: int
+
+    @classmethod
+    def count(cls, design) -> int:
+        return 1 if design.sparse_patterns else 0
+
+    @classmethod
+    def of(cls, design, run=None):
+        widest = _widest(design)
+        if widest is None:
+            return None
+        n, m = design.lane_group(widest)
+        return cls(m, n, _width(design), design.compaction_groups_per_cycle)
 
     @property
     def comparators_per_group(self) -> int:
@@ -243,17 +398,28 @@ class CompactionUnit:
 
 
 @dataclass(frozen=True)
-class VarianceUnit:
-    """Per-token VAR rescale, sqrt(Var x / Var x_sparse) [D].
+class VarianceUnit(Component):
+    """Per-token VAR rescale, sqrt(Var x / Var x_sparse) (derived; accelsim.methods "var").
 
     Per op (one element of x or of the pruned x): a square in the operand precision and an
     fp32 accumulate (Horowitz numbers via Multiplier and Adder); ``lanes`` such datapaths plus
-    one fp32 divide/square-root block (~4 fp32 multipliers: Horowitz fp32 mult 3.7 pJ [V],
-    7700 um^2 [R]).
+    one fp32 divide/square-root block (~4 fp32 multipliers: Horowitz fp32 mult 3.7 pJ, 7700 um^2).
     """
+
+    name = "var_unit"
+    actions = (Action("ops", "variance_ops"),)
+    source = HOROWITZ
 
     precision: str
     lanes: int
+
+    @classmethod
+    def count(cls, design) -> int:
+        return int("var" in design.mitigation_units)
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls(design.precision, design.pe_rows)
 
     def energy_pj(self, action: str = "ops") -> float:
         return Multiplier(self.precision).energy_pj() + Adder("fp32").energy_pj()
@@ -264,39 +430,64 @@ class VarianceUnit:
 
 
 @dataclass(frozen=True)
-class MedianUnit:
-    """D-PTS: per-token median (histogram / two-pass select) and a rank-1 epilogue [D].
+class MedianUnit(Component):
+    """D-PTS: per-token median (histogram / two-pass select) and a rank-1 epilogue (derived).
 
     ``lanes`` comparators of the operand width and 256 16-bit histogram counters (Aladdin
-    32-bit counter 0.25 pJ, 496 um^2 [V], halved for 16 bits); the epilogue adds median x
+    32-bit counter 0.25 pJ, 496 um^2, halved for 16 bits); the epilogue adds median x
     row-sum(W) to each output: ``cols`` multiply-accumulates (Multiplier + fp32 Adder).
     """
+
+    name = "median_unit"
+    actions = (Action("compares", "median_compares"), Action("epilogue_macs", "epilogue_macs"))
+    source = f"{ALADDIN}; {HOROWITZ}"
 
     precision: str
     lanes: int
     cols: int
     width: int
 
+    @classmethod
+    def count(cls, design) -> int:
+        return int("median" in design.mitigation_units)
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls(design.precision, design.pe_rows, design.pe_cols, _width(design))
+
     def energy_pj(self, action: str = "compares") -> float:
         if action == "epilogue_macs":
             return Multiplier(self.precision).energy_pj() + Adder("fp32").energy_pj()
-        return self.width * CMP_BIT_ENERGY_PJ + from_40nm_energy(0.25 / 2)
+        return self.width * CMP_BIT_ENERGY_PJ + COUNTER16_ENERGY_PJ
 
     @property
     def area_um2(self) -> float:
         comparators = self.lanes * self.width * CMP_BIT_AREA_UM2
-        counters = 256 * from_40nm_area(496 / 2)
+        counters = 256 * COUNTER16_AREA_UM2
         epilogue = self.cols * (Multiplier(self.precision).area_um2 + Adder("fp32").area_um2)
         return comparators + counters + epilogue
 
 
 @dataclass(frozen=True)
-class DRAM:
-    """Off-chip DRAM.  Horowitz ISSCC 2014: 1.3-2.6 nJ per 64-bit access [V] = 20-40 pJ/bit; the
-    low end (20.3 pJ/bit) is the default.  Sparseloop's LPDDR4 (8 pJ/bit [V]) is the optimistic
-    alternative.  No area (off-chip) and not scaled with the logic node."""
+class DRAM(Component):
+    """Off-chip DRAM: 1.3-2.6 nJ per 64-bit access = 20-40 pJ/bit (Horowitz); the low end
+    (20.3 pJ/bit) is the default; Sparseloop's LPDDR4 (8 pJ/bit) is the optimistic alternative.
+    No area (off-chip, count 0) and not scaled with the logic node."""
+
+    name = "dram"
+    actions = (Action("read_bytes", "dram_read_bytes"), Action("write_bytes", "dram_write_bytes"))
+    node_scaled = False
+    source = HOROWITZ
 
     pj_per_bit: float = 1300.0 / 64
+
+    @classmethod
+    def count(cls, design) -> int:
+        return 0
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls()
 
     def energy_pj(self, action: str = "read_bytes") -> float:
         return 8 * self.pj_per_bit
@@ -304,3 +495,20 @@ class DRAM:
     @property
     def area_um2(self) -> float:
         return 0.0
+
+
+# The order is the order of Cost's per-component dicts and of SimResult.actions.
+COMPONENTS: tuple[type[Component], ...] = (
+    Multiplier, Adder, Selector, Register, MetadataDecoder, MetadataBuffer, ActBuffer, WeightBuffer, CompactionUnit,
+    VarianceUnit, MedianUnit, DRAM,
+)  # fmt: skip
+
+
+def actions_of(counts: Counts, components=None) -> dict[str, dict[str, int]]:
+    """component -> action -> count, read from ``counts`` as each component declares (default: COMPONENTS)."""
+    return {c.name: {a.name: getattr(counts, a.count) for a in c.actions} for c in (COMPONENTS if components is None else components)}
+
+
+def flexibility_components(components=None) -> tuple[str, ...]:
+    """Names of the components that are flexibility hardware (what supporting sparse patterns adds)."""
+    return tuple(c.name for c in (COMPONENTS if components is None else components) if c.flexibility)

@@ -1,8 +1,9 @@
 """Technology scaling as pure functions; the reference node is 45 nm.
 
 Factors are Stillmaker & Baas (Integration 2017) as implemented by Accelergy's
-``accelergy-library-plug-in/scaling.py`` and evaluated in hw-anchors.md section 4.4 (at the
-plug-in's default 0.8 V).  Raw data (multiply a 45 nm value by):
+``accelergy-library-plug-in/scaling.py`` (github.com/Accelergy-Project/accelergy-library-plug-in),
+evaluated at the plug-in's default 0.8 V: B. Stillmaker and B. Baas, "Scaling equations for the
+accurate prediction of CMOS device performance from 180 nm to 7 nm", Integration 58 (2017).  Raw data (multiply a 45 nm value by):
 
     node   area    energy
     45     1.0     1.0
@@ -10,8 +11,8 @@ plug-in's default 0.8 V).  Raw data (multiply a 45 nm value by):
     16     0.19    0.17
     7      0.059   0.094
 
-Only tabulated nodes are accepted: interpolation between table points behaves oddly
-(hw-anchors 4.4).  Off-chip DRAM energy is not scaled (it is not made in the logic node).
+Only tabulated nodes are accepted: the plug-in's values between table points are
+interpolations, not data.  Off-chip DRAM energy is not scaled (it is not made in the logic node).
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def design_id(design) -> str:
 def collapse_dense(design_cls, d):
     """A dense-only design has no selector and no metadata: reset those fields to the class
     defaults so that their axes do not multiply identical hardware (same id, deduplicated)."""
-    if tuple(d.patterns) != ("dense",):
+    if tuple(map(str, d.patterns)) != ("dense",):
         return d
     defaults = {f.name: f.default for f in dataclasses.fields(design_cls) if f.name in ("selector", "metadata_format")}
     return dataclasses.replace(d, **defaults) if defaults else d

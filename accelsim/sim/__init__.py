@@ -1,4 +1,4 @@
-"""The sparse-tensor-core simulator: it counts cycles, stalls and actions; it never prices.
+"""The sparse-tensor-core simulator: it counts cycles, stalls and events; it never prices.
 
 Front door::
 
@@ -6,12 +6,15 @@ Front door::
     result = simulate(presets["flex-8:16-window"], trace, mode="prefill")
 
 See simulate.py for the mapping rules and the rule for which pattern a design runs a trace
-in, kernels.py for the Numba kernels and reference.py for their slow NumPy twin.
+in, counts.py for the named counts and kernel parameters, kernels.py for the Numba kernels,
+reference.py for their slow NumPy twin and prepared.py for the caches of prepared traces.
 """
 
+from accelsim.sim.counts import CAUSES, Counts
 from accelsim.sim.design import Design
-from accelsim.sim.prepared import PreparedTrace, prepare
+from accelsim.sim.prepared import PreparedTrace, TraceCache, prepare
 from accelsim.sim.presets import get_preset, presets
-from accelsim.sim.simulate import COMPONENT_ACTIONS, MODES, SimResult, simulate
+from accelsim.sim.simulate import MODES, SimResult, simulate
 
-__all__ = ["Design", "presets", "get_preset", "simulate", "prepare", "PreparedTrace", "SimResult", "MODES", "COMPONENT_ACTIONS"]
+__all__ = ["Design", "presets", "get_preset", "simulate", "prepare", "PreparedTrace", "TraceCache", "SimResult", "MODES",
+           "Counts", "CAUSES"]  # fmt: skip

@@ -40,7 +40,7 @@ def _parse(argv) -> SimConfig | None:
     a = p.parse_args(argv)
     if a.list_presets:
         for name, d in sorted(presets.items()):
-            print(f"{name:20s} patterns={','.join(d.patterns)} selector={d.selector} mux_fanin={d.mux_fanin} {d.precision}")
+            print(f"{name:20s} patterns={','.join(map(str, d.patterns))} selector={d.selector} mux_fanin={d.mux_fanin} {d.precision}")
         return None
     if a.preset not in presets:
         p.error(f"unknown preset {a.preset!r}; choose from {', '.join(sorted(presets))}")
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     res = simulate(design, trace, mode=cfg.mode)
     cost = price(res, design)
     if cfg.as_json:
-        out = {"design": cfg.preset, "mode": cfg.mode, "run_pattern": res.run_pattern, "cycles": res.cycles,
+        out = {"design": cfg.preset, "mode": cfg.mode, "run_pattern": str(res.run_pattern), "cycles": res.cycles,
                "cycles_by_cause": res.cycles_by_cause, "pe_utilization": res.pe_utilization, "actions": res.actions,
                "energy_j": cost.energy_j, "area_mm2": cost.area_mm2, "energy_by_component_j": cost.energy_by_component_j,
                "area_by_component_mm2": cost.area_by_component_mm2}  # fmt: skip

@@ -10,10 +10,15 @@ lanes_per_pe``.  How a supported pattern maps onto those lanes (the "lane group"
   ``round(lanes_per_pe / D)`` channels through a bitmap-driven crossbar (SIGMA-like);
 * dense: one PE serves ``lanes_per_pe`` consecutive channels, no selection.
 
-Selector fan-in per multiplier lane (hw-anchors.md 4.6): naive ``M:1`` over the widest
-supported group; sorted-window ``(M-N+1):1`` (the k-th kept index of a sorted group can
-only lie in a window of M-N+1 positions); hierarchical: two cascaded stages of
-``ceil(sqrt(M))`` inputs each (HighLight-style composition; full reach M, fewer cells).
+Selector fan-in per multiplier lane: naive ``M:1`` over the widest supported group;
+sorted-window ``(M-N+1):1`` (the k-th kept index of a sorted group can only lie in a window
+of M-N+1 positions); hierarchical: two cascaded stages of ``ceil(sqrt(M))`` inputs each
+(composed structured sparsity as in HighLight, Wu et al., MICRO 2023, arXiv 2305.12718;
+full reach M, fewer cells).
+
+``patterns`` holds :class:`~accelsim.patterns.Pattern` objects (strings such as "8:16" are
+parsed once, in ``__post_init__``); ``mitigation_units`` draws from
+``accelsim.methods.MITIGATION_UNITS``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from accelsim.methods import MITIGATION_UNITS
 from accelsim.patterns import METADATA_FORMATS, Pattern
 
 __all__ = ["Design", "PRECISIONS", "DATAFLOWS", "SELECTORS", "MITIGATION_UNITS", "TECH_NODES", "BYTES_PER_ELEMENT"]
@@ -29,7 +35,6 @@ PRECISIONS = ("int8", "fp8", "fp16", "bf16")
 BYTES_PER_ELEMENT = {"int8": 1, "fp8": 1, "fp16": 2, "bf16": 2}
 DATAFLOWS = ("weight_stationary", "output_stationary")
 SELECTORS = ("naive", "window", "hierarchical")
-MITIGATION_UNITS = ("var", "median")
 TECH_NODES = (45, 28, 16, 7)
 
 
@@ -53,7 +58,7 @@ class Design:
     lanes_per_pe: int = 8
     precision: str = "int8"
     dataflow: str = "weight_stationary"
-    patterns: tuple[str, ...] = ("dense",)
+    patterns: tuple[Pattern, ...] = ("dense",)  # strings are parsed into Patterns
     selector: str = "naive"
     metadata_format: str = "bitmask"
     metadata_bw_bits_per_cycle: int = 1024
@@ -100,15 +105,15 @@ class Design:
     def _canonicalise_patterns(self) -> None:
         pats = self.patterns
         if isinstance(pats, str) or not isinstance(pats, (tuple, list)) or not pats:
-            raise ValueError(f'Design.patterns must be a non-empty tuple of pattern strings such as ("2:4", "8:16"), got {pats!r}')
+            raise ValueError(f'Design.patterns must be a non-empty tuple of patterns such as ("2:4", "8:16"), got {pats!r}')
         canon = []
         for p in pats:
             try:
-                s = str(Pattern.parse(p))
+                p = Pattern.parse(p)  # the boundary: a string becomes a Pattern here, once
             except (TypeError, ValueError) as e:
                 raise ValueError(f"Design.patterns: {e}") from None
-            if s not in canon:
-                canon.append(s)
+            if p not in canon:
+                canon.append(p)
         object.__setattr__(self, "patterns", tuple(canon))
 
     def _check_patterns_fit(self) -> None:
@@ -149,12 +154,12 @@ class Design:
 
     @property
     def sparse_patterns(self) -> tuple[Pattern, ...]:
-        """Supported patterns other than dense, as Pattern objects."""
-        return tuple(p for p in (Pattern.parse(s) for s in self.patterns) if p.kind != "dense")
+        """Supported patterns other than dense, in the order of ``patterns``."""
+        return tuple(p for p in self.patterns if p.kind != "dense")
 
-    def lane_group(self, pattern: "Pattern | str") -> tuple[int, int]:
+    def lane_group(self, pattern: Pattern) -> tuple[int, int]:
         """(lanes n, channels m) of one lane group running ``pattern`` (see module docstring)."""
-        p = Pattern.parse(pattern)
+        p = pattern
         if p.kind == "nm":
             return p.n, p.m
         if p.kind == "unstructured":
@@ -184,9 +189,9 @@ class Design:
         return max([1] + [math.ceil(self.lane_group(p)[1] / self.lane_group(p)[0]) for p in self.sparse_patterns])
 
     def supports(self, pattern: "Pattern | str") -> bool:
-        """True if ``pattern`` runs natively (dense always does)."""
-        s = str(Pattern.parse(pattern))
-        return s == "dense" or s in self.patterns
+        """True if ``pattern`` (a Pattern, or a string parsed here) runs natively (dense always does)."""
+        p = pattern if isinstance(pattern, Pattern) else Pattern.parse(pattern)
+        return p.kind == "dense" or p in self.patterns
 
     def replace(self, **changes) -> "Design":
         """A validated copy with some fields changed."""

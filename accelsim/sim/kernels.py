@@ -8,7 +8,7 @@ Vocabulary (shapes are per traced layer, GEMM ``Y[T, O] = X[T, K] W[K, O]``):
 
 * group: ``m`` consecutive input channels (the last group of a row may be shorter);
 * passes of a group for one token: ``max(1, ceil(nnz / n))`` (an empty group still costs a
-  pass: the schedule is static per group; hw-anchors 5.4);
+  pass: the schedule is static per group);
 * tile ``j``: ``groups_per_tile`` consecutive groups, ``kt = groups_per_tile * m`` channels;
 * block ``b``: ``tb`` consecutive tokens processed together.
 """
@@ -21,31 +21,13 @@ import numba
 import numpy as np
 
 from accelsim.masks.stats import POPCOUNT as MASK_POPCOUNT
+from accelsim.sim import counts as C
 
-__all__ = ["POPCOUNT", "SPREAD", "tile_stats", "layer_timing", "mask_totals", "CAUSES", "ACTIONS"]
+__all__ = ["POPCOUNT", "SPREAD", "tile_stats", "layer_timing", "mask_totals"]
 
 POPCOUNT = MASK_POPCOUNT  # the byte popcount table of accelsim.masks.stats
 # SPREAD[v] has byte i equal to bit i of v: adding SPREAD values counts 8 bit positions at once.
 SPREAD = np.array([sum(((v >> i) & 1) << (8 * i) for i in range(8)) for v in range(256)], dtype=np.uint64)
-
-# Indices of the per-layer output vectors of layer_timing.
-CAUSES = ("compute", "metadata_bw", "weight_bw", "bank_conflict", "compaction", "dram")
-ACTIONS = (
-    "macs_useful",
-    "macs_issued",
-    "meta_read_bits",
-    "meta_write_bits",
-    "act_read_bytes",
-    "act_write_bytes",
-    "wbuf_read_bytes",
-    "wbuf_write_bytes",
-    "dram_read_bytes",
-    "dram_write_bytes",
-    "compaction_groups",
-    "meta_decodes",
-    "passes",
-)
-
 
 @numba.njit(cache=True)
 def _range_count(row, lo, hi, popcount):
@@ -355,12 +337,13 @@ def _cdiv(a, b):
 
 
 @numba.njit(cache=True)
-def layer_timing(
-    work, passes, nnz, union, bankmax, t_rows, k, o, tb, groups, n, cyc_per_pass, fill, pe_cols, bpe,
-    wbw, mbw, bits_pg, gpc, banks, sparse, ws, decode, weights_fit, union_all, dram_bytes_per_cycle, cause, act,
-):  # fmt: skip
-    """Cycles by cause (int64 [6], CAUSES order) and action counts (int64 [13], ACTIONS order)
-    of one layer, from its tile_stats; ``cause`` and ``act`` are zeroed and filled.
+def layer_timing(stats, p, dram_bytes_per_cycle, cause, counts):
+    """Cycles by cause and kernel counts of one layer from its tile_stats.
+
+    stats: (work, passes, nnz, union, bankmax) of ``tile_stats``; p: int64 parameters indexed
+    by the ``P_*`` constants of ``accelsim.sim.counts``; cause (int64 [len(CAUSES)]) and counts
+    (int64 [len(KERNEL_COUNTS)]) are zeroed and filled, indexed by the ``CAUSE_*`` and count
+    constants of the same module.
 
     Each fold (block, tile, O-tile) takes t = max(compute, weight delivery, bank-limited
     weight delivery, metadata delivery) cycles; what exceeds compute is charged to the
@@ -369,10 +352,15 @@ def layer_timing(
     compaction (next block compacted during this one) stalls when slower than the block.
     DRAM is a roofline over the layer (prefill) or over each token (decode).
     """
+    work, passes, nnz, union, bankmax = stats
+    t_rows, k, o, tb, groups, n = p[C.P_T_ROWS], p[C.P_K], p[C.P_O], p[C.P_TB], p[C.P_GROUPS], p[C.P_N]
+    cyc_per_pass, fill, pe_cols, bpe = p[C.P_CYC_PER_PASS], p[C.P_FILL], p[C.P_PE_COLS], p[C.P_BPE]
+    wbw, mbw, bits_pg, gpc, banks = p[C.P_WEIGHT_BW], p[C.P_META_BW], p[C.P_BITS_PER_PASS], p[C.P_COMPACTION_GPC], p[C.P_BANKS]
+    sparse, ws, decode, weights_fit, union_all = p[C.P_SPARSE], p[C.P_WS], p[C.P_DECODE], p[C.P_WEIGHTS_FIT], p[C.P_UNION_ALL]
     for i in range(cause.shape[0]):
         cause[i] = 0
-    for i in range(act.shape[0]):
-        act[i] = 0
+    for i in range(counts.shape[0]):
+        counts[i] = 0
     nb = work.shape[0]
     nj = work.shape[1]
     no_full = o // pe_cols
@@ -397,55 +385,55 @@ def layer_timing(
                 w = _cdiv(union[b, j] * rowbytes, wbw)
                 wb = _cdiv(bankmax[b, j] * banks * rowbytes, wbw)
                 t = max(max(c, w), max(wb, md))
-                cause[0] += c * cnt
-                cause[2] += max(0, min(w, t) - c) * cnt
-                cause[3] += max(0, min(wb, t) - max(c, w)) * cnt
-                cause[1] += max(0, t - max(c, wb)) * cnt
+                cause[C.CAUSE_COMPUTE] += c * cnt
+                cause[C.CAUSE_WEIGHT_BW] += max(0, min(w, t) - c) * cnt
+                cause[C.CAUSE_BANK_CONFLICT] += max(0, min(wb, t) - max(c, w)) * cnt
+                cause[C.CAUSE_METADATA_BW] += max(0, t - max(c, wb)) * cnt
                 block_time += t * cnt
             if not ws:
-                cause[0] += fill * cnt
+                cause[C.CAUSE_COMPUTE] += fill * cnt
                 block_time += fill * cnt
         wrows = 0
         for j in range(nj):
-            act[0] += nnz[b, j] * o
+            counts[C.MACS_USEFUL] += nnz[b, j] * o
             if sparse:
-                act[1] += passes[b, j] * n * o
-                act[2] += passes[b, j] * bits_pg * n_otiles
-                act[3] += passes[b, j] * bits_pg
-                act[4] += nnz[b, j] * bpe * n_otiles
-                act[5] += nnz[b, j] * bpe
-                act[11] += passes[b, j] * n_otiles
-            act[6] += union[b, j] * o * bpe
-            act[12] += passes[b, j]
+                counts[C.MACS_ISSUED] += passes[b, j] * n * o
+                counts[C.META_READ_BITS] += passes[b, j] * bits_pg * n_otiles
+                counts[C.META_WRITE_BITS] += passes[b, j] * bits_pg
+                counts[C.ACT_READ_BYTES] += nnz[b, j] * bpe * n_otiles
+                counts[C.ACT_WRITE_BYTES] += nnz[b, j] * bpe
+                counts[C.META_DECODES] += passes[b, j] * n_otiles
+            counts[C.WBUF_READ_BYTES] += union[b, j] * o * bpe
+            counts[C.PASSES] += passes[b, j]
             wrows += union[b, j]
         if not sparse:
-            act[1] += tok * k * o
-            act[4] += tok * k * bpe * n_otiles
-            act[5] += tok * k * bpe
+            counts[C.MACS_ISSUED] += tok * k * o
+            counts[C.ACT_READ_BYTES] += tok * k * bpe * n_otiles
+            counts[C.ACT_WRITE_BYTES] += tok * k * bpe
         comp = 0
         if sparse:
-            act[10] += tok * groups
+            counts[C.COMPACTION_GROUPS] += tok * groups
             comp = _cdiv(tok * groups, gpc)
         stall = max(0, comp - block_time)
-        cause[4] += stall
+        cause[C.CAUSE_COMPACTION] += stall
         block_time += stall
         if weights_fit:
             wrows = union_all if b == 0 else 0
         wbytes = wrows * o * bpe
-        act[7] += wbytes
+        counts[C.WBUF_WRITE_BYTES] += wbytes
         rd = wbytes + tok * k * bpe
         wr = tok * o * bpe
-        act[8] += rd
-        act[9] += wr
+        counts[C.DRAM_READ_BYTES] += rd
+        counts[C.DRAM_WRITE_BYTES] += wr
         if decode:
             dcyc = np.int64(math.ceil((rd + wr) / dram_bytes_per_cycle))
-            cause[5] += max(0, dcyc - block_time)
+            cause[C.CAUSE_DRAM] += max(0, dcyc - block_time)
         else:
             layer_onchip += block_time
             layer_bytes += rd + wr
     if not decode:
         dcyc = np.int64(math.ceil(layer_bytes / dram_bytes_per_cycle))
-        cause[5] += max(0, dcyc - layer_onchip)
+        cause[C.CAUSE_DRAM] += max(0, dcyc - layer_onchip)
 
 
 @numba.njit(cache=True)

@@ -1,4 +1,4 @@
-"""Design-independent preparation of a trace, with a cache of tile statistics.
+"""Design-independent preparation of a trace, with a cache of tile statistics, and a cache of prepared traces.
 
 ``prepare(trace)`` checks and flattens the layers once (contiguous packed masks, shapes,
 pattern, mitigation) and keeps a bounded cache of the ``tile_stats`` arrays keyed by the few
@@ -6,6 +6,9 @@ design parameters they depend on (lane group, block size, tile width, banks, dat
 Designs that differ only in bandwidths, clock, node, buffers (at equal block size), selector
 or metadata format then reuse the expensive pass over the masks, so a sweep of 1,000 designs
 over one trace pays the mask walk only once per distinct array geometry.
+
+``TraceCache`` keeps prepared traces by path (and layer selection) so that a process
+evaluating many designs loads and prepares each trace directory once.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from accelsim.methods import Mitigation, mitigation
 from accelsim.patterns import Pattern
 from accelsim.sim.kernels import POPCOUNT, mask_totals
-from accelsim.traces import Trace
+from accelsim.traces import Trace, load_trace
 
-__all__ = ["PreparedTrace", "PreparedLayer", "prepare"]
+__all__ = ["PreparedTrace", "PreparedLayer", "prepare", "TraceCache"]
 
 CACHE_BYTES = 1 << 30  # bound on cached tile statistics per prepared trace
 
@@ -43,8 +47,8 @@ class PreparedTrace:
 
     trace: Trace
     layers: tuple[PreparedLayer, ...]
-    pattern: str
-    mitigation: str
+    pattern: Pattern
+    mitigation: Mitigation
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _cache_bytes: int = 0
 
@@ -81,9 +85,10 @@ def prepare(trace: "Trace | PreparedTrace") -> PreparedTrace:
     if not trace.layers:
         raise ValueError(f"trace {trace.run_id!r} has no layers; nothing to simulate")
     try:
-        pattern = str(Pattern.parse(trace.pattern))
+        pattern = Pattern.parse(trace.pattern)  # a Pattern already for a Trace built from a Manifest
+        mit = mitigation(trace.mitigation)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"trace {trace.run_id!r} has a bad pattern: {e}") from None
+        raise ValueError(f"trace {trace.run_id!r} has a bad pattern or mitigation: {e}") from None
     layers = []
     for ly in trace.layers:
         packed = np.ascontiguousarray(ly.mask_packed, dtype=np.uint8)
@@ -94,6 +99,53 @@ def prepare(trace: "Trace | PreparedTrace") -> PreparedTrace:
             raise ValueError(f"layer {ly.name}: mask has bits set beyond K={k}; repack it with accelsim.masks.pack_mask")
         nnz, union_all = mask_totals(packed, POPCOUNT) if packed.size else (0, 0)
         layers.append(PreparedLayer(ly.name, int(packed.shape[0]), k, int(ly.out_features), packed, int(nnz), int(union_all)))
-    cfg = trace.manifest.get("config", {}) if isinstance(trace.manifest, dict) else {}
-    mitigation = str(cfg.get("mitigation") or "none").lower()
-    return PreparedTrace(trace=trace, layers=tuple(layers), pattern=pattern, mitigation=mitigation)
+    return PreparedTrace(trace=trace, layers=tuple(layers), pattern=pattern, mitigation=mit)
+
+
+_default_prepare = prepare
+
+
+class TraceCache:
+    """Prepared traces by trace directory, loaded and prepared on first use (least recently used evicted).
+
+    One object per process (or per sweep) that simulates many designs on the same traces::
+
+        cache = TraceCache(max_traces=64)
+        prep = cache.get("traces/quick/run-8of16", layers=("model.layers.0.mlp.up_proj",))
+        simulate(design, prep)
+        cache.clear()   # free the traces and their cached tile statistics
+
+    get(path, layers=None, prepare=None): ``prepare(load_trace(path, layers=layers))``, computed
+    once per key (str(path), tuple(layers) or None, prepare); ``prepare`` defaults to
+    :func:`accelsim.sim.prepare` (a caller may pass another, e.g. a test stand-in's).
+    At most ``max_traces`` entries are held; each PreparedTrace bounds its own statistics
+    cache (``CACHE_BYTES``).  ``len(cache)`` counts the entries; ``clear()`` drops them all.
+    """
+
+    def __init__(self, max_traces: int = 64, load=load_trace) -> None:
+        if isinstance(max_traces, bool) or not isinstance(max_traces, int) or max_traces < 1:
+            raise ValueError(f"TraceCache.max_traces must be a positive integer, got {max_traces!r}")
+        self.max_traces = max_traces
+        self._load = load
+        self._entries: OrderedDict = OrderedDict()
+
+    def get(self, path, layers=None, prepare=None):
+        """The prepared trace at ``path`` (restricted to ``layers``), loading it on a miss."""
+        prep_fn = _default_prepare if prepare is None else prepare
+        key = (str(path), tuple(layers) if layers is not None else None, prep_fn)
+        hit = self._entries.get(key)
+        if hit is not None:
+            self._entries.move_to_end(key)
+            return hit
+        value = prep_fn(self._load(path, layers=layers))
+        self._entries[key] = value
+        while len(self._entries) > self.max_traces:
+            self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Drop every prepared trace (and with them their cached tile statistics)."""
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

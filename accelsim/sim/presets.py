@@ -2,14 +2,18 @@
 45 nm, 1 GHz) unless the name says otherwise, so they differ only in sparsity support.
 
 * ``dense``: a dense tensor core (no selector, no metadata, no compaction).
-* ``ampere-2:4``: NVIDIA-like 2:4 core: 2-bit index metadata (hw-anchors 1.2), naive 4:1 mux.
-* ``flex-8:16-naive`` / ``flex-8:16-window``: 2:4 + 4:8 + 8:16 with bitmask metadata (the
-  hw-anchors 5.2 recommendation for M >= 8) and a 16:1 naive or 9:1 sorted-window selector.
+* ``ampere-2:4``: NVIDIA-like 2:4 core: 2-bit index metadata (two 2-bit indices per group of
+  four, as PyTorch's CUTLASS-compatible converter ``torch/sparse/_semi_structured_conversions.py``
+  writes them), naive 4:1 mux.
+* ``flex-8:16-naive`` / ``flex-8:16-window``: 2:4 + 4:8 + 8:16 with bitmask metadata (M bits
+  per group: within 15 % of the information-theoretic minimum at 50 % density for every M, and
+  half an index code's size at M = 16) and a 16:1 naive or 9:1 sorted-window selector.
 * ``nm-16:32``: 16:32 only, windowed 17:1 selector.
 * ``unstructured-sigma``: bitmap metadata plus a per-PE crossbar over 16-channel segments
   (SIGMA-like flexibility upper bound).
 * ``h100-sm-2:4``: one H100 SM's tensor cores for validation: 4 x 512 = 2048 FP16 FMA per
-  clock dense (989.4 TFLOPS / 132 SMs / 1.83 GHz / 2; hw-anchors 1.1), 2:4 index metadata,
+  clock dense (989.4 TFLOPS / 132 SMs / 1.83 GHz / 2; NVIDIA H100 Tensor Core GPU datasheet,
+  SXM5 FP16 dense), 2:4 index metadata,
   128 B/clk shared-memory bandwidth, a 1/132 share of 3.35 TB/s HBM3, 7 nm as the nearest node.
 """
 

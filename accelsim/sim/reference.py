@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from accelsim.masks.packing import unpack_mask
+from accelsim.sim import counts as C
 
 __all__ = ["reference_stats", "reference_layer"]
 
@@ -49,22 +50,25 @@ def reference_stats(mask: np.ndarray, rp, banks: int):
     return out
 
 
-def reference_layer(layer, rp, design, decode: bool):
-    """(cause int64[6], act int64[13]) of one prepared layer; same contract as kernels.layer_timing."""
+def reference_layer(layer, rp, p: np.ndarray, dram_bytes_per_cycle: float):
+    """(cause, counts) int64 arrays of one prepared layer; same contract as kernels.layer_timing.
+
+    ``p`` is the same parameter array (``P_*`` of accelsim.sim.counts); the statistics and the
+    union of kept channels are recomputed here from the unpacked mask.
+    """
     mask = unpack_mask(layer.packed, layer.k)
-    t_rows, k, o = mask.shape[0], layer.k, layer.o
-    work, passes, nnz, union, bankmax = reference_stats(mask, rp, design.buffer_banks)
+    t_rows, k, o = mask.shape[0], int(p[C.P_K]), int(p[C.P_O])
+    banks, bpe, pe_cols = int(p[C.P_BANKS]), int(p[C.P_BPE]), int(p[C.P_PE_COLS])
+    work, passes, nnz, union, bankmax = reference_stats(mask, rp, banks)
     nb, nj = work.shape
-    bpe, banks = design.bytes_per_element, design.buffer_banks
-    wbw, mbw = design.weight_bw_bytes_per_cycle, design.metadata_bw_bits_per_cycle
-    ws = rp.lockstep == 0
+    wbw, mbw = int(p[C.P_WEIGHT_BW]), int(p[C.P_META_BW])
+    ws = bool(p[C.P_WS])
     groups = -(-k // rp.m)
-    o_widths = [design.pe_cols] * (o // design.pe_cols) + ([o % design.pe_cols] if o % design.pe_cols else [])
-    fits = k * o * bpe <= design.weight_buffer_kib * 1024
+    o_widths = [pe_cols] * (o // pe_cols) + ([o % pe_cols] if o % pe_cols else [])
+    fits, decode = bool(p[C.P_WEIGHTS_FIT]), bool(p[C.P_DECODE])
     union_all = int(mask.any(axis=0).sum()) if rp.sparse else k
-    bpc = design.dram_bw_gb_per_s / design.clock_ghz
-    c_compute = c_meta = c_weight = c_bank = c_comp = c_dram = 0
-    act = dict.fromkeys(range(13), 0)
+    cause = np.zeros(len(C.CAUSES), dtype=np.int64)
+    c = np.zeros(len(C.KERNEL_COUNTS), dtype=np.int64)
     onchip_total = bytes_total = 0
     for b in range(nb):
         tok = min(rp.tb, t_rows - b * rp.tb)
@@ -76,41 +80,40 @@ def reference_layer(layer, rp, design, decode: bool):
                 weight = math.ceil(int(union[b, j]) * ot * bpe / wbw)
                 banked = math.ceil(int(bankmax[b, j]) * banks * ot * bpe / wbw)
                 t = max(compute, weight, banked, meta)
-                c_compute += compute
-                c_weight += max(0, min(weight, t) - compute)
-                c_bank += max(0, min(banked, t) - max(compute, weight))
-                c_meta += max(0, t - max(compute, banked))
+                cause[C.CAUSE_COMPUTE] += compute
+                cause[C.CAUSE_WEIGHT_BW] += max(0, min(weight, t) - compute)
+                cause[C.CAUSE_BANK_CONFLICT] += max(0, min(banked, t) - max(compute, weight))
+                cause[C.CAUSE_METADATA_BW] += max(0, t - max(compute, banked))
                 block += t
             if not ws:
-                c_compute += rp.fill
+                cause[C.CAUSE_COMPUTE] += rp.fill
                 block += rp.fill
         n_ot = len(o_widths)
         pb, xb, ub = int(passes[b].sum()), int(nnz[b].sum()), int(union[b].sum())
-        act[0] += xb * o
-        act[1] += pb * rp.n * o if rp.sparse else tok * k * o
-        act[2] += pb * rp.bits_per_pass * n_ot if rp.sparse else 0
-        act[3] += pb * rp.bits_per_pass if rp.sparse else 0
-        act[4] += (xb if rp.sparse else tok * k) * bpe * n_ot
-        act[5] += (xb if rp.sparse else tok * k) * bpe
-        act[6] += ub * o * bpe
-        act[11] += pb * n_ot if rp.sparse else 0
-        act[12] += pb
-        comp = math.ceil(tok * groups / design.compaction_groups_per_cycle) if rp.sparse else 0
-        act[10] += tok * groups if rp.sparse else 0
+        c[C.MACS_USEFUL] += xb * o
+        c[C.MACS_ISSUED] += pb * rp.n * o if rp.sparse else tok * k * o
+        c[C.META_READ_BITS] += pb * rp.bits_per_pass * n_ot if rp.sparse else 0
+        c[C.META_WRITE_BITS] += pb * rp.bits_per_pass if rp.sparse else 0
+        c[C.ACT_READ_BYTES] += (xb if rp.sparse else tok * k) * bpe * n_ot
+        c[C.ACT_WRITE_BYTES] += (xb if rp.sparse else tok * k) * bpe
+        c[C.WBUF_READ_BYTES] += ub * o * bpe
+        c[C.META_DECODES] += pb * n_ot if rp.sparse else 0
+        c[C.PASSES] += pb
+        comp = math.ceil(tok * groups / int(p[C.P_COMPACTION_GPC])) if rp.sparse else 0
+        c[C.COMPACTION_GROUPS] += tok * groups if rp.sparse else 0
         stall = max(0, comp - block)
-        c_comp += stall
+        cause[C.CAUSE_COMPACTION] += stall
         block += stall
         wrows = (union_all if b == 0 else 0) if fits else ub
-        act[7] += wrows * o * bpe
+        c[C.WBUF_WRITE_BYTES] += wrows * o * bpe
         rd, wr = wrows * o * bpe + tok * k * bpe, tok * o * bpe
-        act[8] += rd
-        act[9] += wr
+        c[C.DRAM_READ_BYTES] += rd
+        c[C.DRAM_WRITE_BYTES] += wr
         if decode:
-            c_dram += max(0, math.ceil((rd + wr) / bpc) - block)
+            cause[C.CAUSE_DRAM] += max(0, math.ceil((rd + wr) / dram_bytes_per_cycle) - block)
         else:
             onchip_total += block
             bytes_total += rd + wr
     if not decode:
-        c_dram += max(0, math.ceil(bytes_total / bpc) - onchip_total)
-    cause = np.array([c_compute, c_meta, c_weight, c_bank, c_comp, c_dram], dtype=np.int64)
-    return cause, np.array([act[i] for i in range(13)], dtype=np.int64)
+        cause[C.CAUSE_DRAM] += max(0, math.ceil(bytes_total / dram_bytes_per_cycle) - onchip_total)
+    return cause, c

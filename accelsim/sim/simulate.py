@@ -1,7 +1,7 @@
 """Front door of the simulator: ``simulate(design, trace, mode=...) -> SimResult``.
 
-It counts (cycles, stall cycles by cause, actions per component); it never prices
-(``accelsim.cost.price`` does).
+It counts (cycles, stall cycles by cause, the named :class:`~accelsim.sim.counts.Counts`);
+it never prices (``accelsim.cost.price`` does, per component of ``accelsim.cost.components``).
 
 Which mode a design runs a trace in (``SimResult.run_pattern``), never refusing a trace:
 
@@ -37,36 +37,21 @@ and clock or voltage changes with the design.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from accelsim.patterns import Pattern
+from accelsim.patterns import DENSE, Pattern
 from accelsim.sim import kernels
+from accelsim.sim.counts import CAUSES, KERNEL_COUNTS, LAYER_PARAMS, MACS_USEFUL, Counts
 from accelsim.sim.design import Design
-from accelsim.sim.prepared import PreparedTrace, prepare
+from accelsim.sim.networks import bitonic_comparators
+from accelsim.sim.prepared import PreparedLayer, PreparedTrace, prepare
 from accelsim.traces import Trace
 
-__all__ = ["SimResult", "simulate", "MODES", "run_params", "COMPONENT_ACTIONS"]
+__all__ = ["SimResult", "simulate", "MODES", "run_params", "layer_params", "RunParams"]
 
 MODES = ("prefill", "decode")
-
-# component -> actions, always all present (zeros where a design lacks the component).
-COMPONENT_ACTIONS = {
-    "multiplier": ("useful", "gated", "skipped"),
-    "adder": ("accumulate",),
-    "selector": ("select",),
-    "register": ("weight_write_bytes", "operand_reads"),
-    "metadata_decoder": ("decode",),
-    "metadata_buffer": ("read_bits", "write_bits"),
-    "act_buffer": ("read_bytes", "write_bytes"),
-    "weight_buffer": ("read_bytes", "write_bytes"),
-    "compaction": ("groups", "comparisons"),
-    "var_unit": ("ops",),
-    "median_unit": ("compares", "epilogue_macs"),
-    "dram": ("read_bytes", "write_bytes"),
-}
 
 
 @dataclass(frozen=True)
@@ -76,8 +61,9 @@ class SimResult:
     cycles: total clock cycles; cycles_by_cause: compute (incl. fill/drain), metadata_bw,
     weight_bw, bank_conflict, compaction, dram - they sum to cycles.  macs_useful: products
     with a kept activation; mac_slots: multipliers x cycles; pe_utilization = their ratio.
-    actions: component -> action -> count (see COMPONENT_ACTIONS).  tokens: mask rows walked
-    (decode: decode steps).  run_pattern: the pattern the design ran the trace in.
+    counts: the named record of events (``accelsim.sim.counts.Counts``); ``actions`` shows
+    them per cost component.  tokens: mask rows walked (decode: decode steps).  run_pattern:
+    the Pattern the design ran the trace in (``str()`` gives its spelling, e.g. "8:16").
     """
 
     cycles: int
@@ -85,13 +71,20 @@ class SimResult:
     macs_useful: int
     mac_slots: int
     pe_utilization: float
-    actions: dict[str, dict[str, int]]
+    counts: Counts
     tokens: int
-    run_pattern: str
+    run_pattern: Pattern
     mode: str = "prefill"
     design_name: str = ""
     clock_ghz: float = 1.0
     per_layer: tuple = field(default=(), repr=False)
+
+    @property
+    def actions(self) -> dict[str, dict[str, int]]:
+        """component -> action -> count, as the cost model's components read ``counts``."""
+        from accelsim.cost.components import actions_of  # the components declare which count each action is
+
+        return actions_of(self.counts)
 
     @property
     def seconds(self) -> float:
@@ -118,9 +111,9 @@ class RunParams:
     fill: int
 
 
-def run_params(design: Design, pattern: "Pattern | str", mode: str, t_rows: int) -> RunParams:
+def run_params(design: Design, pattern: Pattern, mode: str, t_rows: int) -> RunParams:
     """Lane group, block and tile sizes (see module docstring)."""
-    p = Pattern.parse(pattern)
+    p = pattern
     n, m = design.lane_group(p)
     sparse = int(p.kind != "dense")
     ws = design.dataflow == "weight_stationary"
@@ -142,7 +135,22 @@ def run_params(design: Design, pattern: "Pattern | str", mode: str, t_rows: int)
     return RunParams(n, m, tb, gpt, cpp, int(not ws), sparse, bits, design.pe_rows + design.pe_cols - 2)
 
 
-def _stats_numba(layer, rp: RunParams, banks: int):
+def layer_params(layer: PreparedLayer, rp: RunParams, design: Design, decode: bool) -> np.ndarray:
+    """The int64 parameter array of ``kernels.layer_timing`` (indexed by ``counts.P_*``)."""
+    bpe = design.bytes_per_element
+    values = {
+        "t_rows": layer.t, "k": layer.k, "o": layer.o, "tb": rp.tb, "groups": -(-layer.k // rp.m), "n": rp.n,
+        "cyc_per_pass": rp.cyc_per_pass, "fill": rp.fill, "pe_cols": design.pe_cols, "bytes_per_element": bpe,
+        "weight_bw": design.weight_bw_bytes_per_cycle, "meta_bw": design.metadata_bw_bits_per_cycle,
+        "bits_per_pass": rp.bits_per_pass, "compaction_gpc": design.compaction_groups_per_cycle,
+        "banks": design.buffer_banks, "sparse": rp.sparse, "ws": int(rp.lockstep == 0), "decode": int(decode),
+        "weights_fit": int(layer.k * layer.o * bpe <= design.weight_buffer_kib * 1024),
+        "union_all": layer.union_all if rp.sparse else layer.k,
+    }  # fmt: skip
+    return np.array([values[name] for name in LAYER_PARAMS], dtype=np.int64)
+
+
+def _stats_numba(layer: PreparedLayer, rp: RunParams, banks: int):
     groups = -(-layer.k // rp.m)
     nb = -(-layer.t // rp.tb)
     nj = -(-groups // rp.groups_per_tile)
@@ -155,115 +163,98 @@ def _stats_numba(layer, rp: RunParams, banks: int):
     return tuple(arrs)
 
 
-def _layer_numba(layer, stats, rp: RunParams, design: Design, decode: bool):
-    cause = np.zeros(len(kernels.CAUSES), dtype=np.int64)
-    act = np.zeros(len(kernels.ACTIONS), dtype=np.int64)
-    bpe = design.bytes_per_element
-    groups = -(-layer.k // rp.m)
-    fit = layer.k * layer.o * bpe <= design.weight_buffer_kib * 1024
-    kernels.layer_timing(
-        *stats, layer.t, layer.k, layer.o, rp.tb, groups, rp.n, rp.cyc_per_pass, rp.fill, design.pe_cols, bpe,
-        design.weight_bw_bytes_per_cycle, design.metadata_bw_bits_per_cycle, rp.bits_per_pass,
-        design.compaction_groups_per_cycle, design.buffer_banks, rp.sparse, int(rp.lockstep == 0), int(decode), int(fit),
-        layer.union_all if rp.sparse else layer.k, design.dram_bw_gb_per_s / design.clock_ghz, cause, act,
-    )  # fmt: skip
-    return cause, act
+def _layer_stats(design: Design, prep: PreparedTrace, rps: dict, engine: str):
+    """Per-layer tile statistics of the Numba engine (cached on the prepared trace); None for the twin."""
+    if engine != "numba":
+        return None
+    key = tuple(sorted((t, rp.n, rp.m, rp.tb, rp.groups_per_tile, rp.lockstep, rp.sparse) for t, rp in rps.items()))
+    key += (design.buffer_banks,)
+    return prep.cached(key, lambda: [_stats_numba(ly, rps[ly.t], design.buffer_banks) for ly in prep.layers])
 
 
-def bitonic_comparators(m: int) -> int:
-    """Comparators of a bitonic sorting network on m inputs rounded up to a power of two (Batcher 1968)."""
-    lg = max(1, math.ceil(math.log2(m)))
-    return (1 << lg) // 2 * lg * (lg + 1) // 2
+def _run_layers(design: Design, prep: PreparedTrace, pattern: Pattern, mode: str, engine: str):
+    """(cause totals, kernel count totals, per-layer summaries) over the trace's layers."""
+    decode = mode == "decode"
+    dram_bytes_per_cycle = design.dram_bw_gb_per_s / design.clock_ghz
+    # Every layer of a trace normally has the same T, so one RunParams serves all; recompute if not.
+    rps = {ly.t: run_params(design, pattern, mode, ly.t) for ly in prep.layers}
+    stats = _layer_stats(design, prep, rps, engine)
+    total_cause = np.zeros(len(CAUSES), dtype=np.int64)
+    total_counts = np.zeros(len(KERNEL_COUNTS), dtype=np.int64)
+    per_layer = []
+    for i, ly in enumerate(prep.layers):
+        if ly.t == 0:
+            continue
+        rp = rps[ly.t]
+        params = layer_params(ly, rp, design, decode)
+        if stats is not None:
+            cause = np.zeros(len(CAUSES), dtype=np.int64)
+            counts = np.zeros(len(KERNEL_COUNTS), dtype=np.int64)
+            kernels.layer_timing(stats[i], params, dram_bytes_per_cycle, cause, counts)
+        else:
+            from accelsim.sim.reference import reference_layer
+
+            cause, counts = reference_layer(ly, rp, params, dram_bytes_per_cycle)
+        total_cause += cause
+        total_counts += counts
+        per_layer.append(
+            {"name": ly.name, "shape": (ly.t, ly.k, ly.o), "cycles": int(cause.sum()),
+             "cycles_by_cause": dict(zip(CAUSES, (int(c) for c in cause))), "macs_useful": int(counts[MACS_USEFUL])}
+        )  # fmt: skip
+    return total_cause, total_counts, tuple(per_layer)
 
 
-def _comparisons_per_group(m: int, topn: bool) -> int:
+def comparisons_per_group(m: int, topn: bool) -> int:
     """Comparators of the compaction unit per group of m channels.
 
-    Top-N selection: a bitonic sorting network on m inputs rounded up to a power of two,
-    (m/2) * log2(m) * (log2(m) + 1) / 2 comparators (Batcher 1968).  Natural zeros (no top-N):
-    one compare-with-zero per channel.
+    Top-N selection: a bitonic sorting network on m inputs rounded up to a power of two
+    (``networks.bitonic_comparators``).  Natural zeros (no top-N): one compare-with-zero per channel.
     """
     return bitonic_comparators(m) if topn else m
 
 
-def _simulate_pattern(design: Design, prep: PreparedTrace, pattern: str, mode: str, engine: str) -> SimResult:
-    decode = mode == "decode"
-    p = Pattern.parse(pattern)
-    total_cause = np.zeros(len(kernels.CAUSES), dtype=np.int64)
-    total_act = np.zeros(len(kernels.ACTIONS), dtype=np.int64)
-    per_layer = []
-    # Every layer of a trace normally has the same T, so one RunParams serves all; recompute if not.
-    rps = {ly.t: run_params(design, p, mode, ly.t) for ly in prep.layers}
-    if engine == "numba":
-        key = tuple(sorted((t, rp.n, rp.m, rp.tb, rp.groups_per_tile, rp.lockstep, rp.sparse) for t, rp in rps.items()))
-        key += (design.buffer_banks,)
-        stats = prep.cached(key, lambda: [_stats_numba(ly, rps[ly.t], design.buffer_banks) for ly in prep.layers])
-    for i, ly in enumerate(prep.layers):
-        rp = rps[ly.t]
-        if ly.t == 0:
-            continue
-        if engine == "numba":
-            cause, act = _layer_numba(ly, stats[i], rp, design, decode)
-        else:
-            from accelsim.sim.reference import reference_layer
-
-            cause, act = reference_layer(ly, rp, design, decode)
-        total_cause += cause
-        total_act += act
-        per_layer.append(
-            {"name": ly.name, "shape": (ly.t, ly.k, ly.o), "cycles": int(cause.sum()),
-             "cycles_by_cause": dict(zip(kernels.CAUSES, (int(c) for c in cause))), "macs_useful": int(act[0])}
-        )  # fmt: skip
-    a = dict(zip(kernels.ACTIONS, (int(x) for x in total_act)))
-    cycles = int(total_cause.sum())
-    tokens = prep.tokens
-    topn = p.kind == "nm" and prep.pattern == str(p)
-    k_sum_tokens = sum(ly.t * ly.k for ly in prep.layers)
-    o_sum_tokens = sum(ly.t * ly.o for ly in prep.layers)
+def _derived_counts(kernel_counts: np.ndarray, design: Design, prep: PreparedTrace, pattern: Pattern) -> Counts:
+    """The Counts record: the kernel's counts plus those derived from them, the design and the trace."""
+    k = dict(zip(KERNEL_COUNTS, (int(x) for x in kernel_counts)))
     dense_macs = sum(ly.t * ly.k * ly.o for ly in prep.layers)
-    # Mitigation work the trace's method needs, counted when the design has the unit (capture's names:
-    # var, dpts, spts, lpts).  The "median" unit holds the median and the shift epilogue; S-PTS/L-PTS
-    # use a stored shift, so only the epilogue.  Their cycles run beside the GEMM and are not modelled.
-    mit = prep.mitigation.replace("-", "")
-    var = "var" in design.mitigation_units and mit == "var"
-    med = "median" in design.mitigation_units and mit == "dpts"
-    shift = "median" in design.mitigation_units and mit in ("dpts", "spts", "lpts")
-    actions = {
-        # useful: products with a kept activation; gated: issued slots holding a zero (clock-gated);
-        # skipped: products of the dense GEMM never issued (what sparsity saved).
-        "multiplier": {"useful": a["macs_useful"], "gated": a["macs_issued"] - a["macs_useful"],
-                       "skipped": max(0, dense_macs - a["macs_issued"])},
-        "adder": {"accumulate": a["macs_issued"]},
-        "selector": {"select": a["macs_issued"] if p.kind != "dense" else 0},
-        "register": {"weight_write_bytes": a["wbuf_read_bytes"], "operand_reads": a["macs_issued"]},
-        "metadata_decoder": {"decode": a["meta_decodes"]},
-        "metadata_buffer": {"read_bits": a["meta_read_bits"], "write_bits": a["meta_write_bits"]},
-        "act_buffer": {"read_bytes": a["act_read_bytes"], "write_bytes": a["act_write_bytes"]},
-        "weight_buffer": {"read_bytes": a["wbuf_read_bytes"], "write_bytes": a["wbuf_write_bytes"]},
-        "compaction": {
-            "groups": a["compaction_groups"],
-            "comparisons": a["compaction_groups"] * _comparisons_per_group(design.lane_group(p)[1], topn),
-        },
-        # VAR: per token, one fused accumulate of x and x^2 per element of x and of the pruned x (DESIGN "Mitigation").
-        "var_unit": {"ops": 2 * k_sum_tokens if var else 0},
-        # D-PTS: a two-pass (histogram) median per token; any shift: a rank-1 epilogue of O MACs per token.
-        "median_unit": {"compares": 2 * k_sum_tokens if med else 0, "epilogue_macs": o_sum_tokens if shift else 0},
-        "dram": {"read_bytes": a["dram_read_bytes"], "write_bytes": a["dram_write_bytes"]},
-    }
+    # Top-N compaction sorts a group when the run pattern is the N:M pattern the trace was pruned to.
+    topn = pattern.kind == "nm" and prep.pattern == pattern
+    # Mitigation work the trace's method needs (accelsim.methods), counted when the design has its unit.
+    # Its cycles run beside the GEMM and are not modelled.
+    mit = prep.mitigation
+    has_unit = mit.unit is not None and mit.unit in design.mitigation_units
+    k_tokens = sum(ly.t * ly.k for ly in prep.layers)  # input elements over all tokens
+    o_tokens = sum(ly.t * ly.o for ly in prep.layers)  # outputs over all tokens
+    return Counts(
+        **k,
+        macs_gated=k["macs_issued"] - k["macs_useful"],
+        macs_skipped=max(0, dense_macs - k["macs_issued"]),
+        selects=k["macs_issued"] if pattern.kind != "dense" else 0,
+        compaction_comparisons=k["compaction_groups"] * comparisons_per_group(design.lane_group(pattern)[1], topn),
+        variance_ops=mit.variance_passes * k_tokens if has_unit else 0,
+        median_compares=mit.median_passes * k_tokens if has_unit else 0,
+        epilogue_macs=o_tokens if has_unit and mit.epilogue else 0,
+    )
+
+
+def _simulate_pattern(design: Design, prep: PreparedTrace, pattern: Pattern, mode: str, engine: str) -> SimResult:
+    cause, kernel_counts, per_layer = _run_layers(design, prep, pattern, mode, engine)
+    counts = _derived_counts(kernel_counts, design, prep, pattern)
+    cycles = int(cause.sum())
     mac_slots = design.multipliers * cycles
     return SimResult(
         cycles=cycles,
-        cycles_by_cause=dict(zip(kernels.CAUSES, (int(c) for c in total_cause))),
-        macs_useful=a["macs_useful"],
+        cycles_by_cause=dict(zip(CAUSES, (int(c) for c in cause))),
+        macs_useful=counts.macs_useful,
         mac_slots=mac_slots,
-        pe_utilization=a["macs_useful"] / mac_slots if mac_slots else 0.0,
-        actions=actions,
-        tokens=tokens,
-        run_pattern=str(p),
+        pe_utilization=counts.macs_useful / mac_slots if mac_slots else 0.0,
+        counts=counts,
+        tokens=prep.tokens,
+        run_pattern=pattern,
         mode=mode,
         design_name=design.name,
         clock_ghz=float(design.clock_ghz),
-        per_layer=tuple(per_layer),
+        per_layer=per_layer,
     )
 
 
@@ -284,9 +275,8 @@ def simulate(design: Design, trace: "Trace | PreparedTrace", *, mode: str = "pre
     prep = prepare(trace)
     if design.supports(prep.pattern):
         return _simulate_pattern(design, prep, prep.pattern, mode, engine)
-    candidates = ["dense"] + [p for p in design.patterns if p != "dense"]
     best = None
-    for cand in candidates:
+    for cand in (DENSE, *design.sparse_patterns):
         r = _simulate_pattern(design, prep, cand, mode, engine)
         if best is None or r.cycles < best.cycles:
             best = r

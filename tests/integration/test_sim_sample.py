@@ -26,5 +26,5 @@ def test_sample_trace_twin_and_invariants():
             ly = first.layers[0]
             assert fast.macs_useful == ly.tokens * ly.in_features // 2 * ly.out_features
     r = simulate(presets["flex-8:16-window"], full)
-    assert r.run_pattern == "8:16" and r.tokens == full.layers[0].tokens
+    assert str(r.run_pattern) == "8:16" and r.tokens == full.layers[0].tokens
     assert price(r, presets["flex-8:16-window"]).energy_j > 0

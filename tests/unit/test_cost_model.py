@@ -1,21 +1,36 @@
 """Cost model: component reference values against their published sources, scaling, and price()."""
 
 import math
+from dataclasses import dataclass
 
 import pytest
 
-from accelsim.cost import SRAM, Cost, MetadataDecoder, Multiplier, Selector, price, scale_area, scale_energy
+from accelsim.cost import (
+    COMPONENTS,
+    SRAM,
+    Action,
+    Component,
+    MetadataDecoder,
+    Multiplier,
+    Selector,
+    flexibility_components,
+    price,
+    scale_area,
+    scale_energy,
+)  # fmt: skip
+from accelsim.cost import components as components_module
 from accelsim.cost.components import DRAM, Adder
 from accelsim.sim import presets, simulate
+from accelsim.sim.counts import COUNT_NAMES
 from accelsim.synthetic import synthetic_trace
 
 
 def test_horowitz_45nm_values():
-    # Horowitz ISSCC 2014 (hw-anchors 4.1): int8 mult 0.2 pJ, fp16 mult 1.1 pJ, int32 add 0.1, fp32 add 0.9.
+    # Horowitz, "Computing's energy problem", ISSCC 2014 (45 nm): int8 mult 0.2 pJ, fp16 mult 1.1 pJ, int32 add 0.1, fp32 add 0.9.
     assert Multiplier("int8").energy_pj() == 0.2 and Multiplier("fp16").energy_pj() == 1.1
     assert Adder("int8").energy_pj() == 0.1 and Adder("fp16").energy_pj() == 0.9
     assert Multiplier("int8").area_um2 == 282.0
-    # Derived default (hw-anchors 4.1): int8 MAC ~ 0.23 pJ, fp16 FMA ~ 1.5 pJ (with an int32/fp32 accumulate).
+    # Derived from Horowitz's table: int8 MAC ~ 0.23 pJ, fp16 FMA ~ 1.5 pJ (with an int32/fp32 accumulate).
     assert Multiplier("int8").energy_pj() + 0.03 == pytest.approx(0.23)
     # Gated MAC: Sparseloop ERT 0.018 / 0.56 pJ.
     assert Multiplier("int8").energy_pj("gated") == pytest.approx(0.2 * 0.018 / 0.56)
@@ -41,7 +56,7 @@ def test_sram_energy_monotone_and_area_per_bit_anchor():
     [(4, 3, 24, 16), (8, 5, 56, 32), (16, 9, 120, 64), (32, 17, 248, 128)],
 )
 def test_selector_cells_hw_anchors_4_6(fanin_naive, fanin_window, cells_naive, cells_window):
-    # hw-anchors 4.6 table, int8 operand (w = 8): (M-1) w and (M-N) w 2:1 cells.
+    # Hand count, int8 operand (w = 8): an M:1 mux of 2:1 cells has (M-1) w cells, a window (M-N+1):1 has (M-N) w.
     assert Selector("naive", fanin_naive, 8).cells == cells_naive
     assert Selector("window", fanin_window, 8).cells == cells_window
     # ~225 um^2 for 8:16 naive, i.e. ~80 % of an int8 multiplier (282 um^2).
@@ -57,7 +72,7 @@ def test_metadata_decoder_cost_orders():
 
 
 def test_scaling_factors_stillmaker_baas():
-    # hw-anchors 4.4: 45 -> 7 nm area x0.059, energy x0.094; 45 -> 28 nm 0.29 / 0.37.
+    # Stillmaker & Baas, Integration 2017, as in Accelergy's library plug-in scaling.py: 45 -> 7 nm area x0.059, energy x0.094; 45 -> 28 nm 0.29 / 0.37.
     assert scale_area(1.0, 7) == 0.059 and scale_energy(1.0, 7) == 0.094
     assert scale_area(1.0, 28) == 0.29 and scale_energy(1.0, 28) == 0.37
     with pytest.raises(ValueError, match="tabulated"):
@@ -73,7 +88,6 @@ def test_price_totals_components_and_node_scaling():
     d = presets["flex-8:16-window"]
     r = simulate(d, trace)
     c = price(r, d)
-    assert isinstance(c, Cost)
     assert c.energy_j == pytest.approx(sum(c.energy_by_component_j.values()))
     assert c.area_mm2 == pytest.approx(sum(c.area_by_component_mm2.values()))
     # Hand count of the multiplier energy: useful x 0.2 pJ + gated x 0.2 x 0.018/0.56.
@@ -88,13 +102,70 @@ def test_price_totals_components_and_node_scaling():
     assert c7.energy_by_component_j["dram"] == c.energy_by_component_j["dram"]  # DRAM is not scaled
 
 
-def test_dense_design_has_no_sparse_hardware_and_flexibility_costs_area():
+def test_dense_design_has_no_flexibility_hardware_and_flexibility_costs_area():
     trace = synthetic_trace([(16, 128, 32)], pattern="dense")
     dense = price(simulate(presets["dense"], trace), presets["dense"])
-    for comp in ("selector", "metadata_decoder", "compaction", "var_unit", "median_unit"):
-        assert dense.area_by_component_mm2[comp] == 0.0
+    assert "selector" in flexibility_components() and "multiplier" not in flexibility_components()
+    for comp in (*flexibility_components(), "var_unit", "median_unit"):
+        assert dense.area_by_component_mm2[comp] == 0.0 and dense.energy_by_component_j[comp] == 0.0
+    r = simulate(presets["ampere-2:4"], synthetic_trace([(16, 128, 32)], pattern="2:4"))
+    flex = price(r, presets["ampere-2:4"])
+    assert sum(flex.area_by_component_mm2[c] for c in flexibility_components()) > 0
+    assert all(flex.energy_by_component_j[c] > 0 for c in ("selector", "metadata_decoder", "metadata_buffer", "compaction"))
     areas = {n: price(simulate(presets[n], trace), presets[n]).area_mm2 for n in ("ampere-2:4", "flex-8:16-window", "flex-8:16-naive")}
     assert dense.area_mm2 < areas["ampere-2:4"] < areas["flex-8:16-window"] < areas["flex-8:16-naive"]
+
+
+def test_component_registry_is_well_formed():
+    names = [c.name for c in COMPONENTS]
+    assert len(set(names)) == len(names)
+    for comp in COMPONENTS:
+        assert comp.actions and all(a.count in COUNT_NAMES for a in comp.actions), comp.name
+        assert comp.source and ".md" not in comp.source and "../" not in comp.source, comp.name  # a public source
+    with pytest.raises(ValueError, match="not a field of accelsim.sim.counts.Counts"):
+        Action("fetch", "no_such_count")
+
+
+@dataclass(frozen=True)
+class ToyPrefetcher(Component):
+    """A component declared at test time: two per design, 0.5 pJ per byte fetched, 1000 um^2 each."""
+
+    name = "prefetcher"
+    actions = (Action("fetch_bytes", "dram_read_bytes"),)
+    flexibility = True
+    source = "a toy for the test"
+
+    @classmethod
+    def count(cls, design):
+        return 2
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls()
+
+    def energy_pj(self, action):
+        return 0.5
+
+    @property
+    def area_um2(self):
+        return 1000.0
+
+
+def test_adding_a_component_is_one_class_and_one_registration(monkeypatch):
+    d = presets["flex-8:16-window"].replace(tech_nm=28)
+    r = simulate(d, synthetic_trace([(16, 128, 32)], pattern="8:16"))
+    base = price(r, d)
+    with_toy = price(r, d, components=(*COMPONENTS, ToyPrefetcher))  # registered by passing the tuple
+    e = r.counts.dram_read_bytes * 0.5e-12 * 0.37  # 28 nm energy factor
+    assert with_toy.energy_by_component_j["prefetcher"] == pytest.approx(e)
+    assert with_toy.area_by_component_mm2["prefetcher"] == pytest.approx(2 * 1000e-6 * 0.29)
+    assert with_toy.energy_j == pytest.approx(base.energy_j + e)
+    assert {k: v for k, v in with_toy.area_by_component_mm2.items() if k != "prefetcher"} == base.area_by_component_mm2
+    # ... or by listing it in COMPONENTS: price, SimResult.actions and flexibility_components follow.
+    monkeypatch.setattr(components_module, "COMPONENTS", (*COMPONENTS, ToyPrefetcher))
+    assert price(r, d).energy_by_component_j == with_toy.energy_by_component_j
+    assert r.actions["prefetcher"] == {"fetch_bytes": r.counts.dram_read_bytes}
+    assert "prefetcher" in flexibility_components()
 
 
 def test_mitigation_units_are_priced_when_present():
@@ -117,5 +188,5 @@ def test_area_depends_on_the_design_only():
     d = presets["flex-8:16-window"]
     a = price(simulate(d, synthetic_trace([(8, 64, 16)], pattern="2:4")), d)
     b = price(simulate(d, synthetic_trace([(8, 64, 16)], pattern="8:16")), d)
-    assert simulate(d, synthetic_trace([(8, 64, 16)], pattern="2:4")).run_pattern == "2:4"
+    assert str(simulate(d, synthetic_trace([(8, 64, 16)], pattern="2:4")).run_pattern) == "2:4"
     assert a.area_by_component_mm2 == b.area_by_component_mm2

@@ -1,4 +1,4 @@
-"""Pattern parsing and the metadata table of hw-anchors.md section 5.2 (the golden source)."""
+"""Pattern parsing, ordering and the metadata bits per group (goldens computed by hand from the formulas)."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 
 from accelsim.patterns import Pattern
 
-# ../shared/research/hw-anchors.md section 5.2: (C(M,N), combinatorial, index, bitmask, entropy/element).
+# By hand: C(M,N); combinatorial ceil(log2 C(M,N)); index N*ceil(log2 M); bitmask M; log2 C(M,N) / M to 2 decimals.
 TABLE_5_2 = {
     "2:4": (6, 3, 4, 4, 0.65),
     "4:8": (70, 7, 12, 8, 0.77),
@@ -40,7 +40,8 @@ def test_dense_equivalent_bits_in_brackets_of_table_5_2():
 
 
 def test_nvidia_2_4_metadata_fraction_of_operand():
-    # hw-anchors 7.8: 2:4 metadata = 1/16 of the dense FP16 operand, 1/8 of the dense INT8 operand.
+    # NVIDIA's 2:4 format (one int16 word per 16 FP16 elements, one int32 word per 32 INT8 elements, as in
+    # PyTorch's torch/sparse/_semi_structured_conversions.py): metadata = 1/16 of the dense FP16 operand, 1/8 of the dense INT8 operand.
     p = Pattern.parse("2:4")
     assert p.metadata_bits_per_element("index") / 16 == 1 / 16
     assert p.metadata_bits_per_element("index") / 8 == 1 / 8
@@ -52,7 +53,7 @@ def test_nvidia_2_4_metadata_fraction_of_operand():
      ("2:8", 0.25, 4.0), ("4:16", 0.25, 4.0), ("unstructured:0.5", 0.5, 2.0), ("dense", 1.0, 1.0)],
 )
 def test_density_and_ideal_speedup(text, density, speedup):
-    # hw-anchors 5.1: compute-bound speedup = M/N at equal multipliers.
+    # Compute-bound speedup = M/N at equal multipliers.
     p = Pattern.parse(text)
     assert p.density == density
     assert p.ideal_speedup == speedup
@@ -74,6 +75,13 @@ def test_lenient_spelling(text):
 def test_rejects_bad_patterns_with_accepted_forms(text):
     with pytest.raises(ValueError, match="Accepted"):
         Pattern.parse(text)
+
+
+def test_patterns_hash_and_order_as_values_not_strings():
+    assert len({Pattern.parse("8:16"), Pattern("nm", n=8, m=16), Pattern.parse(" 8 : 16 ")}) == 1
+    assert Pattern.parse("8:16") != "8:16"  # a Pattern is not its spelling; compare str(p) for that
+    ps = [Pattern.parse(t) for t in ("unstructured:0.5", "8:16", "dense", "2:4", "16:32", "unstructured:0.25")]
+    assert [str(p) for p in sorted(ps)] == ["dense", "2:4", "8:16", "16:32", "unstructured:0.25", "unstructured:0.5"]
 
 
 def test_rejects_non_string():

@@ -2,6 +2,7 @@
 
 import pytest
 
+from accelsim.patterns import Pattern
 from accelsim.sim import Design, presets
 from accelsim.sim.presets import get_preset
 
@@ -46,14 +47,23 @@ def test_pattern_errors_name_the_field():
         Design(patterns=("unstructured:0.5",), selector="window")
 
 
-def test_patterns_are_canonicalised_and_supported():
-    d = Design(patterns=(" 8:16", "2:4", "8:16"))
-    assert d.patterns == ("8:16", "2:4")
-    assert d.supports("8:16") and d.supports("dense") and not d.supports("4:8")
+def test_patterns_are_parsed_once_canonicalised_and_supported(monkeypatch):
+    d = Design(patterns=(" 8:16", "2:4", Pattern("nm", n=8, m=16)))
+    assert d.patterns == (Pattern("nm", n=8, m=16), Pattern("nm", n=2, m=4))  # duplicates dropped, order kept
+    assert tuple(map(str, d.patterns)) == ("8:16", "2:4")
+    assert d.supports("8:16") and d.supports(Pattern("nm", n=2, m=4)) and d.supports("dense") and not d.supports("4:8")
+    assert d.replace(name="x") == d.replace(name="x", patterns=("8:16", "2:4"))  # strings and Patterns give one design
+
+    def no_parse(*a, **k):
+        raise AssertionError("Pattern.parse called after construction")
+
+    monkeypatch.setattr(Pattern, "parse", no_parse)
+    assert d.sparse_patterns == d.patterns and d.max_m == 16 and d.mux_fanin == 16 and d.weight_candidates_per_lane == 2
+    assert d.supports(Pattern("nm", n=8, m=16)) is True
 
 
 def test_mux_fanin_follows_hw_anchors_4_6():
-    # hw-anchors.md 4.6: naive M:1, sorted window (M-N+1):1.
+    # Naive M:1; sorted window (M-N+1):1 (the k-th kept index of a sorted group lies in M-N+1 positions).
     expect = {("2:4", "naive"): 4, ("2:4", "window"): 3, ("4:8", "window"): 5, ("8:16", "naive"): 16,
               ("8:16", "window"): 9, ("16:32", "window"): 17}  # fmt: skip
     for (p, sel), fanin in expect.items():

@@ -40,7 +40,7 @@ def test_output_stationary_rows_wait_for_the_slowest_token():
     mask[1, [0, 1, 4, 5]] = True
     d = Design(pe_rows=2, pe_cols=1, lanes_per_pe=2, patterns=("2:4",), dataflow="output_stationary", **AMPLE)
     res = simulate(d, _trace(mask, 1, "unstructured:0.75"))
-    assert res.run_pattern == "2:4"
+    assert str(res.run_pattern) == "2:4"
     # Window 1 takes 2 passes (token 0), window 2 one pass; plus fill 2 + 1 - 2 = 1.  Dense: 8/2 + 1 = 5.
     assert res.cycles == 2 + 1 + 1
 
@@ -83,7 +83,7 @@ def test_dram_roofline_prefill():
     assert res.actions["dram"]["read_bytes"] + res.actions["dram"]["write_bytes"] == bytes_
 
 
-@pytest.mark.parametrize("method, var_ops, compares, epilogue", [("var", 2, 0, 0), ("dpts", 0, 2, 1), ("lpts", 0, 0, 1), ("none", 0, 0, 0)])
+@pytest.mark.parametrize("method, var_ops, compares, epilogue", [("var", 2, 0, 0), ("dpts", 0, 2, 1), ("spts", 0, 0, 1), ("lpts", 0, 0, 1), ("none", 0, 0, 0)])
 def test_mitigation_work_counted_from_the_trace_manifest(method, var_ops, compares, epilogue):
     t, k, o = 3, 32, 8
     tr = synthetic_trace([(t, k, o)], pattern="8:16")

@@ -1,0 +1,112 @@
+"""The simulator's named outputs, declared once: stall causes, counts and the kernel's parameters.
+
+The Numba kernel (``kernels.layer_timing``) and its NumPy twin (``reference.reference_layer``)
+write into flat int64 arrays and read a flat int64 parameter array; the index of every slot
+is a constant of this module, so neither side uses a bare integer.  ``simulate`` turns the
+arrays into a :class:`Counts` record, and the cost model's components name the fields of
+that record that their actions are (``accelsim.cost.components``).
+
+Adding a count: add a field to :class:`Counts` (kernel counts first, in index order), and
+for a kernel count an index constant below plus the lines of the kernel and the twin that
+fill it; for a derived count, the line of ``simulate._derived_counts`` that computes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+__all__ = ["CAUSES", "Counts", "COUNT_NAMES", "KERNEL_COUNTS", "DERIVED_COUNTS", "LAYER_PARAMS"]
+
+# ------------------------------------------------------------------ stall causes
+# Cycles by cause (they sum to the total); index constants of the kernel's ``cause`` array.
+CAUSES = ("compute", "metadata_bw", "weight_bw", "bank_conflict", "compaction", "dram")
+CAUSE_COMPUTE, CAUSE_METADATA_BW, CAUSE_WEIGHT_BW, CAUSE_BANK_CONFLICT, CAUSE_COMPACTION, CAUSE_DRAM = range(len(CAUSES))
+
+
+# ------------------------------------------------------------------------ counts
+@dataclass(frozen=True)
+class Counts:
+    """What one simulated run did, in events (all integers, summed over layers).
+
+    The first fields are written by the kernel (and its twin) per layer; the rest are derived
+    from them, the design and the trace by ``simulate``.
+    """
+
+    # --- kernel counts (index constants below, same order)
+    macs_useful: int = 0  # products with a kept activation
+    macs_issued: int = 0  # multiplier slots issued (useful + zero-holding, clock-gated)
+    meta_read_bits: int = 0  # metadata bits read (once per O-tile)
+    meta_write_bits: int = 0  # metadata bits written by compaction
+    act_read_bytes: int = 0  # activation buffer reads (once per O-tile)
+    act_write_bytes: int = 0  # activation buffer writes (compacted values)
+    wbuf_read_bytes: int = 0  # weight buffer reads (rows delivered to the array)
+    wbuf_write_bytes: int = 0  # weight buffer fills from DRAM
+    dram_read_bytes: int = 0
+    dram_write_bytes: int = 0
+    compaction_groups: int = 0  # groups compacted (top-N selected and packed)
+    meta_decodes: int = 0  # metadata records decoded (one per pass and O-tile)
+    passes: int = 0  # lane-group passes issued
+    # --- derived counts (simulate._derived_counts)
+    macs_gated: int = 0  # issued slots holding a zero: macs_issued - macs_useful
+    macs_skipped: int = 0  # products of the dense GEMM never issued (what sparsity saved)
+    selects: int = 0  # operand selections: macs_issued on a sparse run, 0 on a dense one
+    compaction_comparisons: int = 0  # compare-exchanges of the compaction networks
+    variance_ops: int = 0  # fused accumulates of the VAR unit
+    median_compares: int = 0  # compares of the streaming median (D-PTS)
+    epilogue_macs: int = 0  # multiply-accumulates of the rank-1 shift epilogue
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+COUNT_NAMES = tuple(f.name for f in fields(Counts))
+KERNEL_COUNTS = COUNT_NAMES[: COUNT_NAMES.index("passes") + 1]
+DERIVED_COUNTS = COUNT_NAMES[len(KERNEL_COUNTS) :]
+
+(
+    MACS_USEFUL, MACS_ISSUED, META_READ_BITS, META_WRITE_BITS, ACT_READ_BYTES, ACT_WRITE_BYTES, WBUF_READ_BYTES,
+    WBUF_WRITE_BYTES, DRAM_READ_BYTES, DRAM_WRITE_BYTES, COMPACTION_GROUPS, META_DECODES, PASSES,
+) = range(len(KERNEL_COUNTS))  # fmt: skip
+
+
+# ------------------------------------------------------------ kernel parameters
+# int64 parameters of one layer for layer_timing (index constants, same order).
+LAYER_PARAMS = (
+    "t_rows",  # tokens of the layer (mask rows)
+    "k",  # input channels
+    "o",  # output channels
+    "tb",  # tokens per block
+    "groups",  # groups per token row, ceil(k / m)
+    "n",  # multiplier lanes of a lane group
+    "cyc_per_pass",  # cycles of one pass (output-stationary with n > lanes: > 1)
+    "fill",  # systolic fill and drain cycles per fold
+    "pe_cols",  # output columns of one O-tile
+    "bytes_per_element",
+    "weight_bw",  # weight buffer bytes per cycle
+    "meta_bw",  # metadata bits per cycle
+    "bits_per_pass",  # metadata bits of one group
+    "compaction_gpc",  # groups compacted per cycle
+    "banks",  # weight buffer banks
+    "sparse",  # 1: a sparse run (selection, metadata, compaction); 0: dense
+    "ws",  # 1: weight-stationary; 0: output-stationary
+    "decode",  # 1: decode (DRAM roofline per token); 0: prefill (per layer)
+    "weights_fit",  # 1: the layer's weights fit the weight buffer (read from DRAM once)
+    "union_all",  # channels kept by any token (k on a dense run)
+)
+(
+    P_T_ROWS, P_K, P_O, P_TB, P_GROUPS, P_N, P_CYC_PER_PASS, P_FILL, P_PE_COLS, P_BPE, P_WEIGHT_BW, P_META_BW,
+    P_BITS_PER_PASS, P_COMPACTION_GPC, P_BANKS, P_SPARSE, P_WS, P_DECODE, P_WEIGHTS_FIT, P_UNION_ALL,
+) = range(len(LAYER_PARAMS))  # fmt: skip
+
+
+def _check_constants() -> None:
+    """Each index constant is the position of its name (a misordered edit fails at import)."""
+    g = globals()
+    for prefix, names in (("CAUSE_", CAUSES), ("", KERNEL_COUNTS), ("P_", LAYER_PARAMS)):
+        for i, name in enumerate(names):
+            const = prefix + ("BPE" if name == "bytes_per_element" else name.upper())
+            if g.get(const) != i:
+                raise ImportError(f"accelsim.sim.counts: constant {const} must be {i} (position of {name!r})")
+
+
+_check_constants()
