@@ -115,23 +115,27 @@ class TraceCache:
         simulate(design, prep)
         cache.clear()   # free the traces and their cached tile statistics
 
-    get(path, layers=None, prepare=None): ``prepare(load_trace(path, layers=layers))``, computed
-    once per key (str(path), tuple(layers) or None, prepare); ``prepare`` defaults to
-    :func:`accelsim.sim.prepare` (a caller may pass another, e.g. a test stand-in's).
+    TraceCache(max_traces=64, prepare=None, load=load_trace): ``prepare`` is the preparation
+    applied to each loaded Trace (default :func:`accelsim.sim.prepare`; a caller may give
+    another, e.g. a test stand-in's), ``load`` the loader (``load(path, layers=...)``).
+    get(path, layers=None, prepare=None): ``prepare(load(path, layers=layers))``, computed once
+    per key (str(path), tuple(layers) or None, the preparation used); ``prepare`` here
+    overrides the cache's own for this call.
     At most ``max_traces`` entries are held; each PreparedTrace bounds its own statistics
     cache (``CACHE_BYTES``).  ``len(cache)`` counts the entries; ``clear()`` drops them all.
     """
 
-    def __init__(self, max_traces: int = 64, load=load_trace) -> None:
+    def __init__(self, max_traces: int = 64, prepare=None, load=load_trace) -> None:
         if isinstance(max_traces, bool) or not isinstance(max_traces, int) or max_traces < 1:
             raise ValueError(f"TraceCache.max_traces must be a positive integer, got {max_traces!r}")
         self.max_traces = max_traces
+        self._prepare = _default_prepare if prepare is None else prepare
         self._load = load
         self._entries: OrderedDict = OrderedDict()
 
     def get(self, path, layers=None, prepare=None):
         """The prepared trace at ``path`` (restricted to ``layers``), loading it on a miss."""
-        prep_fn = _default_prepare if prepare is None else prepare
+        prep_fn = self._prepare if prepare is None else prepare
         key = (str(path), tuple(layers) if layers is not None else None, prep_fn)
         hit = self._entries.get(key)
         if hit is not None:

@@ -44,6 +44,8 @@ def test_trace_cache_keys_on_the_prepare_function():
     cache = TraceCache(load=load)
     other = cache.get("a", prepare=lambda tr: ("stand-in", tr.run_id))
     assert other == ("stand-in", "t-a") and isinstance(cache.get("a"), PreparedTrace) and len(load.calls) == 2
+    own = TraceCache(prepare=lambda tr: ("own", tr.run_id), load=load)  # the cache's default preparation
+    assert own.get("b") == ("own", "t-b") and own.get("b", prepare=prepare) != ("own", "t-b")
     with pytest.raises(ValueError, match="max_traces"):
         TraceCache(max_traces=0)
 
