@@ -42,7 +42,6 @@ Constraints: ``max_multipliers`` drops designs before simulation; ``max_area_mm2
 from __future__ import annotations
 
 import dataclasses
-import random
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -50,6 +49,15 @@ from pathlib import Path
 from typing import Any
 
 from accelsim.explore.designs import collapse_dense, design_id, largest_pattern_label, nested_patterns
+from accelsim.explore.expand import (
+    SpecError,
+    axis_spec_value,
+    axis_values,
+    check_keys,
+    combination_count,
+    combination_order,
+    decode_index,
+)
 from accelsim.patterns import Pattern
 
 __all__ = [
@@ -70,7 +78,6 @@ EVALUATION_KEYS = ("modes",)
 METHODS = ("grid", "random")
 MODES = ("prefill", "decode")
 CONVENIENCE_AXES = ("largest_pattern", "pe_array")
-RANGE_KEYS = ("start", "stop", "step", "factor")
 #: constraint key -> (row column, "max" | "min"); max_multipliers is checked before simulating.
 CONSTRAINTS = {
     "max_area_mm2": ("area_mm2", "max"),
@@ -79,10 +86,6 @@ CONSTRAINTS = {
     "min_tokens_per_s": ("tokens_per_s", "min"),
     "max_multipliers": ("multipliers", "max"),
 }
-
-
-class SpecError(ValueError):
-    """A space spec is malformed: the message names the key, the value and what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -103,50 +106,64 @@ class Space:
     rejected: tuple[tuple[dict, str], ...] = field(default=(), repr=False)
 
 
-# ----------------------------------------------------------------- parsing
-def _check_keys(table: Any, where: str, allowed) -> dict:
-    if not isinstance(table, dict):
-        raise SpecError(f"{where} must be a table, got {type(table).__name__}: {table!r}")
-    unknown = sorted(set(table) - set(allowed))
-    if unknown:
-        raise SpecError(f"unknown key {unknown[0]!r} in {where}; allowed: {', '.join(allowed)}")
+# ----------------------------------------------------------------- spec sections
+@dataclass(frozen=True)
+class _Sampling:
+    method: str
+    budget: int
+    seed: int
+
+
+def _parse_sampling(doc: dict) -> _Sampling:
+    """[sampling]: method (grid | random), budget (>= 1), seed (an integer)."""
+    sampling = check_keys(doc.get("sampling", {}), "[sampling]", SAMPLING_KEYS)
+    method = sampling.get("method", "grid")
+    if method not in METHODS:
+        raise SpecError(f"[sampling] method = {method!r}; allowed: {', '.join(METHODS)}")
+    budget, seed = sampling.get("budget", 1000), sampling.get("seed", 0)
+    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+        raise SpecError(f"[sampling] budget = {budget!r}; must be an integer >= 1")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise SpecError(f"[sampling] seed = {seed!r}; must be an integer")
+    return _Sampling(method, budget, seed)
+
+
+def _parse_modes(doc: dict) -> list[str]:
+    """[evaluation] modes: a non-empty list of simulate modes."""
+    evaluation = check_keys(doc.get("evaluation", {}), "[evaluation]", EVALUATION_KEYS)
+    modes = evaluation.get("modes", ["prefill"])
+    if not isinstance(modes, list) or not modes or any(m not in MODES for m in modes):
+        raise SpecError(f"[evaluation] modes = {modes!r}; allowed: a non-empty list of {', '.join(MODES)}")
+    return modes
+
+
+def _parse_constraints(doc: dict) -> dict[str, float]:
+    """[constraints]: known keys of :data:`CONSTRAINTS`, each a positive number."""
+    constraints = check_keys(doc.get("constraints", {}), "[constraints]", tuple(CONSTRAINTS))
+    for k, v in constraints.items():
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
+            raise SpecError(f"[constraints] {k} = {v!r}; must be a positive number")
+    return constraints
+
+
+def _preset_kwargs(base: str | None, presets) -> dict[str, Any]:
+    """Design keyword arguments of preset ``base`` (all fields but the name); {} without a base."""
+    if base is None:
+        return {}
+    presets = presets if presets is not None else _presets()
+    if base not in presets:
+        raise SpecError(f"base = {base!r} is not a preset; allowed: {', '.join(sorted(presets))}")
+    return {f.name: getattr(presets[base], f.name) for f in dataclasses.fields(presets[base]) if f.name != "name"}
+
+
+def _free_table(doc: dict, key: str) -> dict:
+    """Section ``key`` of the spec ([fixed], [axes]): a table whose keys are checked later, one by one."""
+    table = doc.get(key, {})
+    check_keys(table, f"[{key}]", list(table))
     return table
 
 
-def _expand_range(key: str, r: dict) -> list:
-    _check_keys(r, f"[axes] {key} (a range)", RANGE_KEYS)
-    if "start" not in r or "stop" not in r or ("step" in r) == ("factor" in r):
-        raise SpecError(f"[axes] {key}: a range needs start, stop and exactly one of step (linear) or factor (geometric), got {r}")
-    start, stop = r["start"], r["stop"]
-    nums = [start, stop, r.get("step", r.get("factor"))]
-    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in nums):
-        raise SpecError(f"[axes] {key}: range start/stop/step/factor must be numbers, got {r}")
-    if stop < start:
-        raise SpecError(f"[axes] {key}: range stop {stop} is below start {start}")
-    as_int = all(isinstance(x, int) for x in nums)
-    out, x, i = [], start, 0
-    if "step" in r:
-        if r["step"] <= 0:
-            raise SpecError(f"[axes] {key}: step must be > 0, got {r['step']}")
-        while start + i * r["step"] <= stop * (1 + 1e-12):
-            out.append(start + i * r["step"])
-            i += 1
-    else:
-        if r["factor"] <= 1 or start <= 0:
-            raise SpecError(f"[axes] {key}: a geometric range needs start > 0 and factor > 1, got {r}")
-        while x <= stop * (1 + 1e-12):
-            out.append(x)
-            x = x * r["factor"]
-    return [int(v) for v in out] if as_int else [float(v) for v in out]
-
-
-def _axis_values(key: str, raw: Any) -> list:
-    values = _expand_range(key, raw) if isinstance(raw, dict) else raw
-    if not isinstance(values, list) or not values:
-        raise SpecError(f"[axes] {key} must be a non-empty list or a range table {{start, stop, step|factor}}, got {raw!r}")
-    return values
-
-
+# ----------------------------------------------------------------- spec values -> Design kwargs
 def _coerce(design_cls, key: str, value: Any, where: str) -> dict[str, Any]:
     """Map one spec key/value to Design keyword arguments (expands convenience axes)."""
     names = [f.name for f in dataclasses.fields(design_cls)]
@@ -162,19 +179,133 @@ def _coerce(design_cls, key: str, value: Any, where: str) -> dict[str, Any]:
         raise SpecError(f"unknown key {key!r} in {where}; allowed: {', '.join(allowed)}")
     default = next(f for f in dataclasses.fields(design_cls) if f.name == key).default
     if isinstance(default, tuple):
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise SpecError(f"{where} {key} = {value!r}: must be a list of strings, e.g. {list(default) or ['...']}")
-        if key == "patterns":
-            try:
-                value = [str(Pattern.parse(v)) for v in value]
-            except ValueError as e:
-                raise SpecError(f"{where} patterns = {value!r}: {e}") from None
-        return {key: tuple(value)}
+        return {key: _coerce_strings(key, value, default, where)}
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if default is not dataclasses.MISSING and type(value) is not type(default):
         raise SpecError(f"{where} {key} = {value!r}: must be a {type(default).__name__} (default {default!r})")
     return {key: value}
+
+
+def _coerce_strings(key: str, value: Any, default: tuple, where: str) -> tuple[str, ...]:
+    """A tuple-of-strings Design field; ``patterns`` entries are parsed and written canonically."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SpecError(f"{where} {key} = {value!r}: must be a list of strings, e.g. {list(default) or ['...']}")
+    if key == "patterns":
+        try:
+            value = [str(Pattern.parse(v)) for v in value]
+        except ValueError as e:
+            raise SpecError(f"{where} patterns = {value!r}: {e}") from None
+    return tuple(value)
+
+
+def _fixed_kwargs(design_cls, fixed: dict) -> dict[str, Any]:
+    """Design keyword arguments of the [fixed] section, in its order."""
+    out: dict[str, Any] = {}
+    for k, v in fixed.items():
+        out.update(_coerce(design_cls, k, v, "[fixed]"))
+    return out
+
+
+def _axes_kwargs(design_cls, axes_raw: dict, fixed_fields: set[str]) -> dict[str, list[dict]]:
+    """Axis -> one Design-kwargs dict per value; each Design field is set by one axis, and not also by [fixed]."""
+    axes: dict[str, list[dict]] = {}
+    owner: dict[str, str] = {}  # Design field -> the axis that sets it
+    for k, raw in axes_raw.items():
+        axes[k] = [_coerce(design_cls, k, v, f"[axes] {k}:") for v in axis_values(k, raw)]
+        for f in axes[k][0]:
+            if f in fixed_fields:
+                raise SpecError(f"[axes] {k} sets {f!r}, which [fixed] also sets; keep it in one")
+            if f in owner:
+                raise SpecError(f"[axes] {owner[f]} and [axes] {k} both set {f!r}; use one")
+            owner[f] = k
+    return axes
+
+
+# ----------------------------------------------------------------- enumeration
+@dataclass
+class _Enumeration:
+    """What walking the combinations found: kept designs (unique ids, sweep order) and what was dropped."""
+
+    designs: list = field(default_factory=list)
+    seen: set = field(default_factory=set)
+    rejected: list = field(default_factory=list)
+    excluded: int = 0
+    ok_values: dict = field(default_factory=dict)  # (axis, value index) -> some design with it was valid
+    first_error: dict = field(default_factory=dict)  # (axis, value index) -> the first refusal seen with it
+
+    def refuse(self, picked: list[tuple[str, int]], spec_values: dict, reason: str) -> None:
+        self.rejected.append((spec_values, reason))
+        for ki in picked:
+            self.ok_values.setdefault(ki, False)
+            self.first_error.setdefault(ki, reason)
+
+    def accept(self, picked: list[tuple[str, int]], design, max_multipliers: float) -> None:
+        for ki in picked:
+            self.ok_values[ki] = True
+        did = design_id(design)
+        if design.multipliers > max_multipliers:
+            self.excluded += 1
+        elif did not in self.seen:
+            self.seen.add(did)
+            self.designs.append(dataclasses.replace(design, name=f"{largest_pattern_label(design.patterns)}-{did[:8]}"))
+
+    def never_valid(self) -> tuple[str, int] | None:
+        """The first (axis, value index) that no combination made valid, or None."""
+        return next((ki for ki, ok in self.ok_values.items() if not ok), None)
+
+
+def _enumerate(design_cls, base_kwargs: dict, axes: dict[str, list[dict]], picks, sampling: _Sampling,
+               max_multipliers: float) -> _Enumeration:
+    """Build the Design of each picked combination; random sampling stops at ``budget`` kept designs."""
+    keys = list(axes)
+    sizes = [len(axes[k]) for k in keys]
+    found = _Enumeration()
+    for flat in picks:
+        if sampling.method == "random" and len(found.designs) == sampling.budget:
+            break
+        picked = list(zip(keys, decode_index(flat, sizes)))
+        kwargs = dict(base_kwargs)
+        for k, i in picked:
+            kwargs.update(axes[k][i])
+        try:
+            d = design_cls(**kwargs)
+        except (TypeError, ValueError) as e:
+            found.refuse(picked, {k: axis_spec_value(axes, k, i) for k, i in picked}, str(e))
+            continue
+        found.accept(picked, collapse_dense(design_cls, d), max_multipliers)
+    return found
+
+
+def _check_found(found: _Enumeration, axes: dict[str, list[dict]], constraints: dict, source: str) -> None:
+    """Refuse a value that is never valid, a max_multipliers that excludes everything, or an empty space."""
+    never = found.never_valid()
+    if never:
+        k, i = never
+        raise SpecError(f"[axes] {k} = {axis_spec_value(axes, k, i)!r} is never a valid design: {found.first_error[never]}")
+    if not found.designs and found.excluded:
+        raise SpecError(f"[constraints] max_multipliers = {constraints['max_multipliers']} excludes every design")
+    if not found.designs:
+        reason = found.rejected[0][1] if found.rejected else "no combinations"
+        raise SpecError(f"{source}: the space holds no valid design ({reason})")
+
+
+def _resolved(doc: dict, name: str, sampling: _Sampling, total: int, modes: list, base_kwargs: dict,
+              axes: dict[str, list[dict]], constraints: dict, found: _Enumeration) -> dict[str, Any]:
+    """The JSON-ready spec after defaults, with what enumeration found (written beside the results)."""
+    return {
+        "name": name,
+        "description": doc.get("description", ""),
+        "base": doc.get("base"),
+        "sampling": {"method": sampling.method, "budget": sampling.budget, "seed": sampling.seed, "combinations": total},
+        "evaluation": {"modes": list(modes)},
+        "fixed": {k: list(v) if isinstance(v, tuple) else v for k, v in base_kwargs.items()},
+        "axes": {k: [axis_spec_value(axes, k, i) for i in range(len(axes[k]))] for k in axes},
+        "constraints": dict(constraints),
+        "designs": len(found.designs),
+        "rejected": len(found.rejected),
+        "excluded_by_max_multipliers": found.excluded,
+    }
 
 
 def _default_design_cls():
@@ -192,145 +323,22 @@ def _presets():
 def parse_space(doc: dict, *, source: str = "<spec>", design_cls=None, presets=None) -> Space:
     """Resolve a parsed TOML document into a :class:`Space` (see the module docstring)."""
     design_cls = design_cls or _default_design_cls()
-    _check_keys(doc, f"{source} (top level)", TOP_KEYS)
+    check_keys(doc, f"{source} (top level)", TOP_KEYS)
     name = doc.get("name", Path(source).stem)
-    sampling = _check_keys(doc.get("sampling", {}), "[sampling]", SAMPLING_KEYS)
-    method = sampling.get("method", "grid")
-    if method not in METHODS:
-        raise SpecError(f"[sampling] method = {method!r}; allowed: {', '.join(METHODS)}")
-    budget, seed = sampling.get("budget", 1000), sampling.get("seed", 0)
-    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
-        raise SpecError(f"[sampling] budget = {budget!r}; must be an integer >= 1")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise SpecError(f"[sampling] seed = {seed!r}; must be an integer")
-    evaluation = _check_keys(doc.get("evaluation", {}), "[evaluation]", EVALUATION_KEYS)
-    modes = evaluation.get("modes", ["prefill"])
-    if not isinstance(modes, list) or not modes or any(m not in MODES for m in modes):
-        raise SpecError(f"[evaluation] modes = {modes!r}; allowed: a non-empty list of {', '.join(MODES)}")
-    constraints = _check_keys(doc.get("constraints", {}), "[constraints]", tuple(CONSTRAINTS))
-    for k, v in constraints.items():
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
-            raise SpecError(f"[constraints] {k} = {v!r}; must be a positive number")
-
-    base_kwargs: dict[str, Any] = {}
-    base = doc.get("base")
-    if base is not None:
-        presets = presets if presets is not None else _presets()
-        if base not in presets:
-            raise SpecError(f"base = {base!r} is not a preset; allowed: {', '.join(sorted(presets))}")
-        base_kwargs = {f.name: getattr(presets[base], f.name) for f in dataclasses.fields(presets[base]) if f.name != "name"}
-    fixed = doc.get("fixed", {})
-    _check_keys(fixed, "[fixed]", list(fixed))
-    for k, v in fixed.items():
-        base_kwargs.update(_coerce(design_cls, k, v, "[fixed]"))
-    axes_raw = doc.get("axes", {})
-    _check_keys(axes_raw, "[axes]", list(axes_raw))
-    axes: dict[str, list[dict]] = {}
-    fixed_fields = {f for k, v in fixed.items() for f in _coerce(design_cls, k, v, "[fixed]")}
-    owner: dict[str, str] = {}  # Design field -> the axis that sets it
-    for k, raw in axes_raw.items():
-        axes[k] = [_coerce(design_cls, k, v, f"[axes] {k}:") for v in _axis_values(k, raw)]
-        for f in axes[k][0]:
-            if f in fixed_fields:
-                raise SpecError(f"[axes] {k} sets {f!r}, which [fixed] also sets; keep it in one")
-            if f in owner:
-                raise SpecError(f"[axes] {owner[f]} and [axes] {k} both set {f!r}; use one")
-            owner[f] = k
-
-    keys = list(axes)
-    sizes = [len(axes[k]) for k in keys]
-    total = 1
-    for s in sizes:
-        total *= s
-    if method == "grid":
-        if total > budget:
-            raise SpecError(f"grid has {total} combinations, above [sampling] budget = {budget}; raise budget or use method = \"random\"")
-        picks = iter(range(total))
-    else:
-        picks = _random_order(total, seed)
-
-    max_mult = constraints.get("max_multipliers", float("inf"))
-    designs, seen, rejected, excluded = [], set(), [], 0
-    ok_values: dict[tuple[str, int], bool] = {}
-    first_error: dict[tuple[str, int], str] = {}
-    for flat in picks:
-        if method == "random" and len(designs) == budget:
-            break
-        idx, rem = [], flat
-        for s in reversed(sizes):  # mixed-radix decode; the last axis varies fastest
-            idx.append(rem % s)
-            rem //= s
-        idx.reverse()
-        kwargs = dict(base_kwargs)
-        for k, i in zip(keys, idx):
-            kwargs.update(axes[k][i])
-        try:
-            d = design_cls(**kwargs)
-        except (TypeError, ValueError) as e:
-            rejected.append(({k: axes_raw_value(axes, k, i) for k, i in zip(keys, idx)}, str(e)))
-            for k, i in zip(keys, idx):
-                ok_values.setdefault((k, i), False)
-                first_error.setdefault((k, i), str(e))
-            continue
-        for k, i in zip(keys, idx):
-            ok_values[(k, i)] = True
-        d = collapse_dense(design_cls, d)
-        did = design_id(d)
-        if d.multipliers > max_mult:
-            excluded += 1
-        elif did not in seen:
-            seen.add(did)
-            designs.append(dataclasses.replace(d, name=f"{largest_pattern_label(d.patterns)}-{did[:8]}"))
-    never = [(k, i) for (k, i), ok in ok_values.items() if not ok]
-    if never:
-        k, i = never[0]
-        raise SpecError(f"[axes] {k} = {axes_raw_value(axes, k, i)!r} is never a valid design: {first_error[(k, i)]}")
-    if not designs and excluded:
-        raise SpecError(f"[constraints] max_multipliers = {constraints['max_multipliers']} excludes every design")
-    if not designs:
-        reason = rejected[0][1] if rejected else "no combinations"
-        raise SpecError(f"{source}: the space holds no valid design ({reason})")
-    resolved = {
-        "name": name,
-        "description": doc.get("description", ""),
-        "base": base,
-        "sampling": {"method": method, "budget": budget, "seed": seed, "combinations": total},
-        "evaluation": {"modes": list(modes)},
-        "fixed": {k: list(v) if isinstance(v, tuple) else v for k, v in base_kwargs.items()},
-        "axes": {k: [axes_raw_value(axes, k, i) for i in range(len(axes[k]))] for k in keys},
-        "constraints": dict(constraints),
-        "designs": len(designs),
-        "rejected": len(rejected),
-        "excluded_by_max_multipliers": excluded,
-    }
-    return Space(name, resolved["description"], tuple(designs), tuple(modes), dict(constraints), resolved, tuple(rejected))
-
-
-def _random_order(total: int, seed: int):
-    """Combination indices in a seeded random order without repetition (lazy for huge spaces)."""
-    rng = random.Random(seed)
-    if total <= 1 << 20:
-        order = list(range(total))
-        rng.shuffle(order)
-        yield from order
-        return
-    seen: set[int] = set()
-    while len(seen) < total:
-        i = rng.randrange(total)
-        if i not in seen:
-            seen.add(i)
-            yield i
-
-
-def axes_raw_value(axes: dict[str, list[dict]], key: str, i: int) -> Any:
-    """The spec-level value of axis ``key`` at index ``i`` (undoes convenience expansion)."""
-    kw = axes[key][i]
-    if key == "largest_pattern":
-        return kw["patterns"][-1]
-    if key == "pe_array":
-        return kw["pe_rows"]
-    v = kw[key]
-    return list(v) if isinstance(v, tuple) else v
+    sampling = _parse_sampling(doc)
+    modes = _parse_modes(doc)
+    constraints = _parse_constraints(doc)
+    base_kwargs = _preset_kwargs(doc.get("base"), presets)
+    fixed = _fixed_kwargs(design_cls, _free_table(doc, "fixed"))
+    base_kwargs.update(fixed)
+    axes = _axes_kwargs(design_cls, _free_table(doc, "axes"), set(fixed))
+    total = combination_count([len(v) for v in axes.values()])
+    picks = combination_order(total, sampling.method, sampling.budget, sampling.seed)
+    found = _enumerate(design_cls, base_kwargs, axes, picks, sampling, constraints.get("max_multipliers", float("inf")))
+    _check_found(found, axes, constraints, source)
+    resolved = _resolved(doc, name, sampling, total, modes, base_kwargs, axes, constraints, found)
+    return Space(name, resolved["description"], tuple(found.designs), tuple(modes), dict(constraints), resolved,
+                 tuple(found.rejected))
 
 
 def builtin_spaces() -> dict[str, Path]:
