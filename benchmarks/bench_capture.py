@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
 
     from accelsim.capture.data import load_corpus, token_windows
-    from accelsim.capture.hooks import LayerState, sparsified
+    from accelsim.capture.hooks import LayerConfig, LayerState, sparsified
     from accelsim.capture.models import find_targets, load_model, resolve_model
     from accelsim.patterns import Pattern
 
@@ -45,12 +45,12 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(ids.shape[0]):
                 if states:
                     for st in states.values():
-                        st.stats = stats
+                        st.stats.enabled = stats
                 lm.model(input_ids=ids[i : i + 1])
             return time.perf_counter() - t0, time.process_time() - c0
 
     def states_for(pattern: str):
-        return {n: LayerState(n, Pattern.parse(pattern), record_tokens=2048) for n in targets}
+        return {n: LayerState(LayerConfig(n, Pattern.parse(pattern), record_tokens=2048)) for n in targets}
 
     rows = []
     base = timed()

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from accelsim import methods
+from accelsim.capture.mitigations import fit_settings_used
 from accelsim.capture.weight_pruning import WEIGHT_CRITERIA
 from accelsim.patterns import Pattern
 
@@ -125,7 +126,7 @@ class RunSpec:
     def run_id(self, cfg: CaptureConfig) -> str:
         """Readable id plus a hash of everything else that changes the result (so resume never mixes settings)."""
         d = dict(cfg.common(), pattern=self.pattern, criterion=self.criterion, mitigation=self.mitigation, sparsify=self.sparsify)
-        if self.mitigation != "lpts":
+        if not fit_settings_used(self.mitigation):
             for k in ("lpts_steps", "lpts_lr", "lpts_tokens"):
                 d.pop(k)
         h = hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:8]

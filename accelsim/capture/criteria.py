@@ -26,6 +26,7 @@ import zlib
 import torch
 
 from accelsim import methods
+from accelsim.methods import Criterion
 
 __all__ = ["CRITERIA", "column_factor", "score", "amber_factor"]
 
@@ -51,32 +52,51 @@ def amber_factor(weight: torch.Tensor, generator: torch.Generator | None = None)
     return norms / norms.min().clamp_min(1e-30)
 
 
-def column_factor(criterion: str, weight: torch.Tensor, seed: int = 0, layer: str = "") -> torch.Tensor | None:
+def _wanda_factor(weight: torch.Tensor, seed: int, layer: str) -> torch.Tensor:
+    return weight.detach().float().norm(dim=0)
+
+
+def _amber_layer_factor(weight: torch.Tensor, seed: int, layer: str) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(layer.encode()))
+    return amber_factor(weight, g)
+
+
+def _clact_score(x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    col = x.norm(dim=0, keepdim=True)  # ||X[:, j]||_2 over all tokens of this forward call
+    row = x.norm(dim=1, keepdim=True) + 1e-8
+    return a * col / row
+
+
+#: The column factor of each weight-aware criterion (``Criterion.needs_weights``), keyed by registry entry.
+COLUMN_FACTORS = {methods.CRITERIA["wanda"]: _wanda_factor, methods.CRITERIA["amber"]: _amber_layer_factor}
+#: The score of each criterion that does not use a column factor: f(x, |x|) -> S.
+ACTIVATION_SCORES = {methods.CRITERIA["magnitude"]: lambda x, a: a, methods.CRITERIA["clact"]: _clact_score}
+
+
+def _entry(criterion: "str | Criterion") -> Criterion:
+    crit = methods.criterion(criterion)
+    if crit not in COLUMN_FACTORS and crit not in ACTIVATION_SCORES:
+        raise ValueError(f"criterion {crit.name!r} has no score in accelsim.capture.criteria")
+    return crit
+
+
+def column_factor(criterion: "str | Criterion", weight: torch.Tensor, seed: int = 0, layer: str = "") -> torch.Tensor | None:
     """Per-input-channel factor [K] of a weight-aware criterion, computed once per layer (None otherwise).
 
     The Amber sample is drawn from a generator seeded with ``seed`` and the layer name, so reruns agree.
     """
-    if criterion == "wanda":
-        return weight.detach().float().norm(dim=0)
-    if criterion == "amber":
-        g = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(layer.encode()))
-        return amber_factor(weight, g)
-    if criterion in ("magnitude", "clact"):
+    crit = _entry(criterion)
+    if not crit.needs_weights:
         return None
-    raise ValueError(f"unknown criterion {criterion!r}; choose one of {CRITERIA}")
+    return COLUMN_FACTORS[crit](weight, seed, layer)
 
 
-def score(x: torch.Tensor, criterion: str, factor: torch.Tensor | None = None) -> torch.Tensor:
+def score(x: torch.Tensor, criterion: "str | Criterion", factor: torch.Tensor | None = None) -> torch.Tensor:
     """Score [T, K] of activations ``x`` [T, K] (float) under ``criterion``; ``factor`` from :func:`column_factor`."""
+    crit = _entry(criterion)
     a = x.abs()
-    if criterion == "magnitude":
-        return a
-    if criterion in ("amber", "wanda"):
+    if crit.needs_weights:
         if factor is None:
-            raise ValueError(f"criterion {criterion!r} needs the column factor of its layer's weight")
+            raise ValueError(f"criterion {crit.name!r} needs the column factor of its layer's weight")
         return a * factor.to(a.dtype)
-    if criterion == "clact":
-        col = x.norm(dim=0, keepdim=True)  # ||X[:, j]||_2 over all tokens of this forward call
-        row = x.norm(dim=1, keepdim=True) + 1e-8
-        return a * col / row
-    raise ValueError(f"unknown criterion {criterion!r}; choose one of {CRITERIA}")
+    return ACTIVATION_SCORES[crit](x, a)

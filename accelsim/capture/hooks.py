@@ -1,11 +1,14 @@
 """Forward pre-hooks that sparsify the inputs of chosen ``nn.Linear`` layers, record masks and error statistics.
 
-One :class:`LayerState` per target layer holds the layer's settings (pattern, criterion, mitigation, calibrated
-shift) and what it recorded.  :func:`sparsified` registers the hooks and removes them in ``finally``; the module's
-``forward`` is never replaced.  Every forward call, every token: the input [..., K] is flattened to X [T, K], the
-mask is built by ``accelsim.masks.topn_mask_torch`` from the criterion's score, the mitigation gives the input the
-dense layer then multiplies (module doc of :mod:`accelsim.capture.mitigations`).  The dense pattern leaves the input
-untouched (the hook returns None), so dense logits are bit-identical to a model without hooks.
+Each target layer has a :class:`LayerState` made of three parts: its frozen :class:`LayerConfig` (pattern,
+criterion, mitigation, column factor, what to record), its :class:`Recording` (calls, tokens, packed masks and
+activation rows), its :class:`ErrorStats` (output error against the dense layer) and, for a calibrated mitigation,
+its :class:`Calibration` (the stored shift and how it is estimated).  :func:`sparsified` registers the hooks and
+removes them in ``finally``; the module's ``forward`` is never replaced.  Every forward call, every token: the
+input [..., K] is flattened to X [T, K], the mask is built by ``accelsim.masks.topn_mask_torch`` from the
+criterion's score, the mitigation gives the input the dense layer then multiplies (module doc of
+:mod:`accelsim.capture.mitigations`).  The dense pattern leaves the input untouched (the hook returns None), so
+dense logits are bit-identical to a model without hooks.
 
 Error statistics compare the layer output with the dense output of the same layer on the same input (the local
 error of this layer; upstream errors are in the input of both): relative L2 = ||Y - Y_d||_F / ||Y_d||_F and the
@@ -15,129 +18,188 @@ mean over tokens of cos(Y_t, Y_d,t).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from accelsim import methods
 from accelsim.capture.criteria import score
-from accelsim.capture.mitigations import apply_mitigation, fit_lpts_shift, lower_median
+from accelsim.capture.mitigations import LptsSettings, apply_mitigation, calibrator
 from accelsim.masks import pack_mask, topn_mask_torch
+from accelsim.methods import Criterion, Mitigation
 from accelsim.patterns import Pattern
 
-__all__ = ["LayerState", "sparsified"]
+__all__ = ["LayerConfig", "Recording", "ErrorStats", "Calibration", "LayerState", "sparsified"]
 
 
-@dataclass
-class LayerState:
-    """Settings and recordings of one sparsified linear layer.
+@dataclass(frozen=True)
+class LayerConfig:
+    """The settings of one sparsified linear layer (fixed for a run).
 
-    mode: "apply" (evaluation) or "calibrate" (S-PTS accumulates medians, L-PTS fits its shift on first call).
+    criterion, mitigation: registry entries of :mod:`accelsim.methods` (names are resolved on construction).
+    factor: the criterion's per-input-channel factor [K] (``criteria.column_factor``; None if it needs none).
     record_tokens: mask rows to keep for the trace (uint8 packed, [<=record_tokens, ceil(K/8)]); record_values:
-    also keep those rows of the input X (float16).
-    stats: when True, accumulate output error statistics against the dense layer.
+    also keep those rows of the input X (float16).  lpts: how an L-PTS shift is fitted.
     """
 
     name: str
     pattern: Pattern
-    criterion: str = "magnitude"
-    mitigation: str = "none"
-    factor: torch.Tensor | None = None
-    shift: torch.Tensor | None = None
-    mode: str = "apply"
+    criterion: Criterion = methods.CRITERIA["magnitude"]
+    mitigation: Mitigation = methods.MITIGATIONS["none"]
+    factor: torch.Tensor | None = field(default=None, compare=False, repr=False)
     record_tokens: int = 0
     record_values: bool = False
-    stats: bool = False
-    lpts_tokens: int = 512
-    lpts_steps: int = 30
-    lpts_lr: float = 1e-2
+    lpts: LptsSettings = LptsSettings()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "criterion", methods.criterion(self.criterion))
+        object.__setattr__(self, "mitigation", methods.mitigation(self.mitigation))
+
+    def mask(self, v: torch.Tensor) -> torch.Tensor:
+        """Bool keep-mask [T, K] of values ``v`` [T, K] under the layer's criterion and pattern."""
+        return topn_mask_torch(score(v, self.criterion, self.factor), self.pattern)
+
+
+@dataclass
+class Recording:
+    """What a layer saw and kept while evaluating: calls (calibration included), tokens, mask and value rows."""
+
     calls: int = 0
     tokens_seen: int = 0
     masks: list = field(default_factory=list)
     values: list = field(default_factory=list)
     recorded: int = 0
-    err_sq: float = 0.0
-    ref_sq: float = 0.0
-    cos_sum: float = 0.0
-    cos_n: int = 0
-    med_sum: float = 0.0
-    med_n: int = 0
-    _dense_out: torch.Tensor | None = None
-    on_calibrated: object = None  # optional callable, called once when the layer has seen its first calibration call
 
-    def mask_fn(self, v: torch.Tensor) -> torch.Tensor:
-        return topn_mask_torch(score(v, self.criterion, self.factor), self.pattern)
-
-    def transform(self, module: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """X [T, K] -> (X_in [T, K], keep-mask [T, K]) under the layer's settings and mode."""
-        mit = self.mitigation
-        if self.mode == "calibrate" and mit == "spts":
-            self.med_sum += float(lower_median(x).sum())
-            self.med_n += x.shape[0]
-            mit = "dpts"  # until frozen, S-PTS behaves like D-PTS (as in the paper's code)
-        elif self.mode == "calibrate" and mit == "lpts" and self.shift is None:
-            idx = torch.linspace(0, x.shape[0] - 1, min(self.lpts_tokens, x.shape[0])).round().long()
-            self.shift = fit_lpts_shift(x[idx], module.weight, self.mask_fn, self.lpts_steps, self.lpts_lr)
-        if self.mode == "calibrate" and self.calls == 1 and callable(self.on_calibrated):
-            self.on_calibrated()
-        return apply_mitigation(x, self.mask_fn, mit, self.shift)
-
-    def freeze_calibration(self) -> None:
-        """End calibration: S-PTS takes the mean calibration median as its static shift."""
-        if self.mitigation == "spts":
-            if not self.med_n:
-                raise RuntimeError(f"layer {self.name}: S-PTS saw no calibration tokens")
-            self.shift = torch.tensor(self.med_sum / self.med_n)
-        if self.mitigation == "lpts" and self.shift is None:
-            raise RuntimeError(f"layer {self.name}: L-PTS shift was not fitted (layer saw no calibration input)")
-        self.mode = "apply"
-
-    def record(self, x: torch.Tensor, m: torch.Tensor | None) -> None:
-        take = min(self.record_tokens - self.recorded, x.shape[0])
+    def add(self, cfg: LayerConfig, x: torch.Tensor, m: torch.Tensor | None) -> None:
+        """Keep the first rows of ``x`` [T, K] and of its mask ``m`` (None: all kept) up to ``cfg.record_tokens``."""
+        take = min(cfg.record_tokens - self.recorded, x.shape[0])
         if take <= 0:
             return
         keep = np.ones((take, x.shape[1]), dtype=bool) if m is None else m[:take].cpu().numpy()
         self.masks.append(pack_mask(keep))
-        if self.record_values:
+        if cfg.record_values:
             self.values.append(x[:take].detach().cpu().numpy().astype(np.float16))
         self.recorded += take
 
-    def error_stats(self) -> dict:
+    def packed_masks(self, in_features: int) -> np.ndarray:
+        """uint8 [rows, ceil(K/8)] of every kept mask row (zero rows if none)."""
+        return np.concatenate(self.masks) if self.masks else np.zeros((0, (in_features + 7) // 8), np.uint8)
+
+    def value_rows(self) -> np.ndarray | None:
+        return np.concatenate(self.values) if self.values else None
+
+
+@dataclass
+class ErrorStats:
+    """Accumulated output error against the dense layer, on calls while ``enabled``."""
+
+    enabled: bool = False
+    err_sq: float = 0.0
+    ref_sq: float = 0.0
+    cos_sum: float = 0.0
+    cos_n: int = 0
+    pending: torch.Tensor | None = field(default=None, repr=False)  # dense output of the current call
+
+    def add(self, y: torch.Tensor, ref: torch.Tensor) -> None:
+        self.err_sq += float((y - ref).pow(2).sum())
+        self.ref_sq += float(ref.pow(2).sum())
+        self.cos_sum += float(F.cosine_similarity(y, ref, dim=-1, eps=1e-12).sum())
+        self.cos_n += y.shape[0]
+
+    def summary(self) -> dict:
+        """{"rel_l2", "cosine", "tokens"}; {} when nothing was measured."""
         if not self.cos_n:
             return {}
         return {"rel_l2": float(np.sqrt(self.err_sq / max(self.ref_sq, 1e-30))), "cosine": self.cos_sum / self.cos_n, "tokens": self.cos_n}
 
 
+@dataclass
+class Calibration:
+    """The stored shift of a calibrated mitigation (S-PTS, L-PTS) and, while calibrating, how it is estimated.
+
+    active: the layer is in a calibration pass (it records nothing and runs the calibrator's stand-in method);
+    on_first_call: optional callable, called once when the layer sees its first call of a calibration pass.
+    """
+
+    active: bool = False
+    estimator: object = None  # a calibrator of accelsim.capture.mitigations, or None
+    shift: torch.Tensor | None = None
+    on_first_call: Callable[[], None] | None = None
+
+
+@dataclass
+class LayerState:
+    """One sparsified layer: its frozen config and what it accumulates (recording, error stats, calibration)."""
+
+    config: LayerConfig
+    recording: Recording = field(default_factory=Recording)
+    stats: ErrorStats = field(default_factory=ErrorStats)
+    calibration: Calibration = field(default_factory=Calibration)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def calibrating(self) -> bool:
+        return self.calibration.active
+
+    def start_calibration(self, on_first_call: Callable[[], None] | None = None) -> None:
+        """Enter a calibration pass for the config's mitigation (a calibrated one: ``Mitigation.calibrated``)."""
+        self.calibration = Calibration(True, calibrator(self.config.mitigation, self.config.lpts), None, on_first_call)
+
+    def freeze_calibration(self) -> None:
+        """End calibration: the calibrator's estimate becomes the stored shift (RuntimeError if it has none)."""
+        est = self.calibration.estimator
+        if est is not None:
+            self.calibration.shift = est.freeze(self.name)
+        self.calibration.active = False
+
+    def transform(self, module: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """X [T, K] -> (X_in [T, K], keep-mask [T, K]) under the layer's config and calibration."""
+        cfg, cal = self.config, self.calibration
+        mit, shift = cfg.mitigation, cal.shift
+        if cal.active and cal.estimator is not None:
+            cal.estimator.observe(x, module.weight, cfg.mask)
+            mit, shift = cal.estimator.stand_in, cal.estimator.current()
+        if cal.active and self.recording.calls == 1 and callable(cal.on_first_call):
+            cal.on_first_call()
+        return apply_mitigation(x, cfg.mask, mit, shift)
+
+    def error_stats(self) -> dict:
+        return self.stats.summary()
+
+
 def _make_hooks(state: LayerState):
+    rec, stats = state.recording, state.stats
+
     def pre(module, args):
         x = args[0]
         x2 = x.reshape(-1, x.shape[-1])
-        state.calls += 1
-        calibrating = state.mode == "calibrate"
+        rec.calls += 1
+        calibrating = state.calibrating
         if not calibrating:
-            state.tokens_seen += x2.shape[0]
-        if state.pattern.kind == "dense":
+            rec.tokens_seen += x2.shape[0]
+        if state.config.pattern.kind == "dense":
             if not calibrating:
-                state.record(x2, None)
+                rec.add(state.config, x2, None)
             return None  # untouched input: bit-identical to the model without hooks
         x_in, m = state.transform(module, x2)
         if not calibrating:
-            state.record(x2, m)
-            if state.stats:
-                state._dense_out = F.linear(x2, module.weight, module.bias)
+            rec.add(state.config, x2, m)
+            if stats.enabled:
+                stats.pending = F.linear(x2, module.weight, module.bias)
         return (x_in.reshape(x.shape),) + tuple(args[1:])
 
     def post(module, args, out):
-        ref = state._dense_out
+        ref = stats.pending
         if ref is None:
             return None
-        state._dense_out = None
-        y = out.reshape(-1, out.shape[-1])
-        state.err_sq += float((y - ref).pow(2).sum())
-        state.ref_sq += float(ref.pow(2).sum())
-        state.cos_sum += float(F.cosine_similarity(y, ref, dim=-1, eps=1e-12).sum())
-        state.cos_n += y.shape[0]
+        stats.pending = None
+        stats.add(out.reshape(-1, out.shape[-1]), ref)
         return None
 
     return pre, post

@@ -20,13 +20,15 @@ The recorded mask is always the mask of the sparse operand (of X, or of the cent
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
 from accelsim import methods
 from accelsim.methods import Mitigation
 
-__all__ = ["MITIGATIONS", "apply_mitigation", "lower_median", "fit_lpts_shift"]
+__all__ = ["MITIGATIONS", "apply_mitigation", "lower_median", "fit_lpts_shift", "LptsSettings", "MedianShift", "FittedShift",
+           "calibrator", "fit_settings_used"]
 
 MITIGATIONS = tuple(methods.MITIGATIONS)  # names, in the registry's order
 
@@ -92,3 +94,84 @@ def fit_lpts_shift(x: torch.Tensor, weight: torch.Tensor, mask_fn: MaskFn, steps
             loss.backward()
             opt.step()
     return best
+
+
+# ----------------------------------------------------------------- calibration of the stored shifts
+@dataclass(frozen=True)
+class LptsSettings:
+    """How an L-PTS shift is fitted: calibration rows used (evenly spaced), Adam steps, learning rate."""
+
+    tokens: int = 512
+    steps: int = 30
+    lr: float = 1e-2
+
+
+class MedianShift:
+    """S-PTS calibration: the static shift is the mean over calibration tokens of the per-token lower median.
+
+    While calibrating, the layer runs the dynamic per-token median shift (``stand_in``), as the paper's code did.
+    """
+
+    stand_in = methods.MITIGATIONS["dpts"]
+    uses_fit_settings = False
+
+    def __init__(self, settings: LptsSettings | None = None):
+        self.total, self.tokens = 0.0, 0
+
+    def observe(self, x: torch.Tensor, weight: torch.Tensor, mask_fn: MaskFn) -> None:
+        self.total += float(lower_median(x).sum())
+        self.tokens += x.shape[0]
+
+    def current(self) -> torch.Tensor | None:
+        return None  # the stand-in needs no stored shift
+
+    def freeze(self, layer: str) -> torch.Tensor:
+        if not self.tokens:
+            raise RuntimeError(f"layer {layer}: S-PTS saw no calibration tokens")
+        return torch.tensor(self.total / self.tokens)
+
+
+class FittedShift:
+    """L-PTS calibration: the per-channel shift is fitted on the layer's first calibration input
+    (:func:`fit_lpts_shift` on ``settings.tokens`` evenly spaced rows) and used from then on."""
+
+    stand_in = methods.MITIGATIONS["lpts"]
+    uses_fit_settings = True
+
+    def __init__(self, settings: LptsSettings | None = None):
+        self.settings = settings or LptsSettings()
+        self.shift: torch.Tensor | None = None
+
+    def observe(self, x: torch.Tensor, weight: torch.Tensor, mask_fn: MaskFn) -> None:
+        if self.shift is None:
+            st = self.settings
+            idx = torch.linspace(0, x.shape[0] - 1, min(st.tokens, x.shape[0])).round().long()
+            self.shift = fit_lpts_shift(x[idx], weight, mask_fn, st.steps, st.lr)
+
+    def current(self) -> torch.Tensor | None:
+        return self.shift
+
+    def freeze(self, layer: str) -> torch.Tensor:
+        if self.shift is None:
+            raise RuntimeError(f"layer {layer}: L-PTS shift was not fitted (layer saw no calibration input)")
+        return self.shift
+
+
+#: How each calibrated mitigation of the registry gets its stored shift (keyed by the registry entry).
+CALIBRATORS: dict[Mitigation, type] = {methods.MITIGATIONS["spts"]: MedianShift, methods.MITIGATIONS["lpts"]: FittedShift}
+
+
+def calibrator(mitigation: "str | Mitigation", settings: LptsSettings | None = None) -> "MedianShift | FittedShift | None":
+    """A fresh calibrator for a calibrated mitigation (``Mitigation.calibrated``); None for the others."""
+    mit = methods.mitigation(mitigation)
+    if not mit.calibrated:
+        return None
+    if mit not in CALIBRATORS:
+        raise ValueError(f"mitigation {mit.name!r} is calibrated but accelsim.capture has no calibrator for it")
+    return CALIBRATORS[mit](settings)
+
+
+def fit_settings_used(mitigation: "str | Mitigation") -> bool:
+    """Whether the L-PTS fit settings change the result of a run with ``mitigation``."""
+    mit = methods.mitigation(mitigation)
+    return mit in CALIBRATORS and CALIBRATORS[mit].uses_fit_settings

@@ -21,10 +21,11 @@ from tqdm.auto import tqdm
 from accelsim.capture.config import CaptureConfig, RunSpec
 from accelsim.capture.criteria import column_factor
 from accelsim.capture.data import load_corpus, token_windows
-from accelsim.capture.hooks import LayerState, sparsified
+from accelsim.capture.hooks import LayerConfig, LayerState, sparsified
+from accelsim.capture.mitigations import LptsSettings
 from accelsim.capture.models import LoadedModel, find_targets, load_model, resolve_model
 from accelsim.capture.perplexity import forward_base, perplexity
-from accelsim.capture.weight_pruning import input_channel_norms, pruned_weights
+from accelsim.capture.weight_pruning import input_channel_norms, needs_input_norms, pruned_weights
 from accelsim.io import package_versions
 from accelsim.methods import criterion, mitigation
 from accelsim.patterns import Pattern
@@ -89,55 +90,67 @@ class _Session:
         }
 
 
+def _layer_configs(s: _Session, run: RunSpec, pat: Pattern) -> dict[str, LayerConfig]:
+    """The frozen per-layer settings of ``run`` for every target layer."""
+    cfg, modules = s.cfg, dict(s.lm.model.named_modules())
+    act = run.sparsify == "activations"
+    crit, mit = criterion(run.criterion), mitigation(run.mitigation)
+    lpts = LptsSettings(cfg.lpts_tokens, cfg.lpts_steps, cfg.lpts_lr)
+    return {n: LayerConfig(n, pat, crit, mit, factor=column_factor(crit, modules[n].weight, cfg.seed, n) if act else None,
+                           record_tokens=cfg.trace_tokens if s.traced(n) else 0, record_values=cfg.trace_values, lpts=lpts)
+            for n in s.targets}
+
+
+def _calibrate(s: _Session, run: RunSpec, states: dict[str, LayerState]) -> dict:
+    """A calibration pass that fixes each layer's stored shift; returns its time and mean |shift|."""
+    t0 = time.perf_counter()
+    with tqdm(total=len(states), desc=f"calibrate {run.mitigation} {run.pattern}", disable=not s.cfg.progress, leave=False) as bar:
+        for st in states.values():
+            st.start_calibration(lambda: bar.update(1))
+        with sparsified(s.lm.model, states):
+            s.calibrate()
+    for st in states.values():
+        st.freeze_calibration()
+    shifts = [st.calibration.shift.float() for st in states.values()]
+    return {"calibration_seconds": time.perf_counter() - t0,
+            "shift_mean_abs": float(np.mean([float(x.abs().mean()) for x in shifts]))}
+
+
+def _layer_traces(s: _Session, states: dict[str, LayerState], pat: Pattern) -> list[LayerTrace]:
+    modules = dict(s.lm.model.named_modules())
+    layers = []
+    for n, st in states.items():
+        if not s.traced(n):
+            continue
+        lin = modules[n]
+        layers.append(LayerTrace(n, lin.in_features, lin.out_features, str(pat), st.recording.packed_masks(lin.in_features),
+                                 tokens_total=st.recording.tokens_seen, values=st.recording.value_rows()))
+    return layers
+
+
 def _run_one(s: _Session, run: RunSpec) -> tuple[dict, list[LayerTrace], dict]:
     cfg, model = s.cfg, s.lm.model
-    modules = dict(model.named_modules())
     act = run.sparsify == "activations"
     pat = Pattern.parse(run.pattern if act else "dense")
-    states = {}
-    for n in s.targets:
-        w = modules[n].weight
-        states[n] = LayerState(
-            n, pat, run.criterion, run.mitigation, factor=column_factor(run.criterion, w, cfg.seed, n) if act else None,
-            record_tokens=cfg.trace_tokens if s.traced(n) else 0, record_values=cfg.trace_values,
-            lpts_tokens=cfg.lpts_tokens, lpts_steps=cfg.lpts_steps, lpts_lr=cfg.lpts_lr,
-        )
+    states = {n: LayerState(c) for n, c in _layer_configs(s, run, pat).items()}
     extra: dict = {}
-    if act and pat.kind != "dense" and run.mitigation in ("spts", "lpts"):
-        t0 = time.perf_counter()
-        with tqdm(total=len(states), desc=f"calibrate {run.mitigation} {run.pattern}", disable=not cfg.progress, leave=False) as bar:
-            for st in states.values():
-                st.mode, st.on_calibrated = "calibrate", lambda: bar.update(1)
-            with sparsified(model, states):
-                s.calibrate()
-        for st in states.values():
-            st.freeze_calibration()
-        shifts = [st.shift.float() for st in states.values()]
-        extra["calibration_seconds"] = time.perf_counter() - t0
-        extra["shift_mean_abs"] = float(np.mean([float(x.abs().mean()) for x in shifts]))
+    if act and pat.kind != "dense" and mitigation(run.mitigation).calibrated:
+        extra.update(_calibrate(s, run, states))
 
     def on_window(i: int) -> None:
         for st in states.values():
-            st.stats = i < cfg.stats_windows
+            st.stats.enabled = i < cfg.stats_windows
 
     desc = f"{run.sparsify[:3]} {run.pattern} {run.criterion}/{run.mitigation}"
     if act:
         with sparsified(model, states):
             res = perplexity(model, s.eval_ids, on_window, cfg.progress, desc)
     else:
-        norms = s.col_norms() if run.criterion == "wanda" else None
+        norms = s.col_norms() if needs_input_norms(run.criterion) else None
         with pruned_weights(model, s.targets, Pattern.parse(run.pattern), run.criterion, norms) as kept, sparsified(model, states):
             res = perplexity(model, s.eval_ids, on_window, cfg.progress, desc)
         extra["weight_density"] = float(np.mean(list(kept.values())))
-    layers = []
-    for n, st in states.items():
-        if not s.traced(n):
-            continue
-        lin = modules[n]
-        k = lin.in_features
-        packed = np.concatenate(st.masks) if st.masks else np.zeros((0, (k + 7) // 8), np.uint8)
-        vals = np.concatenate(st.values) if st.values else None
-        layers.append(LayerTrace(n, k, lin.out_features, str(pat), packed, tokens_total=st.tokens_seen, values=vals))
+    layers = _layer_traces(s, states, pat)
     extra["layer_stats"] = {n: st.error_stats() for n, st in states.items() if st.error_stats()}
     return res, layers, extra
 

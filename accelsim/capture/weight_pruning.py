@@ -17,23 +17,41 @@ import contextlib
 
 import torch
 
+from accelsim import methods
 from accelsim.masks import topn_mask_torch
+from accelsim.methods import Criterion
 from accelsim.patterns import Pattern
 
-__all__ = ["WEIGHT_CRITERIA", "weight_mask", "pruned_weights", "input_channel_norms"]
+__all__ = ["WEIGHT_CRITERIA", "weight_criterion", "needs_input_norms", "weight_mask", "pruned_weights", "input_channel_norms"]
 
-WEIGHT_CRITERIA = ("magnitude", "wanda")
+WEIGHT_CRITERIA = ("magnitude", "wanda")  # the criteria of accelsim.methods that also prune weights
 
 
-def weight_mask(weight: torch.Tensor, pattern: Pattern, criterion: str, col_norm: torch.Tensor | None = None) -> torch.Tensor:
+def weight_criterion(criterion: "str | Criterion") -> Criterion:
+    """The registry entry of a weight-pruning criterion; ValueError naming :data:`WEIGHT_CRITERIA` otherwise."""
+    crit = methods.CRITERIA.get(str(criterion))
+    if crit is None or crit.name not in WEIGHT_CRITERIA:
+        raise ValueError(f"unknown weight-pruning criterion {criterion!r}; choose one of {WEIGHT_CRITERIA}")
+    return crit
+
+
+def needs_input_norms(criterion: "str | Criterion") -> bool:
+    """Whether pruning weights by ``criterion`` needs the calibration input-channel norms ||X[:, j]||_2.
+
+    A criterion that scores activations with the weights' column norms (``Criterion.needs_weights``: Wanda)
+    scores weights with the activations' column norms: the other operand of the GEMM.
+    """
+    return weight_criterion(criterion).needs_weights
+
+
+def weight_mask(weight: torch.Tensor, pattern: Pattern, criterion: "str | Criterion",
+                col_norm: torch.Tensor | None = None) -> torch.Tensor:
     """Bool keep-mask [O, K] for ``weight`` [O, K]; ``col_norm`` [K] is required for wanda."""
     w = weight.detach().abs().float()
-    if criterion == "wanda":
+    if needs_input_norms(criterion):
         if col_norm is None:
             raise ValueError("wanda weight pruning needs the calibration input-channel norms of the layer")
         w = w * col_norm.float()[None, :]
-    elif criterion != "magnitude":
-        raise ValueError(f"unknown weight-pruning criterion {criterion!r}; choose one of {WEIGHT_CRITERIA}")
     return topn_mask_torch(w, pattern)
 
 
@@ -62,7 +80,7 @@ def input_channel_norms(model: torch.nn.Module, targets: list[str], run_calibrat
 
 
 @contextlib.contextmanager
-def pruned_weights(model: torch.nn.Module, targets: list[str], pattern: Pattern, criterion: str,
+def pruned_weights(model: torch.nn.Module, targets: list[str], pattern: Pattern, criterion: "str | Criterion",
                    col_norms: dict[str, torch.Tensor] | None = None):
     """Prune the targets' weights in place; restore the originals on exit. Yields {name: kept fraction}."""
     modules = dict(model.named_modules())

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from accelsim.capture.criteria import CRITERIA, amber_factor, column_factor, score  # noqa: E402
-from accelsim.capture.hooks import LayerState, sparsified  # noqa: E402
+from accelsim.capture.hooks import LayerConfig, LayerState, sparsified  # noqa: E402
 from accelsim.capture.mitigations import apply_mitigation, fit_lpts_shift  # noqa: E402
 from accelsim.masks import topn_mask, topn_mask_torch  # noqa: E402
 from accelsim.patterns import Pattern  # noqa: E402
@@ -83,7 +83,7 @@ def test_hooked_layer_input_matches_numpy_for_each_criterion(captured, criterion
     model, x, w = captured
     pat = Pattern.parse(pattern)
     mod = dict(model.named_modules())[LAYER]
-    st = LayerState(LAYER, pat, criterion, factor=column_factor(criterion, w, 0, LAYER))
+    st = LayerState(LayerConfig(LAYER, pat, criterion, factor=column_factor(criterion, w, 0, LAYER)))
     seen = {}
     with torch.no_grad(), sparsified(model, {LAYER: st}):
         spy = mod.register_forward_pre_hook(lambda m, a: seen.__setitem__("x_in", a[0].reshape(-1, a[0].shape[-1])))
@@ -138,14 +138,15 @@ def test_shift_mitigations_match_numpy(captured, mitigation):
 def test_spts_shift_is_mean_of_calibration_medians(captured):
     model, x, w = captured
     mod = dict(model.named_modules())[LAYER]
-    st = LayerState(LAYER, Pattern.parse("2:4"), mitigation="spts", mode="calibrate")
+    st = LayerState(LayerConfig(LAYER, Pattern.parse("2:4"), mitigation="spts"))
+    st.start_calibration()
     with torch.no_grad(), sparsified(model, {LAYER: st}):
         mod(x)
     st.freeze_calibration()
     k = x.shape[1]
     want = np.sort(x.double().numpy(), axis=1)[:, (k - 1) // 2].mean()
-    assert float(st.shift) == pytest.approx(want, rel=1e-5)
-    assert st.mode == "apply"
+    assert float(st.calibration.shift) == pytest.approx(want, rel=1e-5)
+    assert not st.calibrating
 
 
 def test_lpts_fit_lowers_output_mse_against_dense(captured):

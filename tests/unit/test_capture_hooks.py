@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from accelsim.capture.hooks import LayerState, sparsified  # noqa: E402
+from accelsim.capture.hooks import LayerConfig, LayerState, sparsified  # noqa: E402
 from accelsim.capture.models import find_targets  # noqa: E402
 from accelsim.masks import topn_mask, unpack_mask  # noqa: E402
 from accelsim.patterns import Pattern  # noqa: E402
@@ -41,22 +41,22 @@ def test_find_targets_names_missing_module_and_lists_existing():
 def test_hooks_fire_on_exactly_chosen_modules_and_are_removed():
     model = tiny_llama()
     chosen = ["model.layers.0.self_attn.k_proj", "model.layers.1.mlp.down_proj"]
-    states = {n: LayerState(n, Pattern.parse("2:4")) for n in chosen}
+    states = {n: LayerState(LayerConfig(n, Pattern.parse("2:4"))) for n in chosen}
     before = _hook_count(model)
     with sparsified(model, states):
         assert _hook_count(model) == before + 2 * len(chosen)
         model(input_ids=_ids())
     assert _hook_count(model) == before
-    assert [states[n].calls for n in chosen] == [1, 1]
-    assert all(st.tokens_seen == 24 for st in states.values())
+    assert [states[n].recording.calls for n in chosen] == [1, 1]
+    assert all(st.recording.tokens_seen == 24 for st in states.values())
     # Other modules were not touched: a fresh state on an unchosen module never ran.
     model(input_ids=_ids())
-    assert [states[n].calls for n in chosen] == [1, 1]
+    assert [states[n].recording.calls for n in chosen] == [1, 1]
 
 
 def test_hooks_removed_after_exception():
     model = tiny_llama()
-    states = {"model.layers.0.mlp.up_proj": LayerState("model.layers.0.mlp.up_proj", Pattern.parse("2:4"))}
+    states = {"model.layers.0.mlp.up_proj": LayerState(LayerConfig("model.layers.0.mlp.up_proj", Pattern.parse("2:4")))}
     before = _hook_count(model)
     with pytest.raises(RuntimeError, match="boom"), sparsified(model, states):
         raise RuntimeError("boom")
@@ -65,7 +65,7 @@ def test_hooks_removed_after_exception():
 
 def test_unknown_module_name_rejected():
     model = tiny_llama()
-    with pytest.raises(ValueError, match="not in the model"), sparsified(model, {"nope": LayerState("nope", Pattern.parse("2:4"))}):
+    with pytest.raises(ValueError, match="not in the model"), sparsified(model, {"nope": LayerState(LayerConfig("nope", Pattern.parse("2:4")))}):
         pass
 
 
@@ -75,12 +75,12 @@ def test_dense_pattern_logits_bit_identical_and_masks_all_ones():
     with torch.no_grad():
         ref = model(input_ids=ids).logits.clone()
         names = find_targets(model, TARGET_LEAVES)
-        states = {n: LayerState(n, Pattern.parse("dense"), mitigation="dpts", record_tokens=16) for n in names}
+        states = {n: LayerState(LayerConfig(n, Pattern.parse("dense"), mitigation="dpts", record_tokens=16)) for n in names}
         with sparsified(model, states):
             out = model(input_ids=ids).logits
     assert torch.equal(ref, out)
     for st in states.values():
-        assert unpack_mask(np.concatenate(st.masks), 32 if "down" not in st.name else 64).all()
+        assert unpack_mask(np.concatenate(st.recording.masks), 32 if "down" not in st.name else 64).all()
 
 
 def test_sparse_pattern_changes_logits_and_layer_sees_masked_input():
@@ -92,7 +92,7 @@ def test_sparse_pattern_changes_logits_and_layer_sees_masked_input():
     with torch.no_grad():
         ref = model(input_ids=_ids()).logits.clone()
         orig = mod.register_forward_pre_hook(lambda m, a: seen.__setitem__("x", a[0].reshape(-1, a[0].shape[-1]).clone()))
-        states = {name: LayerState(name, Pattern.parse("4:8"), record_tokens=100)}
+        states = {name: LayerState(LayerConfig(name, Pattern.parse("4:8"), record_tokens=100))}
         with sparsified(model, states):
             spy = mod.register_forward_pre_hook(lambda m, a: seen.__setitem__("x_in", a[0].reshape(-1, a[0].shape[-1]).clone()))
             out = model(input_ids=_ids()).logits
@@ -101,6 +101,6 @@ def test_sparse_pattern_changes_logits_and_layer_sees_masked_input():
     x = seen["x"].numpy()
     keep = topn_mask(np.abs(x), Pattern.parse("4:8"))
     np.testing.assert_array_equal(seen["x_in"].numpy(), np.where(keep, x, 0))
-    np.testing.assert_array_equal(unpack_mask(states[name].masks[0], 64), keep)
+    np.testing.assert_array_equal(unpack_mask(states[name].recording.masks[0], 64), keep)
     assert not torch.equal(ref, out)
     assert keep.sum(axis=1).tolist() == [32] * x.shape[0]
