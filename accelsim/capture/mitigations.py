@@ -1,6 +1,7 @@
 """Error mitigation around the pruned GEMM, all expressed as a transform of the layer input.
 
-With X [T, K] the layer input, W [O, K], b the bias and prune(Z) = Z * NM(score(Z)) (arXiv 2509.22166, section 5.2):
+With X [T, K] the layer input, W [O, K], b the bias and prune(Z) = Z * NM(score(Z))
+(docs/methods.md#3-error-mitigation; arXiv:2509.22166):
 
 * ``none``: X_in = prune(X).
 * ``var`` (VAR): X_in = v_t * prune(X)_t with v_t = sqrt(Var(X_t) / max(Var(prune(X)_t), 1e-9)), variances over

@@ -1,8 +1,9 @@
 """Weight-pruning baseline at the same pattern and sparsity as the activation runs.
 
 Groups run along the input-channel dimension K of W [O, K] (the same axis the activation masks use): in every
-output row, each group of M consecutive input-channel weights keeps its N largest scores (arXiv 2509.22166, section 5.4);
-unstructured keeps round(D * K) per output row (Wanda's per-output comparison group).
+output row, each group of M consecutive input-channel weights keeps its N largest scores
+(docs/methods.md#4-weight-pruning-baseline; arXiv:2509.22166); unstructured keeps round(D * K) per output row
+(Wanda's per-output comparison group).
 
 * ``magnitude``: S = |W|.
 * ``wanda``: S[i, j] = |W[i, j]| * ||X[:, j]||_2, the input-channel activation norm over the calibration tokens
