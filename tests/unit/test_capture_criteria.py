@@ -161,7 +161,8 @@ def test_lpts_fit_lowers_output_mse_against_dense(captured):
     base = mse(torch.zeros(x.shape[1]))
     assert s.shape == (x.shape[1],)
     assert mse(s) < base  # strictly better than the plain pruned layer on its calibration input
-    assert mse(s) <= base  # and never worse by construction
+    # A diverging fit (huge learning rate) still returns the best shift seen, s = 0 included: never worse.
+    assert mse(fit_lpts_shift(x, w, fn, steps=5, lr=1e3)) <= base
 
 
 def test_unknown_names_raise_clear_errors(captured):

@@ -104,3 +104,38 @@ def test_sparse_pattern_changes_logits_and_layer_sees_masked_input():
     np.testing.assert_array_equal(unpack_mask(states[name].recording.masks[0], 64), keep)
     assert not torch.equal(ref, out)
     assert keep.sum(axis=1).tolist() == [32] * x.shape[0]
+
+
+def test_layer_config_resolves_method_names_through_the_registry():
+    cfg = LayerConfig("l", Pattern.parse("2:4"), criterion="Wanda", mitigation="D-PTS")
+    assert (cfg.criterion.name, cfg.mitigation.name) == ("wanda", "dpts")
+    with pytest.raises(ValueError, match="unknown mitigation 'bogus'"):
+        LayerConfig("l", Pattern.parse("2:4"), mitigation="bogus")
+
+
+@pytest.mark.parametrize("mitigation, message", [("spts", "S-PTS saw no calibration tokens"), ("lpts", "L-PTS shift was not fitted")])
+def test_calibrated_mitigation_without_calibration_input_refuses_to_freeze(mitigation, message):
+    st = LayerState(LayerConfig("l", Pattern.parse("2:4"), mitigation=mitigation))
+    st.start_calibration()
+    assert st.calibrating
+    with pytest.raises(RuntimeError, match=message):
+        st.freeze_calibration()
+
+
+def test_calibration_pass_records_nothing_and_lpts_shift_is_used_afterwards():
+    model = tiny_llama()
+    name = "model.layers.0.mlp.down_proj"
+    cfg = LayerConfig(name, Pattern.parse("2:4"), mitigation="lpts", record_tokens=100)
+    st = LayerState(cfg)
+    with torch.no_grad():
+        st.start_calibration()
+        with sparsified(model, {name: st}):
+            model(input_ids=_ids(seed=1))
+        st.freeze_calibration()
+        assert st.recording.masks == [] and st.recording.tokens_seen == 0 and st.recording.calls == 1
+        shift = st.calibration.shift
+        assert shift is not None and shift.shape == (64,) and not st.calibrating
+        with sparsified(model, {name: st}):
+            model(input_ids=_ids())
+    assert st.recording.tokens_seen == 24 and st.recording.recorded == 24
+    assert torch.equal(st.calibration.shift, shift)  # fitted once, on calibration input only

@@ -4,7 +4,15 @@ import tomllib
 
 import pytest
 
-from accelsim.explore.spec import SpecError, builtin_spaces, design_id, largest_pattern_label, nested_patterns, parse_space
+from accelsim.explore.spec import (
+    SpecError,
+    builtin_spaces,
+    design_id,
+    largest_pattern_label,
+    load_space,
+    nested_patterns,
+    parse_space,
+)
 from tests.support.explore_standin import StandInDesign
 
 
@@ -119,9 +127,12 @@ def test_errors_name_key_and_allowed_values(text, match):
         parse(text)
 
 
-def test_builtin_spaces_exist_and_parse_as_toml():
+def test_builtin_spaces_resolve_to_distinct_designs():
     spaces = builtin_spaces()
     assert {"quick", "flex-nm"} <= set(spaces)
-    for path in spaces.values():
-        doc = tomllib.loads(path.read_text())
-        assert doc["name"] == path.stem
+    for name, path in spaces.items():
+        assert tomllib.loads(path.read_text())["name"] == name
+        space = load_space(name)
+        ids = [design_id(d) for d in space.designs]
+        assert ids and len(set(ids)) == len(ids) == space.resolved["designs"]
+        assert space.resolved["source"] == str(path) and set(space.modes) <= {"prefill", "decode"}
