@@ -12,6 +12,7 @@ file was written from a :class:`Manifest`).  Both are read.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -19,10 +20,16 @@ from typing import Any
 from accelsim.methods import Criterion, Mitigation, criterion, mitigation
 from accelsim.patterns import Pattern
 
-__all__ = ["SCHEMA_VERSION", "READABLE_VERSIONS", "RunConfig", "Accuracy", "LayerEntry", "Manifest"]
+__all__ = ["SCHEMA_VERSION", "READABLE_VERSIONS", "MAX_TOKENS", "MAX_DIM", "ManifestError", "validate_manifest",
+           "RunConfig", "Accuracy", "LayerEntry", "Manifest"]  # fmt: skip
 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
+
+#: bounds of the schema: tokens a layer saw in a run (T, tokens_stored, tokens_scored) and GEMM widths (K, O).
+#: 2**32 tokens is ~1000x the largest evaluation set in use; 2**20 channels is ~4x the widest LLM linear (a 256k vocabulary head).
+MAX_TOKENS = 2**32
+MAX_DIM = 2**20
 
 _TOP = ("schema_version", "run_id", "complete", "config", "accuracy", "protocol", "model_info", "versions", "seed", "layers")
 
@@ -172,3 +179,90 @@ class Manifest:
         if self.accuracy is not None:
             out["accuracy"] = self.accuracy.to_dict()
         return out
+
+
+class ManifestError(ValueError):
+    """A manifest's JSON form breaks the schema (a wrong type, a non-finite number, a value out of bounds)."""
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_int(where: str, v: Any, lo: int, hi: int) -> None:
+    if not _is_int(v) or not lo <= v <= hi:
+        raise ManifestError(f"{where} is {v!r}; it must be an integer in [{lo}, {hi}]")
+
+
+def _check_num(where: str, v: Any, lo: float) -> None:
+    """None, or a finite number >= lo."""
+    if v is None:
+        return
+    if not (isinstance(v, (int, float)) and not isinstance(v, bool)) or not math.isfinite(v) or v < lo:
+        raise ManifestError(f"{where} is {v!r}; it must be a finite number >= {lo:g} (or null when not measured)")
+
+
+def _check_type(where: str, v: Any, types: tuple, what: str, optional: bool = True) -> None:
+    if (v is None and optional) or isinstance(v, types):
+        return
+    raise ManifestError(f"{where} is {type(v).__name__} {v!r:.60}; it must be {what}")
+
+
+def validate_manifest(d: Any) -> None:
+    """Check the JSON form of a manifest against the schema; raises :class:`ManifestError` naming the field.
+
+    Types (objects, strings, integers), finite numbers (perplexity and dense_perplexity >= 1, nll >= 0), bounds
+    (1 <= T <= MAX_TOKENS, 1 <= K, O <= MAX_DIM, 1 <= tokens_stored <= T), unique layer names, parseable patterns.
+    Only the structure is checked here; :func:`accelsim.traces.load_trace` checks the tensors against it.
+    """
+    if not isinstance(d, Mapping):
+        raise ManifestError(f"the manifest is a JSON {type(d).__name__}; it must be a JSON object")
+    if d.get("schema_version") not in READABLE_VERSIONS:
+        raise ManifestError(f"schema_version is {d.get('schema_version')!r}; this accelsim reads {READABLE_VERSIONS}")
+    _check_type("run_id", d.get("run_id"), (str,), "a string")
+    for k in ("config", "protocol", "model_info", "versions", "accuracy"):
+        _check_type(k, d.get(k), (Mapping,), "a JSON object")
+    if d.get("seed") is not None:
+        _check_int("seed", d.get("seed"), -(2**63), 2**64 - 1)
+    cfg = d.get("config") or {}
+    for k in ("pattern", "criterion", "mitigation", "sparsify", "model", "dataset"):
+        _check_type(f"config.{k}", cfg.get(k), (str,), "a string")
+    for k in ("seq_len", "eval_tokens", "trace_tokens", "calib_tokens"):
+        if cfg.get(k) is not None:
+            _check_int(f"config.{k}", cfg[k], 0 if k == "calib_tokens" else 1, MAX_TOKENS)
+    acc = d.get("accuracy") or {}
+    _check_num("accuracy.perplexity", acc.get("perplexity"), 1.0)  # exp(mean NLL), NLL >= 0
+    _check_num("accuracy.dense_perplexity", acc.get("dense_perplexity"), 1.0)
+    _check_num("accuracy.nll", acc.get("nll"), 0.0)
+    if acc.get("tokens_scored") is not None:
+        _check_int("accuracy.tokens_scored", acc["tokens_scored"], 0, MAX_TOKENS)
+    layers = d.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise ManifestError("layers must be a non-empty list of layer objects")
+    seen: set[str] = set()
+    for i, e in enumerate(layers):
+        if not isinstance(e, Mapping):
+            raise ManifestError(f"layers[{i}] is {type(e).__name__} {e!r:.60}; it must be a JSON object")
+        name = e.get("name")
+        if not isinstance(name, str) or not name:
+            raise ManifestError(f"layers[{i}].name is {name!r}; it must be a non-empty string")
+        if name in seen:
+            raise ManifestError(f"layers[{i}].name {name!r} appears twice")
+        seen.add(name)
+        where = f"layer {name}"
+        _check_int(f"{where}: T", e.get("T"), 1, MAX_TOKENS)
+        _check_int(f"{where}: K", e.get("K"), 1, MAX_DIM)
+        _check_int(f"{where}: O", e.get("O"), 1, MAX_DIM)
+        _check_int(f"{where}: tokens_stored", e.get("tokens_stored"), 1, e["T"])
+        _check_type(f"{where}: pattern", e.get("pattern"), (str,), 'a pattern string such as "8:16"', optional=False)
+        _check_type(f"{where}: has_values", e.get("has_values"), (bool,), "true or false")
+        try:
+            Pattern.parse(e["pattern"])
+        except ValueError as err:
+            raise ManifestError(f"{where}: {err}") from None
+    for k in ("pattern",):
+        if cfg.get(k) is not None:
+            try:
+                Pattern.parse(cfg[k])
+            except ValueError as err:
+                raise ManifestError(f"config.{k}: {err}") from None

@@ -90,7 +90,8 @@ class Table:
                 cols[n] = np.full(len(vals), np.nan)
             elif all(isinstance(v, bool) for v in present):
                 cols[n] = np.array([bool(v) for v in vals])
-            elif all(isinstance(v, int) and not isinstance(v, bool) for v in present) and len(present) == len(vals):
+            elif (all(isinstance(v, int) and not isinstance(v, bool) for v in present) and len(present) == len(vals)
+                  and all(-(2**63) <= v < 2**63 for v in present)):  # fmt: skip  (wider integers become float64)
                 cols[n] = np.array(vals, dtype=np.int64)
             elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
                 cols[n] = np.array([np.nan if v is None else float(v) for v in vals])

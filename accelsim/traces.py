@@ -30,8 +30,17 @@ from typing import Sequence
 
 import numpy as np
 
-from accelsim.io import atomic_write_json, atomic_write_text, dumps_json
-from accelsim.manifest import READABLE_VERSIONS, SCHEMA_VERSION, Accuracy, LayerEntry, Manifest, RunConfig
+from accelsim.io import atomic_write_json, atomic_write_text, current_umask, dumps_json
+from accelsim.manifest import (
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    Accuracy,
+    LayerEntry,
+    Manifest,
+    ManifestError,
+    RunConfig,
+    validate_manifest,
+)
 from accelsim.methods import Mitigation
 from accelsim.patterns import Pattern
 
@@ -160,14 +169,19 @@ def save_trace(trace: Trace, out_dir: "str | Path") -> Path:
 
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    manifest = replace(trace.manifest, schema_version=SCHEMA_VERSION, run_id=trace.run_id, complete=True,
+                       layers=tuple(_layer_entry(ly) for ly in trace.layers))  # fmt: skip
+    try:
+        validate_manifest(manifest.to_dict())  # never write a manifest that read_manifest would refuse
+    except ManifestError as e:
+        raise TraceError(f"trace {trace.run_id}: {e}") from None
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-"))
     try:
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700; a trace directory is as readable as any other
         save_file({ly.name: np.ascontiguousarray(ly.mask_packed) for ly in trace.layers}, str(tmp / MASKS))
         vals = {ly.name: np.ascontiguousarray(ly.values.astype(np.float16)) for ly in trace.layers if ly.values is not None}
         if vals:
             save_file(vals, str(tmp / VALUES))
-        manifest = replace(trace.manifest, schema_version=SCHEMA_VERSION, run_id=trace.run_id, complete=True,
-                           layers=tuple(_layer_entry(ly) for ly in trace.layers))  # fmt: skip
         (tmp / MANIFEST).write_text(dumps_json(manifest.to_dict()))
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
@@ -190,7 +204,7 @@ def _raw_manifest(path: Path) -> dict:
     except ValueError as e:
         raise TraceError(f"{path / MANIFEST} is not valid JSON: {e}") from None
     if not isinstance(m, dict):
-        raise TraceError(f"{path / MANIFEST}: not a JSON object")
+        raise TraceError(f"{path / MANIFEST}: the manifest is a JSON {type(m).__name__}, not a JSON object; recapture the trace")
     return m
 
 
@@ -217,37 +231,119 @@ def read_manifest(path: "str | Path") -> Manifest:
         raise TraceError(f"{path}: schema_version {raw.get('schema_version')!r}, this accelsim reads {READABLE_VERSIONS}")
     if not raw.get("complete"):
         raise TraceError(f"{path}: trace is incomplete (an interrupted capture); rerun capture to redo it")
-    if not isinstance(raw.get("layers"), list) or not raw["layers"]:
-        raise TraceError(f"{path}: manifest lists no layers")
+    try:
+        validate_manifest(raw)
+    except ManifestError as e:
+        raise TraceError(f"{path / MANIFEST}: {e}; fix the file or recapture the trace") from None
     try:
         return Manifest.from_dict(raw, run_id=path.name)
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise TraceError(f"{path}: bad manifest field: {type(e).__name__}: {e}") from None
+
+
+_DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "U16": 2, "I16": 2, "F16": 2, "BF16": 2,
+                "U32": 4, "I32": 4, "F32": 4, "U64": 8, "I64": 8, "F64": 8}  # fmt: skip
+_MAX_HEADER = 100 * 2**20  # a header of 100 MiB would describe millions of tensors
+
+
+def safetensors_header(path: Path) -> dict[str, dict]:
+    """The tensor table of a safetensors file, checked against the file's size before anything is allocated.
+
+    Format (https://huggingface.co/docs/safetensors): 8-byte little-endian header length N, N bytes of JSON
+    ``{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}``, then the data.
+    Raises :class:`TraceError` when the header is truncated, too long, not JSON, or declares a tensor whose
+    byte range lies outside the file or does not match its dtype and shape.
+    """
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(8)
+            n = int.from_bytes(head, "little") if len(head) == 8 else -1
+            if n < 2 or n > min(size - 8, _MAX_HEADER):
+                raise TraceError(f"{path}: cannot read tensors: not a safetensors file (header length {n} for a file of {size} bytes); recapture the trace")
+            raw = f.read(n)
+    except OSError as e:
+        raise TraceError(f"{path}: cannot read: {e}") from None
+    try:
+        header = json.loads(raw)
+    except ValueError as e:
+        raise TraceError(f"{path}: safetensors header is not JSON ({e}); recapture the trace") from None
+    if not isinstance(header, dict):
+        raise TraceError(f"{path}: safetensors header is not a JSON object; recapture the trace")
+    header.pop("__metadata__", None)
+    data = size - 8 - n
+    for name, info in header.items():
+        try:
+            dtype, shape, (b, e) = info["dtype"], [int(v) for v in info["shape"]], info["data_offsets"]
+            nbytes = _DTYPE_BYTES[dtype] * int(np.prod(shape, dtype=object))
+            ok = isinstance(b, int) and isinstance(e, int) and 0 <= b <= e <= data and e - b == nbytes and min(shape, default=0) >= 0
+        except (KeyError, TypeError, ValueError):
+            raise TraceError(f"{path}: tensor {name!r} has a malformed header entry {info!r:.100}; recapture the trace") from None
+        if not ok:
+            raise TraceError(f"{path}: cannot read tensors: {name!r} declares {dtype} {shape} at bytes {b}..{e}, outside the {data} data bytes of "
+                             "the file or not its size; the file is truncated or corrupt, recapture the trace")  # fmt: skip
+    return header
+
+
+def _check_tensors(path: Path, header: dict, expected: dict[str, tuple[str, tuple[int, ...]]], what: str, exact: bool) -> None:
+    """Every expected tensor present with its dtype and shape; no tensor the manifest does not list."""
+    for name in expected:
+        if name not in header and exact:
+            raise TraceError(f"{path}: layer {name} listed in the manifest has no {what} tensor")
+    extra = sorted(set(header) - set(expected))
+    if extra:
+        raise TraceError(f"{path}: declares {what} {extra[:3]} that the manifest does not list; the file does not belong to this "
+                         "manifest, recapture the trace")  # fmt: skip
+    for name, (dtype, shape) in expected.items():
+        if name not in header:
+            continue
+        got = (header[name]["dtype"], tuple(int(v) for v in header[name]["shape"]))
+        if got != (dtype, shape):
+            raise TraceError(f"{path}: layer {name} {what} is {got[0]} {got[1]}, manifest says {dtype} {shape}; recapture the trace")
 
 
 def load_trace(path: "str | Path", layers: Sequence[str] | None = None, load_values: bool = False) -> Trace:
     """Read and validate a trace directory; raises :class:`TraceError` with the reason.
 
     layers: optional subset of layer names to load (all by default).
+    The manifest is checked against its schema and each tensor file's header against the manifest and the file's
+    size before any tensor is read, so a corrupt or foreign file cannot make this allocate more than the file holds.
     """
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
+    from safetensors import SafetensorError, safe_open
 
     path = Path(path)
     manifest = read_manifest(path)
+    wanted = set(layers) if layers is not None else None
+    if wanted is not None:
+        missing = sorted(wanted - {e.name for e in manifest.layers})
+        if missing:
+            raise TraceError(f"{path}: layers not in trace: {missing}")
+    entries = [e for e in manifest.layers if wanted is None or e.name in wanted]
+    if not (path / MASKS).is_file():
+        raise TraceError(f"{path}: {MASKS} missing; recapture the trace")
+    _check_tensors(path / MASKS, safetensors_header(path / MASKS),
+                   {e.name: ("U8", (e.tokens_stored, (e.K + 7) // 8)) for e in manifest.layers}, "mask", exact=True)  # fmt: skip
+    use_values = load_values and (path / VALUES).is_file()
+    if use_values:
+        _check_tensors(path / VALUES, safetensors_header(path / VALUES),
+                       {e.name: ("F16", (e.tokens_stored, e.K)) for e in manifest.layers}, "values", exact=False)  # fmt: skip
+    masks: dict[str, np.ndarray] = {}
+    values: dict[str, np.ndarray] = {}
     try:
-        masks = load_file(str(path / MASKS))
-        values = load_file(str(path / VALUES)) if load_values and (path / VALUES).is_file() else {}
+        with safe_open(str(path / MASKS), framework="numpy") as f:
+            for e in entries:
+                masks[e.name] = f.get_tensor(e.name)
+        if use_values:
+            with safe_open(str(path / VALUES), framework="numpy") as f:
+                have = set(f.keys())
+                for e in entries:
+                    if e.name in have:
+                        values[e.name] = f.get_tensor(e.name)
     except (OSError, SafetensorError) as e:
         raise TraceError(f"{path}: cannot read tensors: {e}") from None
-    wanted = set(layers) if layers is not None else None
     out = []
-    for e in manifest.layers:
-        if wanted is not None and e.name not in wanted:
-            continue
+    for e in entries:
         name, k = e.name, e.K
-        if name not in masks:
-            raise TraceError(f"{path}: layer {name} listed in the manifest has no mask tensor")
         mp = masks[name]
         if mp.dtype != np.uint8 or mp.shape != (e.tokens_stored, (k + 7) // 8):
             raise TraceError(f"{path}: layer {name} mask is {mp.dtype} {mp.shape}, manifest says uint8 ({e.tokens_stored}, {(k + 7) // 8})")
@@ -257,7 +353,4 @@ def load_trace(path: "str | Path", layers: Sequence[str] | None = None, load_val
             out.append(LayerTrace(name, k, e.O, e.pattern, mp, tokens_total=e.T, values=values.get(name)))
         except ValueError as err:
             raise TraceError(f"{path}: layer {name}: {err}") from None
-    if wanted is not None and len(out) != len(wanted):
-        missing = sorted(wanted - {ly.name for ly in out})
-        raise TraceError(f"{path}: layers not in trace: {missing}")
     return Trace(run_id=manifest.run_id, layers=tuple(out), manifest=manifest)

@@ -9,7 +9,7 @@ or ``python -m accelsim.explore --space quick --traces traces/sample --out resul
 """
 
 from accelsim.explore.points import Backend, default_backend
-from accelsim.explore.run import SweepConfig, SweepSummary, run_sweep
+from accelsim.explore.run import SweepConfig, SweepError, SweepSummary, run_sweep
 from accelsim.explore.spec import Space, SpecError, builtin_spaces, design_id, load_space, nested_patterns
 from accelsim.explore.store import ResultStore, StoreError, Table, load_meta, load_results
 from accelsim.explore.workloads import Workload, discover_workloads
@@ -22,6 +22,7 @@ __all__ = [
     "discover_workloads",
     "pareto_mask",
     "SweepConfig",
+    "SweepError",
     "SweepSummary",
     "run_sweep",
     "Space",

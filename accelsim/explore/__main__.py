@@ -11,10 +11,11 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
-from accelsim.explore.run import SweepConfig, run_sweep
+from accelsim.explore.run import SweepConfig, SweepError, run_sweep
 from accelsim.explore.spec import SpecError, builtin_spaces
 from accelsim.explore.store import StoreError
 from accelsim.traces import TraceError
@@ -35,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -46,13 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         parser.error(f"missing {', '.join(missing)}")
     if args.jobs < 0:
-        parser.error(f"--jobs must be >= 0, got {args.jobs}")
-    cfg = SweepConfig(args.space, tuple(args.traces), args.out, args.jobs, args.scheduler, not args.no_progress, args.chunk)
+        parser.error(f"--jobs must be >= 0 (0 = all cores), got {args.jobs}")
+    if args.chunk < 0:
+        parser.error(f"--chunk must be >= 0 (0 = automatic), got {args.chunk}")
+    signal.signal(signal.SIGTERM, _terminate)  # `kill PID`: unwind like Ctrl-C, so the pool is shut down and the lock released
     try:
+        cfg = SweepConfig(args.space, tuple(args.traces), args.out, args.jobs, args.scheduler, not args.no_progress, args.chunk)
         s = run_sweep(cfg)
-    except (SpecError, StoreError, TraceError) as e:
+    except (SpecError, StoreError, TraceError, SweepError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"interrupted: the rows finished so far are in {args.out}; rerun the same command to resume", file=sys.stderr)
+        return 130
     print(f"{s.designs} designs x {s.workloads} workloads: {s.points} points ({s.evaluated} new) in {s.seconds:.1f} s -> {s.out}")
     if args.report:
         from accelsim.report import write_report

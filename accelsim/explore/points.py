@@ -83,6 +83,8 @@ def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend, c
     res = backend.simulate(design, cache.get(ref.path, layers=wl.layers), mode=mode)
     cost = backend.price(res, design)
     tokens = int(res.tokens)
+    if tokens <= 0:
+        raise ValueError(f"trace {ref.path} stores no token rows for the evaluated layers; recapture it with trace_tokens >= 1")
     seconds = res.cycles / (design.clock_ghz * 1e9)
     ops = 2.0 * wl.macs_per_token * tokens  # dense-equivalent ops: comparable across patterns
     row = design_columns(design)

@@ -31,7 +31,7 @@ from accelsim.io import git_commit
 from accelsim.io import package_versions as package_versions_of
 from accelsim.traces import read_manifest
 
-__all__ = ["SweepConfig", "SweepSummary", "run_sweep", "package_versions"]
+__all__ = ["SweepConfig", "SweepSummary", "SweepError", "run_sweep", "package_versions"]
 
 _PACKAGES = ("accelsim", "numpy", "numba", "scipy", "matplotlib", "tqdm", "dask", "distributed")
 
@@ -43,6 +43,8 @@ class SweepConfig:
     space: a TOML path or a built-in space name; traces: trace directories (or folders of them);
     out: results directory; jobs: local worker processes (0 = all cores, 1 = in this process);
     scheduler: Dask scheduler address (overrides jobs); chunk: points per task (0 = automatic).
+    connect_timeout_s: how long to try to reach the Dask scheduler; worker_wait_s: how long a Dask sweep waits
+    while its cluster has no worker (all died) before it stops with an error (finished points are kept).
     """
 
     space: str
@@ -52,6 +54,43 @@ class SweepConfig:
     scheduler: str | None = None
     progress: bool = True
     chunk: int = 0
+    connect_timeout_s: float = 10.0
+    worker_wait_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("jobs", "chunk"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise SweepError(f"{name} must be an integer >= 0 (0 = automatic), got {v!r}")
+        for name in ("connect_timeout_s", "worker_wait_s"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise SweepError(f"{name} must be a positive number of seconds, got {v!r}")
+        if self.scheduler is not None:
+            _scheduler_address(self.scheduler)
+
+
+class SweepError(ValueError):
+    """A sweep cannot run or cannot finish: bad settings, an unreachable Dask scheduler, a cluster that lost its workers."""
+
+
+_SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
+
+
+def _scheduler_address(address: str) -> str:
+    """``address`` as a Dask scheduler URL (``host:port`` gets ``tcp://``); raises SweepError when it is not one."""
+    import re
+
+    addr = address.strip()
+    if "://" not in addr:
+        addr = "tcp://" + addr
+    scheme, _, rest = addr.partition("://")
+    if scheme == "inproc" and rest:
+        return addr
+    m = re.fullmatch(r"(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-_]+):(\d{1,5})", rest)
+    if scheme not in _SCHEMES or not m or not 0 < int(m.group(2)) < 65536:
+        raise SweepError(f"--scheduler {address!r} is not a Dask scheduler address; give scheme://host:port, e.g. tcp://10.0.0.5:8786")
+    return addr
 
 
 @dataclass(frozen=True)
@@ -119,9 +158,20 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _worker_init() -> None:
+def _watch_parent(parent: int, period_s: float = 0.5) -> None:
+    while True:
+        if os.getppid() != parent:  # the sweep process died (even by SIGKILL): this worker's results have nowhere to go
+            os._exit(1)
+        time.sleep(period_s)
+
+
+def _worker_init(parent: int | None = None) -> None:
     # One thread per worker process: the pool already uses every core.
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    if parent is not None:  # a daemon thread: a pool worker dies with its parent, however the parent ends
+        import threading
+
+        threading.Thread(target=_watch_parent, args=(parent,), name="accelsim-parent-watch", daemon=True).start()
 
 
 def _chunks(points: list, size: int) -> list[list]:
@@ -130,24 +180,85 @@ def _chunks(points: list, size: int) -> list[list]:
 
 def _executor_results(chunks, constraints, backend_arg, jobs):
     ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init) as pool:
-        futs = [pool.submit(evaluate_chunk, c, constraints, backend_arg) for c in chunks]
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
+    futs = [pool.submit(evaluate_chunk, c, constraints, backend_arg) for c in chunks]
+    finished = False
+    try:
+        for fut in cf.as_completed(futs):
+            yield fut.result()
+        finished = True
+    finally:
+        # interrupted or failed: drop queued chunks and do not wait for running ones (workers exit with this process)
+        pool.shutdown(wait=finished, cancel_futures=True)
+
+
+def _connect(address: str, timeout_s: float):
+    """A Dask client of the scheduler at ``address``; raises SweepError within about ``timeout_s`` when there is none."""
+    import socket
+
+    from distributed import Client
+
+    addr = _scheduler_address(address)
+    scheme, _, rest = addr.partition("://")
+    if scheme in ("tcp", "tls", "ws", "wss"):  # a plain TCP probe first: a refused port fails at once, not after the timeout
+        host, _, port = rest.rpartition(":")
         try:
-            for fut in cf.as_completed(futs):
-                yield fut.result()
-        finally:
-            for f in futs:
-                f.cancel()
+            socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+        except OSError as e:
+            raise SweepError(f"cannot reach a Dask scheduler at {addr} ({e.strerror or e}); check the address and that "
+                             "`dask scheduler` runs there") from None  # fmt: skip
+    try:
+        return Client(addr, set_as_default=False, timeout=timeout_s)
+    except (OSError, TimeoutError) as e:
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise SweepError(f"cannot reach a Dask scheduler at {addr} within {timeout_s:g} s ({reason:.160}); check the address and "
+                         "that `dask scheduler` runs there") from None  # fmt: skip
 
 
-def _dask_results(chunks, constraints, backend_arg, address):
-    from distributed import Client, as_completed
+def _dask_results(chunks, constraints, backend_arg, client, worker_wait_s: float = 60.0, poll_s: float = 1.0):
+    """Chunk results as they finish on the cluster.
 
-    with Client(address, set_as_default=False) as client:
+    Dask resubmits a lost worker's tasks to the remaining workers by itself; a task that keeps killing
+    workers ends as KilledWorker, and a cluster with no worker left would wait forever: after
+    ``worker_wait_s`` without any worker this stops with a :class:`SweepError` (finished rows are kept).
+    """
+    from distributed import as_completed
+    from distributed.scheduler import KilledWorker
+
+    address = client.scheduler.address
+    with client:
         futs = [client.submit(evaluate_chunk, c, constraints, backend_arg, pure=False) for c in chunks]
+        ready = as_completed(futs, loop=client.loop)  # this client need not be the default one
+        left, idle_since, checked = len(futs), None, time.monotonic()
         try:
-            for fut in as_completed(futs, loop=client.loop):  # this client need not be the default one
-                yield fut.result()
+            while left:
+                batch = ready.next_batch(block=False) if ready.has_ready() else []
+                for fut in batch:
+                    left -= 1
+                    try:
+                        yield fut.result()
+                    except KilledWorker as e:
+                        raise SweepError(f"Dask workers died while running points ({e}); {left} chunks unfinished; check "
+                                         "the workers' memory and logs, then rerun the same command: finished points are kept") from None  # fmt: skip
+                now = time.monotonic()
+                if batch:
+                    idle_since = None
+                    continue
+                time.sleep(min(0.05, poll_s))
+                if now - checked < poll_s:
+                    continue
+                checked = now
+                try:
+                    workers = len(client.nthreads())
+                except (OSError, TimeoutError) as e:
+                    raise SweepError(f"lost the Dask scheduler at {address} ({e}); rerun the same command: finished points are kept") from None
+                if workers:
+                    idle_since = None
+                elif idle_since is None:
+                    idle_since = now
+                elif now - idle_since > worker_wait_s:
+                    raise SweepError(f"the Dask cluster at {address} has had no worker for {worker_wait_s:g} s ({left} chunks "
+                                     "unfinished); start workers (`dask worker ADDRESS`) and rerun the same command: finished points are kept")  # fmt: skip
         finally:
             client.cancel(futs)
 
@@ -164,6 +275,7 @@ def run_sweep(cfg: SweepConfig, *, backend: Backend | None = None, on_chunk: Cal
     backend = backend or default_backend()
     space = load_space(cfg.space, design_cls=backend.design_cls, presets=backend.presets)
     workloads = discover_workloads(cfg.traces)
+    client = _connect(cfg.scheduler, cfg.connect_timeout_s) if cfg.scheduler else None  # before anything is written
     store = ResultStore(cfg.out)
     done = store.open(_sweep_meta(space, workloads, backend.design_cls))
     allpts = [(d, wl, m) for d in space.designs for wl in workloads for m in space.modes]
@@ -172,7 +284,7 @@ def run_sweep(cfg: SweepConfig, *, backend: Backend | None = None, on_chunk: Cal
     size = cfg.chunk or max(1, min(64, math.ceil(len(pending) / (jobs * 8))))
     chunks = _chunks(pending, size)
     if cfg.scheduler:
-        results = _dask_results(chunks, space.constraints, backend_arg, cfg.scheduler)
+        results = _dask_results(chunks, space.constraints, backend_arg, client, cfg.worker_wait_s)
     elif jobs == 1 or len(chunks) <= 1:
         results = (evaluate_chunk(c, space.constraints, backend) for c in chunks)
     else:

@@ -93,7 +93,8 @@ def _trace_dirs(paths) -> list[Path]:
         if (p / MANIFEST).is_file():
             out.append(p)
         elif p.is_dir():
-            subs = sorted(q for q in p.iterdir() if (q / MANIFEST).is_file())
+            # hidden entries are never traces: ".<run>.tmp-*" is an interrupted write, ".<run>.old-*" a replaced one
+            subs = sorted(q for q in p.iterdir() if not q.name.startswith(".") and (q / MANIFEST).is_file())
             if not subs:
                 raise TraceError(f"{p} holds no trace (no manifest.json in it or its subdirectories); run `python -m accelsim.capture` first")
             out.extend(subs)

@@ -12,12 +12,17 @@ import numpy as np
 
 from accelsim.report.findings import Findings, Pairs
 
-__all__ = ["verdict_lines", "pct", "ratio_range"]
+__all__ = ["verdict_lines", "pct", "ratio_range", "signed"]
 
 
 def pct(ratio: float) -> str:
     """A ratio as a signed percentage change: 1.857 -> "+85.7 %"."""
     return f"{(ratio - 1) * 100:+.1f} %"
+
+
+def signed(v: float) -> str:
+    """An accuracy figure signed to 3 decimals; "not measured" when it is missing (NaN), never "+nan"."""
+    return f"{v:+.3f}" if np.isfinite(v) else "not measured"
 
 
 def ratio_range(r: np.ndarray) -> str:
@@ -50,7 +55,7 @@ def _marginal(f: Findings) -> list[str]:
 
 
 def _accuracy(f: Findings) -> list[str]:
-    parts = [f"{lab} {s.best_accuracy:+.3f}" + ("" if s.own_trace else f" (runs {s.best_pattern})")
+    parts = [f"{lab} {signed(s.best_accuracy)}" + ("" if s.own_trace else f" (runs {s.best_pattern})")
              for lab, s in f.families.items() if lab != "dense"]  # fmt: skip
     basis = f"; perplexities scored on {f.tokens_scored} tokens per trace" if f.tokens_scored else ""
     lines = [f"**Accuracy** (best {f.accuracy_label} per largest supported pattern{basis}): " + (", ".join(parts) or "no sparse design") + "."]
@@ -78,11 +83,14 @@ def _compared(f: Findings, fmt_energy: Callable[[float], str]) -> list[str]:
         sm = f.smallest_on_front
         lines = [f"**{a} on the front**: {s.on_front} of {s.designs} {a} designs are Pareto-optimal; the smallest, "
                  f"`{sm.design_name}`, takes {sm.area_mm2:.3g} mm² and {fmt_energy(sm.energy_per_token_j)} per token "
-                 f"at {lab} {sm.accuracy:+.3f}."]  # fmt: skip
+                 f"at {lab} {signed(sm.accuracy)}."]  # fmt: skip
     else:
         lines = [f"**{a} off the front**: none of the {s.designs} {a} designs is Pareto-optimal; another family matches its accuracy for less area or energy."]
     if not len(p):
         return lines + [f"**Cost of {a} over {b}**: no matched pairs in this sweep (sample both patterns on otherwise identical designs, e.g. a grid)."]
+    if not np.isfinite(p.accuracy_gain):
+        return lines + [_cost(p, " (identical but for the supported patterns)") + f"; the accuracy of {a} or {b} was not measured, "
+                        "so what the premium buys is unknown: capture both patterns with perplexity."]  # fmt: skip
     lines.append(_cost(p, " (identical but for the supported patterns)") + f"; in return {lab} improves by {p.accuracy_gain:+.3f}.")
     if float(np.median(p.area)) > 1 and float(np.median(p.energy)) >= 1 and p.accuracy_gain > 0:
         lines.append(
@@ -106,8 +114,8 @@ def _beyond(f: Findings) -> list[str]:
             out.append(f"**Beyond {a}**: no {x.wider} trace was given, so {x.wider} designs run {x.runs}; only their cost is "
                        f"measured: area {ratio_range(p.area)} and energy per token {ratio_range(p.energy)} over {a} on {len(p)} matched pairs.")  # fmt: skip
         else:
-            out.append(f"**Beyond {a}**: {x.wider} moves the best {lab} from {f.families[a].best_accuracy:+.3f} to "
-                       f"{x.best_accuracy:+.3f}, at area {ratio_range(p.area)} and energy per token {ratio_range(p.energy)} over {a} "
+            out.append(f"**Beyond {a}**: {x.wider} moves the best {lab} from {signed(f.families[a].best_accuracy)} to "
+                       f"{signed(x.best_accuracy)}, at area {ratio_range(p.area)} and energy per token {ratio_range(p.energy)} over {a} "
                        f"on {len(p)} matched pairs.")  # fmt: skip
     return out
 
