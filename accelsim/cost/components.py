@@ -11,6 +11,7 @@ A component class states
 * ``energy_pj(action)`` per action and ``area_um2`` per instance, at the 45 nm reference;
 * ``flexibility``: True for hardware a design adds to run sparse patterns beyond dense;
 * ``node_scaled``: False for off-chip parts (not made in the logic node);
+* ``off_chip``: True for parts outside the chip (``Cost.energy_offchip_j`` sums them);
 * ``source``: the public source of its numbers (paper, datasheet, URL).
 
 ``price`` loops over :data:`COMPONENTS` and nothing else.
@@ -77,6 +78,7 @@ class Component:
     actions: ClassVar[tuple[Action, ...]]
     flexibility: ClassVar[bool] = False
     node_scaled: ClassVar[bool] = True
+    off_chip: ClassVar[bool] = False
     source: ClassVar[str]
 
     @classmethod
@@ -167,32 +169,41 @@ class Adder(Component):
 @dataclass(frozen=True)
 class Register(Component):
     """Flip-flop storage of ``bits`` bits: 1-bit register 0.009 pJ per access, 5.98 um^2 (Aladdin 40 nm);
-    writes priced as reads.  The array's registers: per lane the stationary weight candidates and
-    one operand, plus a 32-bit accumulator per PE; a weight write moves 8 bits per byte, an
-    operand read ``width`` bits."""
+    writes priced as reads.  The array's registers: per lane the stationary weight candidates
+    (``ceil(mh / nh)``) and one operand, plus a 32-bit accumulator per PE, plus one ``width``-bit
+    register per lane and selector pipeline stage (``Design.selector_pipeline_stages``,
+    docs/sparse-core-model.md section 3); a weight write moves 8 bits per byte, an operand read
+    ``width`` bits, a selection through a pipelined selector ``width`` bits per stage."""
 
     name = "register"
-    actions = (Action("weight_write_bytes", "wbuf_read_bytes"), Action("operand_reads", "macs_issued"))
+    actions = (
+        Action("weight_write_bytes", "wbuf_read_bytes"), Action("operand_reads", "macs_issued"),
+        Action("pipeline_writes", "selects"),
+    )  # fmt: skip
     source = ALADDIN
     E_BIT = from_40nm_energy(0.009)
     A_BIT = from_40nm_area(5.98)
 
     bits: int = 1
     width: int = 8
+    stages: int = 0
 
     @classmethod
     def count(cls, design) -> int:
         w = _width(design)
-        return design.multipliers * (design.weight_candidates_per_lane * w + w) + design.pe_rows * design.pe_cols * 32
+        pipeline = design.multipliers * w * design.selector_pipeline_stages
+        return design.multipliers * (design.weight_candidates_per_lane * w + w) + design.pe_rows * design.pe_cols * 32 + pipeline
 
     @classmethod
     def of(cls, design, run=None):
-        return cls(1, _width(design))
+        return cls(1, _width(design), design.selector_pipeline_stages)
 
     def energy_pj(self, action: str = "read") -> float:
         per_access = self.E_BIT * self.bits
         if action == "weight_write_bytes":
             return per_access * 8
+        if action == "pipeline_writes":
+            return per_access * self.width * self.stages
         return per_access * self.width if action == "operand_reads" else per_access
 
     @property
@@ -295,60 +306,89 @@ class Selector(Component):
         return self.cells * MUX2_AREA_UM2
 
 
+def _group(design, p: Pattern) -> tuple[int, int]:
+    """(N, M) of a pattern's own group: N:M; unstructured: the lanes and the chunk it maps onto."""
+    if p.kind == "nm":
+        return p.n, p.m
+    n, m, _ = design.lane_mapping(p)
+    return n, m
+
+
 def _widest(design) -> Pattern | None:
-    return max(design.sparse_patterns, key=lambda p: design.lane_group(p)[1], default=None)
+    return max(design.sparse_patterns, key=lambda p: _group(design, p)[1], default=None)
 
 
 @dataclass(frozen=True)
 class MetadataDecoder(Component):
-    """Turns one group's metadata into the selector controls (one decode per pass; derived).
+    """Turns a chunk's metadata into the selector controls: one decoder per lane group (derived).
 
+    Hardware of one decode step of a group of (N, M) (docs/sparse-core-model.md, section 2):
     index: N fields of ceil(log2 M) bits, each one-hot decoded (M gates of log2 M inputs ~
-    M*ceil(log2 M) gate-equivalents per field).  bitmask: a prefix popcount over M bits
-    (M * ceil(log2(M+1)) full-adder bits) to find kept positions.  combinatorial: N greedy
-    compare-and-subtract steps on ceil(log2 C(M,N))-bit ranks (2 full-adder-equivalents per
-    bit per step) plus a ROM of C(c, i) (M*N entries of the rank width, priced as gates).
-    One decoder per lane group of a PE column; area: sized for the widest supported group;
-    energy per decode: the decoder of the pattern the run used.
+    M*ceil(log2 M) gate-equivalents per field); bitmask: a prefix popcount over M bits
+    (M * ceil(log2(M+1)) full-adder bits); combinatorial of at most 8 bits: a table of
+    2^bits rows of M bits (one gate-equivalent per ROM bit; a read drives M*bits gates);
+    longer combinatorial codes are unranked serially, one kept position per step (one
+    compare-and-subtract on the bits-wide rank, 2 full-adder bits per bit, plus a ROM of the
+    M*N binomials C(c, i), priced as gates; a read moves one bits-wide word).  Steps per group:
+    N for the serial unranker, else 1.
+    Area of one decoder: ``rate`` step units (capped at the steps of one chunk), for the
+    supported pattern that needs the most; energy per decode (one per chunk-cycle): the steps
+    of one chunk of the run pattern, ``steps x mh / M``, each at its step energy.
     """
 
     name = "metadata_decoder"
     actions = (Action("decode", "meta_decodes"),)
     flexibility = True
-    source = ALADDIN + " (gate and full-adder costs)"
+    source = ALADDIN + " (gate and full-adder costs); serial unranking: Knuth, TAOCP 4A, 7.2.1.3"
 
     fmt: str
     n: int
     m: int
+    mh: int = 0  # the chunk one decode covers (0: the group, M)
+    rate: int = 1  # step units (decode groups or steps per cycle)
+    sized_for: tuple = ()  # (N, M) of every supported group (area: the most demanding)
 
     @classmethod
     def count(cls, design) -> int:
         column = design.pe_rows * design.lanes_per_pe
-        return max((column // design.lane_group(p)[0] for p in design.sparse_patterns), default=0)
+        return max((column // design.lane_mapping(p)[0] for p in design.sparse_patterns), default=0)
 
     @classmethod
     def of(cls, design, run=None):
         p = run if run is not None and run.kind != "dense" else (_widest(design) or DENSE)
-        n, m = design.lane_group(p)
-        return cls(design.metadata_format if p.kind == "nm" else "bitmask", n, m)
+        n, m = _group(design, p)
+        fmt = design.metadata_format if p.kind == "nm" else "bitmask"
+        sized = tuple(_group(design, q) for q in design.sparse_patterns if q.kind == p.kind)
+        return cls(fmt, n, m, design.lane_mapping(p)[1], design.resolved_decode_groups_per_cycle, sized)
 
-    def _gates_and_fas(self) -> tuple[float, float]:
-        lg = max(1, math.ceil(math.log2(self.m)))
+    def _step(self, n: int, m: int) -> tuple[float, float, float, float, int]:
+        """(area gates, area full adders, energy gates, energy full adders, steps per group) of one step unit."""
+        lg = max(1, math.ceil(math.log2(m)))
         if self.fmt == "index":
-            return self.n * self.m * lg, 0.0
+            return n * m * lg, 0.0, n * m * lg, 0.0, 1
         if self.fmt == "bitmask":
-            return 0.0, self.m * math.ceil(math.log2(self.m + 1))
-        bits = max(1, Pattern("nm", n=self.n, m=self.m).metadata_bits_per_group("combinatorial"))
-        return self.m * self.n * bits, 2.0 * self.n * bits
+            fas = m * math.ceil(math.log2(m + 1))
+            return 0.0, fas, 0.0, fas, 1
+        bits = max(1, Pattern("nm", n=n, m=m).metadata_bits_per_group("combinatorial"))
+        if bits <= 8:
+            return (1 << bits) * m, 0.0, m * bits, 0.0, 1
+        return m * n * bits, 2.0 * bits, bits, 2.0 * bits, n
+
+    def _steps_per_chunk(self, n: int, m: int) -> float:
+        return self._step(n, m)[4] * (self.mh or m) / m
 
     def energy_pj(self, action: str = "decode") -> float:
-        g, f = self._gates_and_fas()
-        return g * GATE_ENERGY_PJ + f * FA_ENERGY_PJ
+        _, _, g, f, _ = self._step(self.n, self.m)
+        return self._steps_per_chunk(self.n, self.m) * (g * GATE_ENERGY_PJ + f * FA_ENERGY_PJ)
 
     @property
     def area_um2(self) -> float:
-        g, f = self._gates_and_fas()
-        return g * GATE_AREA_UM2 + f * FA_AREA_UM2
+        best = 0.0
+        for n, m in self.sized_for or ((self.n, self.m),):
+            g, f, _, _, _ = self._step(n, m)
+            units = min(self.rate, max(1, math.ceil(self._steps_per_chunk(n, m))))
+            best = max(best, units * (g * GATE_AREA_UM2 + f * FA_AREA_UM2))
+        return best
 
 
 @dataclass(frozen=True)
@@ -380,7 +420,7 @@ class CompactionUnit(Component):
         widest = _widest(design)
         if widest is None:
             return None
-        n, m = design.lane_group(widest)
+        n, m = _group(design, widest)
         return cls(m, n, _width(design), design.compaction_groups_per_cycle)
 
     @property
@@ -477,6 +517,7 @@ class DRAM(Component):
     name = "dram"
     actions = (Action("read_bytes", "dram_read_bytes"), Action("write_bytes", "dram_write_bytes"))
     node_scaled = False
+    off_chip = True
     source = HOROWITZ
 
     pj_per_bit: float = 1300.0 / 64

@@ -3,7 +3,8 @@
 ``price`` walks the components of ``accelsim.cost.components.COMPONENTS``: each says how many
 of it the design has, its energy per action and area at 45 nm, and which count of the
 simulator each action is; ``accelsim.cost.scaling`` moves them to ``design.tech_nm`` (except
-components that are not made in the logic node).  Static (leakage) energy is not modelled,
+components that are not made in the logic node).  ``Cost.energy_onchip_j`` and
+``energy_offchip_j`` split the total by each component's ``off_chip`` flag.  Static (leakage) energy is not modelled,
 so energy depends on what was done, not on how long it took.
 """
 
@@ -29,6 +30,8 @@ class Cost:
     area_by_component_mm2: dict[str, float]
     tech_nm: int = 45
     tokens: int = 0
+    energy_onchip_j: float = 0.0  # components made on the chip
+    energy_offchip_j: float = 0.0  # components with ``off_chip = True`` (DRAM)
 
     @property
     def energy_per_token_j(self) -> float:
@@ -54,7 +57,7 @@ def price(result: SimResult, design: Design, components=None) -> Cost:
             f"result was not simulated on this design: its MAC slots ({result.mac_slots}) != multipliers of "
             f"{design.name!r} ({design.multipliers}) x cycles ({result.cycles}); price(simulate(d, trace), d)"
         )
-    energy, area = {}, {}
+    energy, area, offchip = {}, {}, set()
     for comp in _components.COMPONENTS if components is None else components:
         model, count = comp.of(design), comp.count(design)
         running = comp.of(design, result.run_pattern)  # energy per action of what the run used
@@ -66,6 +69,8 @@ def price(result: SimResult, design: Design, components=None) -> Cost:
                     e_pj += c * running.energy_pj(action.name)
         e_j = e_pj * 1e-12
         energy[comp.name] = scale_energy(e_j, design.tech_nm) if comp.node_scaled else e_j
+        if comp.off_chip:
+            offchip.add(comp.name)
         a_um2 = model.area_um2 * count if model is not None and count else 0.0
         area[comp.name] = scale_area(a_um2, design.tech_nm) * 1e-6
     return Cost(
@@ -75,4 +80,6 @@ def price(result: SimResult, design: Design, components=None) -> Cost:
         area_by_component_mm2=area,
         tech_nm=design.tech_nm,
         tokens=result.tokens,
+        energy_onchip_j=sum(e for name, e in energy.items() if name not in offchip),
+        energy_offchip_j=sum(e for name, e in energy.items() if name in offchip),
     )

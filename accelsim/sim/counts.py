@@ -15,12 +15,18 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-__all__ = ["CAUSES", "Counts", "COUNT_NAMES", "KERNEL_COUNTS", "DERIVED_COUNTS", "LAYER_PARAMS"]
+__all__ = ["CAUSES", "Counts", "COUNT_NAMES", "KERNEL_COUNTS", "DERIVED_COUNTS", "LAYER_PARAMS", "STATS"]
 
 # ------------------------------------------------------------------ stall causes
 # Cycles by cause (they sum to the total); index constants of the kernel's ``cause`` array.
-CAUSES = ("compute", "metadata_bw", "weight_bw", "bank_conflict", "compaction", "dram")
-CAUSE_COMPUTE, CAUSE_METADATA_BW, CAUSE_WEIGHT_BW, CAUSE_BANK_CONFLICT, CAUSE_COMPACTION, CAUSE_DRAM = range(len(CAUSES))
+# compute: max(1, ceil(kept / nh)) per chunk (full reach) plus fill and drain; operand_reach: the
+# cycles limited selector reach adds; metadata_decode: decoders slower than compute
+# (docs/sparse-core-model.md, sections 1 and 2).
+CAUSES = ("compute", "operand_reach", "metadata_bw", "metadata_decode", "weight_bw", "bank_conflict", "compaction", "dram")
+(
+    CAUSE_COMPUTE, CAUSE_OPERAND_REACH, CAUSE_METADATA_BW, CAUSE_METADATA_DECODE, CAUSE_WEIGHT_BW, CAUSE_BANK_CONFLICT,
+    CAUSE_COMPACTION, CAUSE_DRAM,
+) = range(len(CAUSES))  # fmt: skip
 
 
 # ------------------------------------------------------------------------ counts
@@ -45,7 +51,7 @@ class Counts:
     dram_write_bytes: int = 0
     compaction_groups: int = 0  # groups compacted (top-N selected and packed)
     meta_decodes: int = 0  # metadata records decoded (one per pass and O-tile)
-    passes: int = 0  # lane-group passes issued
+    passes: int = 0  # lane-group cycles issued (a chunk taking c cycles counts c)
     # --- derived counts (simulate._derived_counts)
     macs_gated: int = 0  # issued slots holding a zero: macs_issued - macs_useful
     macs_skipped: int = 0  # products of the dense GEMM never issued (what sparsity saved)
@@ -76,15 +82,16 @@ LAYER_PARAMS = (
     "k",  # input channels
     "o",  # output channels
     "tb",  # tokens per block
-    "groups",  # groups per token row, ceil(k / m)
-    "n",  # multiplier lanes of a lane group
+    "groups",  # run-pattern groups per token row, ceil(k / m) (compaction)
+    "n",  # multiplier lanes of a lane group (nh)
     "cyc_per_pass",  # cycles of one pass (output-stationary with n > lanes: > 1)
-    "fill",  # systolic fill and drain cycles per fold
+    "fill",  # systolic fill and drain cycles per fold (plus selector pipeline stages)
     "pe_cols",  # output columns of one O-tile
     "bytes_per_element",
     "weight_bw",  # weight buffer bytes per cycle
     "meta_bw",  # metadata bits per cycle
-    "bits_per_pass",  # metadata bits of one group
+    "bits_per_pass",  # metadata bits of one chunk (the run pattern's bits per group scaled to mh)
+    "decode_cyc",  # decoder cycles per chunk-cycle (metadata decode steps over the decode rate)
     "compaction_gpc",  # groups compacted per cycle
     "banks",  # weight buffer banks
     "sparse",  # 1: a sparse run (selection, metadata, compaction); 0: dense
@@ -92,11 +99,19 @@ LAYER_PARAMS = (
     "decode",  # 1: decode (DRAM roofline per token); 0: prefill (per layer)
     "weights_fit",  # 1: the layer's weights fit the weight buffer (read from DRAM once)
     "union_all",  # channels kept by any token (k on a dense run)
+    "compressed",  # 1: activations compacted in DRAM (values + metadata); 0: dense K-wide rows
+    "in_meta_bits",  # metadata bits of one token's input row (compressed)
+    "out_kept",  # output elements kept per token at the run pattern's density (compressed)
+    "out_meta_bits",  # metadata bits of one token's compacted output row (compressed)
 )
 (
     P_T_ROWS, P_K, P_O, P_TB, P_GROUPS, P_N, P_CYC_PER_PASS, P_FILL, P_PE_COLS, P_BPE, P_WEIGHT_BW, P_META_BW,
-    P_BITS_PER_PASS, P_COMPACTION_GPC, P_BANKS, P_SPARSE, P_WS, P_DECODE, P_WEIGHTS_FIT, P_UNION_ALL,
+    P_BITS_PER_PASS, P_DECODE_CYC, P_COMPACTION_GPC, P_BANKS, P_SPARSE, P_WS, P_DECODE, P_WEIGHTS_FIT, P_UNION_ALL,
+    P_COMPRESSED, P_IN_META_BITS, P_OUT_KEPT, P_OUT_META_BITS,
 ) = range(len(LAYER_PARAMS))  # fmt: skip
+
+# Per (block, tile) statistics of tile_stats (kernels and twin), in this order.
+STATS = ("work", "ideal", "passes", "nnz", "union", "bankmax")
 
 
 def _check_constants() -> None:

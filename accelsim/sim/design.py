@@ -2,19 +2,22 @@
 
 Units are in the field names.  The array is ``pe_rows x pe_cols`` processing elements
 (PEs), each a ``lanes_per_pe``-wide dot-product unit, so ``multipliers = pe_rows * pe_cols *
-lanes_per_pe``.  How a supported pattern maps onto those lanes (the "lane group"):
+lanes_per_pe``.  The sparse-core model (docs/sparse-core-model.md) cuts the multipliers into
+**lane groups** of ``nh`` lanes; each cycle a lane group is offered a **chunk** of ``mh``
+consecutive input channels (its operand budget) and each lane reaches ``r`` of them through
+its selector.  ``lane_group``, ``operand_budget`` and ``selector_reach`` set nh, mh and r;
+0 means the default (``resolved_*`` properties):
 
-* N:M pattern: N multiplier lanes serve one group of M dense input channels per pass
-  (each lane picks one of its candidates through the selector);
-* ``unstructured:D``: one PE (``lanes_per_pe`` lanes) serves a segment of
-  ``round(lanes_per_pe / D)`` channels through a bitmap-driven crossbar (SIGMA-like);
-* dense: one PE serves ``lanes_per_pe`` consecutive channels, no selection.
+* nh: N of the widest supported pattern (largest M; ties: largest N); mh: its M;
+* r: naive ``mh`` (an mh:1 mux); window ``mh - nh + 1`` (the k-th kept index of a sorted
+  group can only lie in a window of M-N+1 positions); hierarchical ``mh`` (two cascaded
+  stages of ``ceil(sqrt(mh))`` inputs; composed structured sparsity as in HighLight, Wu et
+  al., MICRO 2023, arXiv 2305.12718).
 
-Selector fan-in per multiplier lane: naive ``M:1`` over the widest supported group;
-sorted-window ``(M-N+1):1`` (the k-th kept index of a sorted group can only lie in a window
-of M-N+1 positions); hierarchical: two cascaded stages of ``ceil(sqrt(M))`` inputs each
-(composed structured sparsity as in HighLight, Wu et al., MICRO 2023, arXiv 2305.12718;
-full reach M, fewer cells).
+The chunk is hardware: an 8:16 trace on a core with mh = 4 is cut into chunks of 4.
+``unstructured:D`` keeps the SIGMA-like mapping unless lane_group or operand_budget is set:
+one PE (``lanes_per_pe`` lanes) serves a segment of ``round(lanes_per_pe / D)`` channels
+through a full crossbar.  Dense: one PE serves ``lanes_per_pe`` consecutive channels, no selection.
 
 ``patterns`` holds :class:`~accelsim.patterns.Pattern` objects (strings such as "8:16" are
 parsed once, in ``__post_init__``); ``mitigation_units`` draws from
@@ -28,6 +31,7 @@ from dataclasses import dataclass, replace
 
 from accelsim.methods import MITIGATION_UNITS
 from accelsim.patterns import METADATA_FORMATS, Pattern
+from accelsim.sim import clock as _clock
 
 __all__ = ["Design", "PRECISIONS", "DATAFLOWS", "SELECTORS", "MITIGATION_UNITS", "TECH_NODES", "BYTES_PER_ELEMENT"]
 
@@ -71,6 +75,12 @@ class Design:
     dram_bw_gb_per_s: float = 100.0
     clock_ghz: float = 1.0
     tech_nm: int = 45
+    lane_group: int = 0  # nh: multiplier lanes sharing one chunk (0: N of the widest pattern)
+    operand_budget: int = 0  # mh: dense-operand elements per lane group per cycle (0: M of the widest pattern)
+    selector_reach: int = 0  # r: chunk positions one lane reaches (0: the selector's default)
+    metadata_decode_groups_per_cycle: int = 0  # per decoder, one per lane group (0: every group of a chunk)
+    selector_pipelined: bool = False  # extra selector levels add a pipeline stage instead of clock period
+    compressed_activations: bool = False  # activations stay compacted (values + metadata) in buffers and DRAM
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -101,6 +111,11 @@ class Design:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 < v <= 1e6:
                 raise ValueError(f"Design.{fname} must be a finite number in (0, 1e6], got {v!r}")
         _check_choice("tech_nm", self.tech_nm, TECH_NODES)
+        for fname in ("selector_pipelined", "compressed_activations"):
+            if not isinstance(getattr(self, fname), bool):
+                raise ValueError(f"Design.{fname} must be True or False, got {getattr(self, fname)!r}")
+        _check_int("metadata_decode_groups_per_cycle", self.metadata_decode_groups_per_cycle, 0, 1 << 16)
+        self._check_operand_path()
 
     def _canonicalise_patterns(self) -> None:
         pats = self.patterns
@@ -117,31 +132,53 @@ class Design:
         object.__setattr__(self, "patterns", tuple(canon))
 
     def _check_patterns_fit(self) -> None:
-        lanes, column = self.lanes_per_pe, self.pe_rows * self.lanes_per_pe
         for p in self.sparse_patterns:
             if p.kind == "nm":
                 if p.m > 256:
                     raise ValueError(f"Design.patterns: group size M={p.m} of {p} exceeds the supported maximum 256")
-                if self.dataflow == "weight_stationary" and column % p.n:
-                    raise ValueError(
-                        f"Design.lanes_per_pe: pe_rows*lanes_per_pe = {column} must be a multiple of N={p.n} for pattern {p} "
-                        f"(lane groups of N multipliers); choose lanes_per_pe or pe_rows accordingly"
-                    )
-                if self.dataflow == "output_stationary" and lanes % p.n and p.n % lanes:
-                    raise ValueError(
-                        f"Design.lanes_per_pe = {lanes} must divide or be a multiple of N={p.n} for pattern {p} "
-                        f"in the output-stationary dataflow"
-                    )
-                if self.selector == "hierarchical" and p.m & (p.m - 1):
-                    raise ValueError(f"Design.selector 'hierarchical' needs power-of-two M, pattern {p} has M={p.m}")
             else:  # unstructured
                 if self.selector == "window":
                     raise ValueError(
                         f"Design.selector 'window' needs sorted N:M groups; pattern {p} needs 'naive' (a crossbar) "
                         f"or 'hierarchical'"
                     )
-                if self.lane_group(p)[1] > 256:
-                    raise ValueError(f"Design.patterns: {p} on lanes_per_pe={lanes} gives a segment wider than 256 channels")
+                if self._segment(p) > 256:
+                    raise ValueError(f"Design.patterns: {p} on lanes_per_pe={self.lanes_per_pe} gives a segment wider than 256 channels")
+
+    def _check_operand_path(self) -> None:
+        """Lane group, operand budget and reach: in range, consistent, and mappable onto the array."""
+        for fname in ("lane_group", "operand_budget", "selector_reach"):
+            _check_int(fname, getattr(self, fname), 0, 256)
+        if not self.sparse_patterns:
+            for fname in ("lane_group", "operand_budget", "selector_reach"):
+                if getattr(self, fname):
+                    raise ValueError(f"Design.{fname} = {getattr(self, fname)} needs a sparse pattern in Design.patterns")
+            return
+        nh, mh, r = self.resolved_lane_group, self.resolved_operand_budget, self.resolved_selector_reach
+        if nh > mh:
+            raise ValueError(f"Design.operand_budget = {mh} must be >= lane_group = {nh} (each lane needs a candidate)")
+        if r > mh:
+            raise ValueError(f"Design.selector_reach = {r} must be <= operand_budget = {mh} (a lane reaches positions of its chunk)")
+        if r * nh < mh:
+            raise ValueError(
+                f"Design.selector_reach = {r} x lane_group = {nh} < operand_budget = {mh}: some chunk positions "
+                f"would be reachable by no lane; widen the reach or the lane group"
+            )
+        column = self.pe_rows * self.lanes_per_pe
+        for p in self.sparse_patterns:
+            n = self.lane_mapping(p)[0]
+            if self.dataflow == "weight_stationary" and column % n:
+                raise ValueError(
+                    f"Design.lanes_per_pe: pe_rows*lanes_per_pe = {column} must be a multiple of the lane group "
+                    f"({n} lanes, for pattern {p}); choose lanes_per_pe, pe_rows or lane_group accordingly"
+                )
+            if self.dataflow == "output_stationary" and self.lanes_per_pe % n and n % self.lanes_per_pe:
+                raise ValueError(
+                    f"Design.lanes_per_pe = {self.lanes_per_pe} must divide or be a multiple of the lane group "
+                    f"({n} lanes, for pattern {p}) in the output-stationary dataflow"
+                )
+        if self.selector == "hierarchical" and mh & (mh - 1):
+            raise ValueError(f"Design.selector 'hierarchical' needs a power-of-two operand_budget (chunk), got {mh}")
 
     # ---------------------------------------------------------------- properties
     @property
@@ -157,36 +194,91 @@ class Design:
         """Supported patterns other than dense, in the order of ``patterns``."""
         return tuple(p for p in self.patterns if p.kind != "dense")
 
-    def lane_group(self, pattern: Pattern) -> tuple[int, int]:
-        """(lanes n, channels m) of one lane group running ``pattern`` (see module docstring)."""
-        p = pattern
+    def _segment(self, p: Pattern) -> int:
+        """Channels of the SIGMA-like crossbar segment an unstructured pattern maps onto one PE."""
+        return max(self.lanes_per_pe, int(round(self.lanes_per_pe / p.density)))
+
+    def _native_group(self, p: Pattern) -> tuple[int, int]:
+        """(N, M) of a pattern's own group: N:M itself, an unstructured segment, or a dense PE row."""
         if p.kind == "nm":
             return p.n, p.m
         if p.kind == "unstructured":
-            return self.lanes_per_pe, max(self.lanes_per_pe, int(round(self.lanes_per_pe / p.density)))
+            return self.lanes_per_pe, self._segment(p)
         return self.lanes_per_pe, self.lanes_per_pe
+
+    def _widest(self) -> tuple[int, int]:
+        return max((self._native_group(p)[::-1] for p in self.sparse_patterns), default=(0, 0))[::-1]
+
+    @property
+    def resolved_lane_group(self) -> int:
+        """nh: ``lane_group``, else N of the widest supported pattern (0 for a dense-only design)."""
+        return self.lane_group or self._widest()[0]
+
+    @property
+    def resolved_operand_budget(self) -> int:
+        """mh: ``operand_budget``, else M of the widest supported pattern (0 for a dense-only design)."""
+        return self.operand_budget or self._widest()[1]
+
+    @property
+    def resolved_selector_reach(self) -> int:
+        """r: ``selector_reach``, else naive/hierarchical mh, window mh - nh + 1 (0 for a dense-only design)."""
+        if self.selector_reach:
+            return self.selector_reach
+        mh = self.resolved_operand_budget
+        return mh - self.resolved_lane_group + 1 if self.selector == "window" and mh else mh
+
+    @property
+    def resolved_decode_groups_per_cycle(self) -> int:
+        """Groups one decoder finishes per cycle: the field, else every group of a chunk of the narrowest pattern."""
+        if self.metadata_decode_groups_per_cycle:
+            return self.metadata_decode_groups_per_cycle
+        mh = self.resolved_operand_budget
+        return max([1] + [mh // p.m for p in self.sparse_patterns if p.kind == "nm"])
+
+    def lane_mapping(self, pattern: Pattern) -> tuple[int, int, int]:
+        """(nh lanes, mh chunk channels, r reach) a run of ``pattern`` uses (see module docstring)."""
+        p = pattern
+        if p.kind == "dense":
+            return self.lanes_per_pe, self.lanes_per_pe, self.lanes_per_pe
+        if p.kind == "unstructured" and not (self.lane_group or self.operand_budget):
+            seg = self._segment(p)
+            return self.lanes_per_pe, seg, seg
+        return self.resolved_lane_group, self.resolved_operand_budget, self.resolved_selector_reach
 
     @property
     def max_m(self) -> int:
         """Widest group any supported sparse pattern selects from (0 for a dense-only design)."""
-        return max((self.lane_group(p)[1] for p in self.sparse_patterns), default=0)
+        return self._widest()[1]
 
     @property
     def mux_fanin(self) -> int:
-        """Selector inputs per multiplier lane (1 = no selector, dense-only)."""
-        pats = self.sparse_patterns
-        if not pats:
+        """Selector inputs per multiplier lane (1 = no selector, dense-only): r, hierarchical 2 ceil(sqrt r)."""
+        if not self.sparse_patterns:
             return 1
-        if self.selector == "window":
-            return max(p.m - p.n + 1 for p in pats)
-        if self.selector == "hierarchical":
-            return 2 * math.ceil(math.sqrt(self.max_m))
-        return self.max_m
+        r = max(self.lane_mapping(p)[2] for p in self.sparse_patterns)
+        return 2 * math.ceil(math.sqrt(r)) if self.selector == "hierarchical" else r
+
+    @property
+    def selector_levels(self) -> int:
+        """2:1 levels on the selector's path (0 for a dense-only design); see ``accelsim.sim.clock``."""
+        if not self.sparse_patterns:
+            return 0
+        return _clock.mux_levels(max(self.lane_mapping(p)[2] for p in self.sparse_patterns), self.selector)
+
+    @property
+    def achievable_clock_ghz(self) -> float:
+        """The clock the design runs at: ``clock_ghz`` slowed by unpipelined selector levels (``accelsim.sim.clock``)."""
+        return _clock.achievable_clock_ghz(self.clock_ghz, self.selector_levels, self.tech_nm, self.selector_pipelined)
+
+    @property
+    def selector_pipeline_stages(self) -> int:
+        """Pipeline stages a pipelined selector adds (0 unless ``selector_pipelined`` and levels exceed the slack)."""
+        return _clock.pipeline_stages(self.clock_ghz, self.selector_levels, self.tech_nm, self.selector_pipelined)
 
     @property
     def weight_candidates_per_lane(self) -> int:
-        """Stationary weights a lane must hold to choose from: max M/N over supported patterns (1 if dense)."""
-        return max([1] + [math.ceil(self.lane_group(p)[1] / self.lane_group(p)[0]) for p in self.sparse_patterns])
+        """Dense-operand elements a lane holds to choose from: ceil(mh / nh) of the widest mapping (1 if dense)."""
+        return max([1] + [math.ceil(m / n) for n, m, _ in (self.lane_mapping(p) for p in self.sparse_patterns)])
 
     def supports(self, pattern: "Pattern | str") -> bool:
         """True if ``pattern`` (a Pattern, or a string parsed here) runs natively (dense always does)."""

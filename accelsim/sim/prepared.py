@@ -97,7 +97,7 @@ def prepare(trace: "Trace | PreparedTrace") -> PreparedTrace:
             raise ValueError(f"layer {ly.name}: packed mask shape {packed.shape} does not fit K={k}")
         if k % 8 and packed.shape[0] and (packed[:, -1] >> (k % 8)).any():
             raise ValueError(f"layer {ly.name}: mask has bits set beyond K={k}; repack it with accelsim.masks.pack_mask")
-        nnz, union_all = mask_totals(packed, POPCOUNT) if packed.size else (0, 0)
+        nnz, union_all = mask_totals(packed, POPCOUNT, np.zeros(packed.shape[1], dtype=np.uint8)) if packed.size else (0, 0)
         layers.append(PreparedLayer(ly.name, int(packed.shape[0]), k, int(ly.out_features), packed, int(nnz), int(union_all)))
     return PreparedTrace(trace=trace, layers=tuple(layers), pattern=pattern, mitigation=mit)
 

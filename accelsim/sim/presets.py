@@ -8,6 +8,10 @@
 * ``flex-8:16-naive`` / ``flex-8:16-window``: 2:4 + 4:8 + 8:16 with bitmask metadata (M bits
   per group: within 15 % of the information-theoretic minimum at 50 % density for every M, and
   half an index code's size at M = 16) and a 16:1 naive or 9:1 sorted-window selector.
+* ``flex-sized-2:4`` / ``flex-sized-8:16``: 2:4 + 4:8 + 8:16 + 2:8 with bitmask metadata and a
+  naive selector of full reach, the operand path sized for 2:4 (lane groups of 2 lanes offered
+  chunks of 4 channels) or for 8:16 (8 lanes, chunks of 16): the same patterns, a different
+  operand budget (docs/sparse-core-model.md, section 1).
 * ``nm-16:32``: 16:32 only, windowed 17:1 selector.
 * ``unstructured-sigma``: bitmap metadata plus a per-PE crossbar over 16-channel segments
   (SIGMA-like flexibility upper bound).
@@ -24,12 +28,15 @@ from accelsim.sim.design import Design
 __all__ = ["presets", "get_preset"]
 
 _BASE = Design(name="dense")
+_FLEX4 = ("2:4", "4:8", "8:16", "2:8")
 
 presets: dict[str, Design] = {
     "dense": _BASE,
     "ampere-2:4": _BASE.replace(name="ampere-2:4", patterns=("2:4",), selector="naive", metadata_format="index"),
     "flex-8:16-naive": _BASE.replace(name="flex-8:16-naive", patterns=("2:4", "4:8", "8:16"), selector="naive"),
     "flex-8:16-window": _BASE.replace(name="flex-8:16-window", patterns=("2:4", "4:8", "8:16"), selector="window"),
+    "flex-sized-2:4": _BASE.replace(name="flex-sized-2:4", patterns=_FLEX4, selector="naive", lane_group=2, operand_budget=4, selector_reach=4),
+    "flex-sized-8:16": _BASE.replace(name="flex-sized-8:16", patterns=_FLEX4, selector="naive", lane_group=8, operand_budget=16, selector_reach=16),
     "nm-16:32": _BASE.replace(name="nm-16:32", patterns=("16:32",), selector="window"),
     "unstructured-sigma": _BASE.replace(name="unstructured-sigma", patterns=("unstructured:0.5",), selector="naive"),
     "h100-sm-2:4": Design(

@@ -1,9 +1,10 @@
 """The slow, obviously-correct twin of the simulator kernels (NumPy on unpacked masks + Python loops).
 
-It restates the rules of kernels.py from scratch on a bool [T, K] mask: group counts by
-reshape-and-sum, unions by ``any``, bank occupancy by ``bincount``, and the fold loop as
-plain Python integers.  ``simulate(..., engine="reference")`` runs it; tests require its
-results to equal the Numba engine's exactly.  Use small inputs: it is ~100-1000x slower.
+It restates the rules of walk.py and kernels.py from scratch on a bool [T, K] mask: chunk
+cycles by its own lane-by-lane greedy (not the kernels' table or pointer), unions by ``any``,
+bank occupancy by ``bincount``, and the fold loop as plain Python integers.
+``simulate(..., engine="reference")`` runs it; tests require its results to equal the Numba
+engine's exactly.  Use small inputs: it is ~100-1000x slower.
 """
 
 from __future__ import annotations
@@ -15,33 +16,76 @@ import numpy as np
 from accelsim.masks.packing import unpack_mask
 from accelsim.sim import counts as C
 
-__all__ = ["reference_stats", "reference_layer"]
+__all__ = ["greedy_cycles", "reference_stats", "reference_layer"]
+
+
+def greedy_cycles(positions: tuple[int, ...], nh: int, mh: int, r: int) -> int:
+    """Cycles of one chunk whose kept positions are ``positions`` (docs/sparse-core-model.md, section 1).
+
+    Lane i reaches [s_i, s_i + r), s_i = floor(i (mh - r) / (nh - 1)).  Each cycle, positions in
+    ascending order each take the lowest-numbered free lane that reaches them; the rest wait.
+    An empty chunk costs one cycle.
+    """
+    starts = [0] if nh == 1 else [i * (mh - r) // (nh - 1) for i in range(nh)]
+    waiting = sorted(positions)
+    cycles = 0
+    while waiting or cycles == 0:
+        cycles += 1
+        free = [True] * nh
+        left = []
+        for p in waiting:
+            lane = next((i for i in range(nh) if free[i] and starts[i] <= p < starts[i] + r), None)
+            if lane is None:
+                left.append(p)
+            else:
+                free[lane] = False
+        if left and len(left) == len(waiting):
+            raise AssertionError(f"positions {left} reachable by no lane (nh={nh}, mh={mh}, r={r})")
+        waiting = left
+    return cycles
+
+
+def _chunk_cycles(mask: np.ndarray, nh: int, mh: int, r: int, sparse: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(cycles, kept) int64 [T, chunks]: the greedy per (token, chunk), memoised by keep pattern."""
+    t_rows, k = mask.shape
+    nch = -(-k // mh)
+    padded = np.zeros((t_rows, nch * mh), dtype=bool)
+    padded[:, :k] = mask
+    chunks = padded.reshape(t_rows, nch, mh)
+    kept = chunks.sum(axis=2).astype(np.int64)
+    if not sparse:
+        return np.ones_like(kept), kept
+    memo: dict[tuple, int] = {}
+    cyc = np.zeros_like(kept)
+    for t in range(t_rows):
+        for c in range(nch):
+            pos = tuple(int(i) for i in np.flatnonzero(chunks[t, c]))
+            if pos not in memo:
+                memo[pos] = greedy_cycles(pos, nh, mh, r)
+            cyc[t, c] = memo[pos]
+    return cyc, kept
 
 
 def reference_stats(mask: np.ndarray, rp, banks: int):
-    """(work, passes, nnz, union, bankmax) int64 [nb, nj] from a bool [T, K] mask (kernels.tile_stats)."""
+    """(work, ideal, passes, nnz, union, bankmax) int64 [nb, nj] from a bool [T, K] mask (walk.tile_stats)."""
     t_rows, k = mask.shape
-    n, m, tb, gpt = rp.n, rp.m, rp.tb, rp.groups_per_tile
-    groups = -(-k // m)
-    padded = np.zeros((t_rows, groups * m), dtype=bool)
-    padded[:, :k] = mask
-    x = padded.reshape(t_rows, groups, m).sum(axis=2).astype(np.int64)  # kept per (token, group)
-    if rp.sparse:
-        p = np.maximum(1, -(-x // n))
-    else:
-        p = np.ones_like(x)
-    kt = gpt * m
-    nb, nj = -(-t_rows // tb), -(-groups // gpt)
-    out = [np.zeros((nb, nj), dtype=np.int64) for _ in range(5)]
-    work, passes, nnz, union, bankmax = out
+    nh, mh, tb, cpt = rp.n, rp.mh, rp.tb, rp.groups_per_tile
+    cyc, x = _chunk_cycles(mask, nh, mh, rp.reach, bool(rp.sparse))
+    ideal = np.maximum(1, -(-x // nh)) if rp.sparse else np.ones_like(x)
+    nch = cyc.shape[1]
+    kt = cpt * mh
+    nb, nj = -(-t_rows // tb), -(-nch // cpt)
+    out = [np.zeros((nb, nj), dtype=np.int64) for _ in C.STATS]
+    work, ideal_w, passes, nnz, union, bankmax = out
     for b in range(nb):
         rows = slice(b * tb, min(t_rows, (b + 1) * tb))
         for j in range(nj):
-            gs = slice(j * gpt, min(groups, (j + 1) * gpt))
-            pb = p[rows, gs]
+            cs = slice(j * cpt, min(nch, (j + 1) * cpt))
+            pb, ib = cyc[rows, cs], ideal[rows, cs]
             work[b, j] = pb.max() if rp.lockstep else pb.sum(axis=0).max()
+            ideal_w[b, j] = ib.max() if rp.lockstep else ib.sum(axis=0).max()
             passes[b, j] = pb.sum()
-            nnz[b, j] = x[rows, gs].sum()
+            nnz[b, j] = x[rows, cs].sum()
             lo, hi = j * kt, min(k, (j + 1) * kt)
             needed = mask[rows, lo:hi].any(axis=0) if rp.sparse else np.ones(hi - lo, dtype=bool)
             union[b, j] = needed.sum()
@@ -59,13 +103,14 @@ def reference_layer(layer, rp, p: np.ndarray, dram_bytes_per_cycle: float):
     mask = unpack_mask(layer.packed, layer.k)
     t_rows, k, o = mask.shape[0], int(p[C.P_K]), int(p[C.P_O])
     banks, bpe, pe_cols = int(p[C.P_BANKS]), int(p[C.P_BPE]), int(p[C.P_PE_COLS])
-    work, passes, nnz, union, bankmax = reference_stats(mask, rp, banks)
+    work, ideal, passes, nnz, union, bankmax = reference_stats(mask, rp, banks)
     nb, nj = work.shape
     wbw, mbw = int(p[C.P_WEIGHT_BW]), int(p[C.P_META_BW])
     ws = bool(p[C.P_WS])
     groups = -(-k // rp.m)
     o_widths = [pe_cols] * (o // pe_cols) + ([o % pe_cols] if o % pe_cols else [])
     fits, decode = bool(p[C.P_WEIGHTS_FIT]), bool(p[C.P_DECODE])
+    compressed = bool(p[C.P_COMPRESSED]) and bool(rp.sparse)
     union_all = int(mask.any(axis=0).sum()) if rp.sparse else k
     cause = np.zeros(len(C.CAUSES), dtype=np.int64)
     c = np.zeros(len(C.KERNEL_COUNTS), dtype=np.int64)
@@ -75,15 +120,20 @@ def reference_layer(layer, rp, p: np.ndarray, dram_bytes_per_cycle: float):
         block = 0
         for ot in o_widths:  # one fold per O-tile (and per tile j when weight-stationary)
             for j in range(nj):
-                compute = int(work[b, j]) * rp.cyc_per_pass + (rp.fill if ws else 0)
+                compute = int(ideal[b, j]) * rp.cyc_per_pass + (rp.fill if ws else 0)
+                reach = (int(work[b, j]) - int(ideal[b, j])) * rp.cyc_per_pass
                 meta = math.ceil(int(passes[b, j]) * rp.bits_per_pass / mbw) if rp.sparse else 0
+                dec = int(work[b, j]) * rp.decode_cyc if rp.sparse else 0
                 weight = math.ceil(int(union[b, j]) * ot * bpe / wbw)
                 banked = math.ceil(int(bankmax[b, j]) * banks * ot * bpe / wbw)
-                t = max(compute, weight, banked, meta)
+                busy = compute + reach
+                t = max(busy, weight, banked, meta, dec)
                 cause[C.CAUSE_COMPUTE] += compute
-                cause[C.CAUSE_WEIGHT_BW] += max(0, min(weight, t) - compute)
-                cause[C.CAUSE_BANK_CONFLICT] += max(0, min(banked, t) - max(compute, weight))
-                cause[C.CAUSE_METADATA_BW] += max(0, t - max(compute, banked))
+                cause[C.CAUSE_OPERAND_REACH] += reach
+                cause[C.CAUSE_WEIGHT_BW] += max(0, min(weight, t) - busy)
+                cause[C.CAUSE_BANK_CONFLICT] += max(0, min(banked, t) - max(busy, weight))
+                cause[C.CAUSE_METADATA_BW] += max(0, min(meta, t) - max(busy, weight, banked))
+                cause[C.CAUSE_METADATA_DECODE] += max(0, t - max(busy, weight, banked, meta))
                 block += t
             if not ws:
                 cause[C.CAUSE_COMPUTE] += rp.fill
@@ -106,7 +156,12 @@ def reference_layer(layer, rp, p: np.ndarray, dram_bytes_per_cycle: float):
         block += stall
         wrows = (union_all if b == 0 else 0) if fits else ub
         c[C.WBUF_WRITE_BYTES] += wrows * o * bpe
-        rd, wr = wrows * o * bpe + tok * k * bpe, tok * o * bpe
+        if compressed:  # kept values plus metadata, in and out (docs/sparse-core-model.md, section 4)
+            act_in = xb * bpe + math.ceil(tok * int(p[C.P_IN_META_BITS]) / 8)
+            out = tok * int(p[C.P_OUT_KEPT]) * bpe + math.ceil(tok * int(p[C.P_OUT_META_BITS]) / 8)
+        else:
+            act_in, out = tok * k * bpe, tok * o * bpe
+        rd, wr = wrows * o * bpe + act_in, out
         c[C.DRAM_READ_BYTES] += rd
         c[C.DRAM_WRITE_BYTES] += wr
         if decode:

@@ -42,8 +42,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from accelsim.patterns import DENSE, Pattern
-from accelsim.sim import kernels
-from accelsim.sim.counts import CAUSES, KERNEL_COUNTS, LAYER_PARAMS, MACS_USEFUL, Counts
+from accelsim.sim import kernels, walk
+from accelsim.sim.chunks import TABLE_MAX_MH, chunk_table, reach_intervals
+from accelsim.sim.counts import CAUSES, KERNEL_COUNTS, LAYER_PARAMS, MACS_USEFUL, STATS, Counts
 from accelsim.sim.design import Design
 from accelsim.sim.networks import bitonic_comparators
 from accelsim.sim.prepared import PreparedLayer, PreparedTrace, prepare
@@ -98,67 +99,139 @@ class SimResult:
 
 @dataclass(frozen=True)
 class RunParams:
-    """Kernel parameters for one design, run pattern, mode and token count."""
+    """Kernel parameters for one design, run pattern, mode and token count.
+
+    n, mh, reach: lane group, chunk (operand budget) and selector reach of the run; m: the run
+    pattern's own group (compaction, metadata); groups_per_tile: chunks per tile; kind: how the
+    kernel reads a chunk (``walk.KIND_*``); bits_per_pass: metadata bits of one chunk;
+    decode_cyc: decoder cycles per chunk-cycle.
+    """
 
     n: int
     m: int
+    mh: int
+    reach: int
     tb: int
     groups_per_tile: int
     cyc_per_pass: int
     lockstep: int
     sparse: int
     bits_per_pass: int
+    decode_cyc: int
     fill: int
+    kind: int
+
+    @property
+    def full_reach(self) -> bool:
+        return self.reach >= self.mh
+
+
+def _bits_per_group(design: Design, p: Pattern, m: int) -> int:
+    """Metadata bits of one group of the run pattern (unstructured: a bitmap over its segment)."""
+    if p.kind == "nm":
+        return p.metadata_bits_per_group(design.metadata_format)
+    return m if p.kind == "unstructured" else 0
+
+
+def decode_steps_per_group(design: Design, p: Pattern) -> int:
+    """Decoder steps per group: 1 for index and bitmask codes and for combinatorial codes of at most
+    8 bits (a table); N for longer combinatorial codes (serial unranking, Knuth TAOCP 4A 7.2.1.3)."""
+    if p.kind == "nm" and design.metadata_format == "combinatorial" and p.metadata_bits_per_group("combinatorial") > 8:
+        return p.n
+    return 1
+
+
+def chunk_kind(mh: int, reach: int) -> int:
+    """How the kernel reads a chunk of mh channels (walk.KIND_*)."""
+    if mh <= TABLE_MAX_MH:
+        return {4: walk.KIND_NIBBLE, 8: walk.KIND_BYTE, 16: walk.KIND_WORD}.get(mh, walk.KIND_TABLE)
+    return walk.KIND_POPCOUNT if reach >= mh else walk.KIND_GREEDY
 
 
 def run_params(design: Design, pattern: Pattern, mode: str, t_rows: int) -> RunParams:
-    """Lane group, block and tile sizes (see module docstring)."""
+    """Lane group, chunk, block and tile sizes (see module docstring)."""
     p = pattern
-    n, m = design.lane_group(p)
+    n, mh, reach = design.lane_mapping(p)
+    m = p.m if p.kind == "nm" else mh
     sparse = int(p.kind != "dense")
     ws = design.dataflow == "weight_stationary"
     column = design.pe_rows * design.lanes_per_pe
+    bpe = design.bytes_per_element
+    bits_pg = _bits_per_group(design, p, m)
+    slice_bytes = column * bpe  # one token's activation slice in the buffer (double-buffered)
+    if sparse and design.compressed_activations:
+        slice_bytes = max(1, -(-(column * (bpe * 8 * p.density * m + bits_pg)) // (8 * m)))
+        slice_bytes = int(slice_bytes)
     if ws:
         gpt, cpp = column // n, 1
-        tb = max(1, min(max(t_rows, 1), design.act_buffer_kib * 1024 // (2 * column * design.bytes_per_element)))
+        tb = max(1, min(max(t_rows, 1), design.act_buffer_kib * 1024 // (2 * slice_bytes)))
     else:
         gpt, cpp = max(1, design.lanes_per_pe // n), max(1, n // design.lanes_per_pe)
         tb = max(1, min(max(t_rows, 1), design.pe_rows))
     if mode == "decode":
         tb = 1
+    bits = -(-bits_pg * mh // m) if sparse else 0
+    dec = max(1, -(-decode_steps_per_group(design, p) * mh // (m * design.resolved_decode_groups_per_cycle)))
+    fill = design.pe_rows + design.pe_cols - 2 + design.selector_pipeline_stages
+    return RunParams(n, m, mh, reach, tb, gpt, cpp, int(not ws), sparse, bits, dec, fill, chunk_kind(mh, reach))
+
+
+def _out_kept(p: Pattern, o: int) -> int:
+    """Outputs of one token kept at the run pattern's density (the next layer's compacted input)."""
     if p.kind == "nm":
-        bits = p.metadata_bits_per_group(design.metadata_format)
-    elif p.kind == "unstructured":
-        bits = m  # a bitmap over the segment (index codes would depend on K)
-    else:
-        bits = 0
-    return RunParams(n, m, tb, gpt, cpp, int(not ws), sparse, bits, design.pe_rows + design.pe_cols - 2)
+        return o // p.m * p.n + min(p.n, o % p.m)
+    return p.kept_per_row(o)
 
 
-def layer_params(layer: PreparedLayer, rp: RunParams, design: Design, decode: bool) -> np.ndarray:
+def layer_params(layer: PreparedLayer, rp: RunParams, design: Design, decode: bool, pattern: Pattern = DENSE) -> np.ndarray:
     """The int64 parameter array of ``kernels.layer_timing`` (indexed by ``counts.P_*``)."""
     bpe = design.bytes_per_element
+    bits_pg = _bits_per_group(design, pattern, rp.m)
     values = {
         "t_rows": layer.t, "k": layer.k, "o": layer.o, "tb": rp.tb, "groups": -(-layer.k // rp.m), "n": rp.n,
         "cyc_per_pass": rp.cyc_per_pass, "fill": rp.fill, "pe_cols": design.pe_cols, "bytes_per_element": bpe,
         "weight_bw": design.weight_bw_bytes_per_cycle, "meta_bw": design.metadata_bw_bits_per_cycle,
-        "bits_per_pass": rp.bits_per_pass, "compaction_gpc": design.compaction_groups_per_cycle,
-        "banks": design.buffer_banks, "sparse": rp.sparse, "ws": int(rp.lockstep == 0), "decode": int(decode),
+        "bits_per_pass": rp.bits_per_pass, "decode_cyc": rp.decode_cyc,
+        "compaction_gpc": design.compaction_groups_per_cycle, "banks": design.buffer_banks, "sparse": rp.sparse,
+        "ws": int(rp.lockstep == 0), "decode": int(decode),
         "weights_fit": int(layer.k * layer.o * bpe <= design.weight_buffer_kib * 1024),
         "union_all": layer.union_all if rp.sparse else layer.k,
+        "compressed": int(design.compressed_activations and rp.sparse),
+        "in_meta_bits": -(-layer.k // rp.m) * bits_pg if rp.sparse else 0,
+        "out_kept": _out_kept(pattern, layer.o) if rp.sparse else layer.o,
+        "out_meta_bits": -(-layer.o // rp.m) * bits_pg if rp.sparse else 0,
     }  # fmt: skip
     return np.array([values[name] for name in LAYER_PARAMS], dtype=np.int64)
 
 
+def kernel_tables(rp: RunParams):
+    """(ctab, ptab, rlo, rhi) of a run: the chunk table (or a stub), passes by kept count, reach intervals."""
+    ptab = np.maximum(1, -(-np.arange(rp.mh + 1, dtype=np.int64) // rp.n))
+    ctab = chunk_table(rp.n, rp.mh, rp.reach) if rp.sparse and rp.mh <= TABLE_MAX_MH else _STUB_TABLE
+    if rp.sparse:
+        rlo, rhi = reach_intervals(rp.n, rp.mh, rp.reach)
+    else:
+        rlo = rhi = np.zeros(max(1, rp.mh), dtype=np.int64)
+    return ctab, ptab, rlo, rhi
+
+
+_STUB_TABLE = np.zeros(1, dtype=np.int16)
+_STUB_TABLE.setflags(write=False)  # read-only like chunk_table's tables: one kernel specialisation
+
+
 def _stats_numba(layer: PreparedLayer, rp: RunParams, banks: int):
-    groups = -(-layer.k // rp.m)
+    nch = -(-layer.k // rp.mh)
     nb = -(-layer.t // rp.tb)
-    nj = -(-groups // rp.groups_per_tile)
+    nj = -(-nch // rp.groups_per_tile)
     # int32 keeps the cached statistics small (decode: one row per token); counts stay far below 2**31.
-    arrs = [np.zeros((nb, nj), dtype=np.int32) for _ in range(5)]
+    arrs = [np.zeros((nb, nj), dtype=np.int32) for _ in STATS]
+    ctab, ptab, rlo, rhi = kernel_tables(rp)
+    n64, n8 = walk.scratch_sizes(layer.k, rp.mh, banks)
+    scratch, bytes_scratch = np.zeros(n64, dtype=np.int64), np.zeros(n8, dtype=np.uint8)
+    bytes_scratch[n8 // 2 :] = 0xFF
     kernels.tile_stats(
-        layer.packed, layer.k, rp.n, rp.m, rp.tb, rp.groups_per_tile, rp.lockstep, banks, rp.sparse,
-        kernels.POPCOUNT, kernels.SPREAD, *arrs,
+        layer.packed, layer.k, rp.mh, rp.kind, ctab, ptab, rlo, rhi, rp.full_reach, rp.tb, rp.groups_per_tile,
+        rp.lockstep, banks, rp.sparse, kernels.POPCOUNT, kernels.SPREAD, scratch, bytes_scratch, *arrs,
     )  # fmt: skip
     return tuple(arrs)
 
@@ -167,7 +240,7 @@ def _layer_stats(design: Design, prep: PreparedTrace, rps: dict, engine: str):
     """Per-layer tile statistics of the Numba engine (cached on the prepared trace); None for the twin."""
     if engine != "numba":
         return None
-    key = tuple(sorted((t, rp.n, rp.m, rp.tb, rp.groups_per_tile, rp.lockstep, rp.sparse) for t, rp in rps.items()))
+    key = tuple(sorted((t, rp.n, rp.mh, rp.reach, rp.tb, rp.groups_per_tile, rp.lockstep, rp.sparse) for t, rp in rps.items()))
     key += (design.buffer_banks,)
     return prep.cached(key, lambda: [_stats_numba(ly, rps[ly.t], design.buffer_banks) for ly in prep.layers])
 
@@ -175,7 +248,7 @@ def _layer_stats(design: Design, prep: PreparedTrace, rps: dict, engine: str):
 def _run_layers(design: Design, prep: PreparedTrace, pattern: Pattern, mode: str, engine: str):
     """(cause totals, kernel count totals, per-layer summaries) over the trace's layers."""
     decode = mode == "decode"
-    dram_bytes_per_cycle = design.dram_bw_gb_per_s / design.clock_ghz
+    dram_bytes_per_cycle = design.dram_bw_gb_per_s / design.achievable_clock_ghz
     # Every layer of a trace normally has the same T, so one RunParams serves all; recompute if not.
     rps = {ly.t: run_params(design, pattern, mode, ly.t) for ly in prep.layers}
     stats = _layer_stats(design, prep, rps, engine)
@@ -186,7 +259,7 @@ def _run_layers(design: Design, prep: PreparedTrace, pattern: Pattern, mode: str
         if ly.t == 0:
             continue
         rp = rps[ly.t]
-        params = layer_params(ly, rp, design, decode)
+        params = layer_params(ly, rp, design, decode, pattern)
         if stats is not None:
             cause = np.zeros(len(CAUSES), dtype=np.int64)
             counts = np.zeros(len(KERNEL_COUNTS), dtype=np.int64)
@@ -230,11 +303,18 @@ def _derived_counts(kernel_counts: np.ndarray, design: Design, prep: PreparedTra
         macs_gated=k["macs_issued"] - k["macs_useful"],
         macs_skipped=max(0, dense_macs - k["macs_issued"]),
         selects=k["macs_issued"] if pattern.kind != "dense" else 0,
-        compaction_comparisons=k["compaction_groups"] * comparisons_per_group(design.lane_group(pattern)[1], topn),
+        compaction_comparisons=k["compaction_groups"] * comparisons_per_group(run_group_m(design, pattern), topn),
         variance_ops=mit.variance_passes * k_tokens if has_unit else 0,
         median_compares=mit.median_passes * k_tokens if has_unit else 0,
         epilogue_macs=o_tokens if has_unit and mit.epilogue else 0,
     )
+
+
+def run_group_m(design: Design, pattern: Pattern) -> int:
+    """Channels of one group of the run pattern: M of N:M; an unstructured run's chunk; dense 0."""
+    if pattern.kind == "nm":
+        return pattern.m
+    return design.lane_mapping(pattern)[1] if pattern.kind == "unstructured" else 0
 
 
 def _simulate_pattern(design: Design, prep: PreparedTrace, pattern: Pattern, mode: str, engine: str) -> SimResult:
@@ -253,7 +333,7 @@ def _simulate_pattern(design: Design, prep: PreparedTrace, pattern: Pattern, mod
         run_pattern=pattern,
         mode=mode,
         design_name=design.name,
-        clock_ghz=float(design.clock_ghz),
+        clock_ghz=float(design.achievable_clock_ghz),
         per_layer=per_layer,
     )
 
