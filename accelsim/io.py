@@ -8,6 +8,8 @@ corpora) live, never the source tree, so a non-editable install works.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import platform
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "dumps_json", "package_versions", "git_commit",
-           "cache_dir", "current_umask"]  # fmt: skip
+           "cache_dir", "current_umask", "code_id", "provenance", "source_sha256", "file_sha256", "package_version"]  # fmt: skip
 
 
 def atomic_write_bytes(path: "str | Path", data: bytes) -> None:
@@ -81,6 +83,68 @@ def git_commit() -> str:
     if head.returncode:
         return "unknown"
     return head.stdout.strip()[:12] + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def _package_root() -> Path:
+    return Path(__file__).resolve().parent
+
+
+@functools.lru_cache(maxsize=None)
+def source_sha256(*subpackages: str) -> str:
+    """SHA-256 of the accelsim source (``*.py`` and ``*.toml`` under the package, or under the given subpackages or
+    modules, e.g. ``"capture", "masks", "traces.py"``): relative paths and contents, in sorted order.
+
+    Identifies the code when there is no git checkout (an installed wheel) or the checkout has local changes.
+    """
+    root = _package_root()
+    targets = [root / s for s in subpackages] if subpackages else [root]
+    files: list[Path] = []
+    for t in targets:
+        if t.is_file():
+            files.append(t)
+        elif t.is_dir():
+            files.extend(p for p in t.rglob("*") if p.suffix in (".py", ".toml") and "__pycache__" not in p.parts)
+    h = hashlib.sha256()
+    for f in sorted(set(files)):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def code_id(*subpackages: str) -> str:
+    """One string that identifies the accelsim code: the git commit of a clean checkout (``"c7171f8a1b2c"``);
+    with local changes or outside a checkout, the commit or package version plus a source hash
+    (``"c7171f8a1b2c+dirty.src-3f2a..."``, ``"0.1.0+src-3f2a..."``).  subpackages: hash only those (see :func:`source_sha256`).
+    """
+    commit = git_commit()
+    if commit != "unknown" and not commit.endswith("+dirty"):
+        return commit
+    src = source_sha256(*subpackages)[:12]
+    if commit != "unknown":
+        return f"{commit}.src-{src}"
+    return f"{package_version()}+src-{src}"
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("accelsim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def provenance(*subpackages: str) -> dict[str, str]:
+    """What identifies the code that made an output: ``code`` (:func:`code_id`), ``git_commit`` ("unknown" outside
+    a checkout), ``accelsim_version`` and ``source_sha256`` (of the package, or of the given subpackages)."""
+    return {"code": code_id(*subpackages), "git_commit": git_commit(), "accelsim_version": package_version(),
+            "source_sha256": source_sha256(*subpackages)}  # fmt: skip
+
+
+def file_sha256(path: "str | Path", chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def package_versions(packages: Iterable[str]) -> dict[str, str]:

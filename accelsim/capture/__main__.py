@@ -90,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         capture(cfg)
-    except (ValueError, RuntimeError) as e:
+    except ValueError as e:  # a bad setting, output directory or dataset: the user's to fix
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except RuntimeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0

@@ -84,6 +84,26 @@ def _fetch_brown(data_dir: Path) -> tuple[str, str]:
     return e, c
 
 
+MIN_PRINTABLE = 0.95  # share of printable characters (letters, digits, punctuation, whitespace) a text corpus must have
+
+
+def _read_text(p: Path) -> str:
+    """The UTF-8 text of ``p``; a clear error when it is binary, not UTF-8, or empty."""
+    data = p.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"dataset {p} is not UTF-8 text (invalid byte 0x{data[e.start]:02x} at offset {e.start}); "
+                         "pass a plain-text .txt file") from None  # fmt: skip
+    if not text.strip():
+        raise ValueError(f"dataset {p} is empty; pass a .txt file with text to evaluate on")
+    printable = sum(c.isprintable() or c in "\n\r\t" for c in text) / len(text)
+    if printable < MIN_PRINTABLE:
+        raise ValueError(f"dataset {p} does not look like text: only {printable:.0%} of its characters are printable "
+                         f"(need {MIN_PRINTABLE:.0%}); pass a plain-text .txt file")  # fmt: skip
+    return text
+
+
 def load_corpus(name: str, data_dir: Path | None = None) -> Corpus:
     """``brown``, ``wikitext2`` or a ``.txt`` path -> :class:`Corpus` (cached under ``<accelsim cache>/data``)."""
     data_dir = Path(data_dir or cache_dir("data"))
@@ -103,7 +123,7 @@ def load_corpus(name: str, data_dir: Path | None = None) -> Corpus:
                       "WikiText-2 raw v1: evaluation = test split joined with '\\n\\n', calibration = train split")
     p = Path(name)
     if p.suffix == ".txt" and p.is_file():
-        text = p.read_text(encoding="utf-8", errors="replace")
+        text = _read_text(p)
         cut = text.rfind("\n", 0, int(len(text) * 0.9))
         cut = cut if cut > 0 else int(len(text) * 0.9)
         return Corpus(p.name, text[:cut], text[cut:], f"{p}: evaluation = first 90 % of characters, calibration = the rest")

@@ -10,6 +10,8 @@ so their trace layers carry all-ones masks with pattern "dense" (``manifest.conf
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -26,7 +28,7 @@ from accelsim.capture.mitigations import LptsSettings
 from accelsim.capture.models import LoadedModel, find_targets, load_model, resolve_model
 from accelsim.capture.perplexity import forward_base, perplexity
 from accelsim.capture.weight_pruning import input_channel_norms, needs_input_norms, pruned_weights
-from accelsim.io import package_versions
+from accelsim.io import package_versions, provenance
 from accelsim.methods import criterion, mitigation
 from accelsim.patterns import Pattern
 from accelsim.traces import (
@@ -41,7 +43,23 @@ from accelsim.traces import (
     save_trace,
 )
 
-__all__ = ["capture", "versions", "format_table"]
+__all__ = ["capture", "versions", "format_table", "code_provenance", "data_sha256"]
+
+#: the code a trace depends on: its provenance hashes these (a change elsewhere, e.g. in the report, keeps traces valid)
+CAPTURE_CODE = ("capture", "masks", "methods.py", "patterns.py", "traces.py", "manifest.py")
+
+
+def code_provenance() -> dict[str, str]:
+    """Git commit / package version and the source hash of the code that makes traces (:data:`CAPTURE_CODE`)."""
+    return provenance(*CAPTURE_CODE)
+
+
+def data_sha256(corpus) -> str:
+    """Content hash of the text a capture reads (evaluation part, then calibration part)."""
+    h = hashlib.sha256()
+    for part in (corpus.eval_text, corpus.calib_text):
+        h.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    return h.hexdigest()
 
 
 def versions() -> dict[str, str]:
@@ -51,11 +69,11 @@ def versions() -> dict[str, str]:
 class _Session:
     """Model, data and calibration shared by the runs of one capture call (loaded lazily)."""
 
-    def __init__(self, cfg: CaptureConfig, lm: LoadedModel | None = None):
+    def __init__(self, cfg: CaptureConfig, lm: LoadedModel | None = None, corpus=None):
         self.cfg = cfg
+        self.corpus = corpus or load_corpus(cfg.dataset, cfg.data_dir)  # the data first: a bad file fails before the model loads
         self.lm = lm or load_model(resolve_model(cfg.model), cfg.cache_dir, cfg.progress)
         self.targets = find_targets(self.lm.model, list(cfg.modules or self.lm.spec.sparsify))
-        self.corpus = load_corpus(cfg.dataset, cfg.data_dir)
         tok, bos = self.lm.tokenizer, self.lm.spec.add_bos
         self.eval_ids = token_windows(tok, self.corpus.eval_text, cfg.seq_len, cfg.eval_windows, bos)
         self.calib_ids = None
@@ -163,7 +181,7 @@ def _dense_ppl_from(path: Path) -> float | None:
     return acc.perplexity if acc else None
 
 
-def _manifest(s: _Session, run: RunSpec, res: dict, dense_ppl: float | None, extra: dict) -> Manifest:
+def _manifest(s: _Session, run: RunSpec, res: dict, dense_ppl: float | None, extra: dict, prov: dict) -> Manifest:
     settings = dict(s.cfg.common(), modules=sorted({t.rsplit(".", 1)[-1] for t in s.targets}))
     for k in ("model", "dataset"):
         settings.pop(k)
@@ -176,8 +194,40 @@ def _manifest(s: _Session, run: RunSpec, res: dict, dense_ppl: float | None, ext
         model_info=s.lm.info,
         versions=versions(),
         seed=s.cfg.seed,
-        extra={"seconds": res["seconds"], **extra},
+        extra={"seconds": res["seconds"], "provenance": prov, **extra},
     )
+
+
+def _stale(path: Path, prov: dict) -> str | None:
+    """Why the complete trace at ``path`` cannot be reused (None: it can): other code or other data made it."""
+    try:
+        old = read_manifest(path).extra.get("provenance") or {}
+    except TraceError as e:
+        return str(e)
+    if not old:
+        return "it records no code or data hash (made by an older accelsim)"
+    if old.get("data_sha256") != prov["data_sha256"]:
+        return f"the dataset text changed (sha256 {str(old.get('data_sha256'))[:12]} -> {prov['data_sha256'][:12]})"
+    if old.get("source_sha256") != prov["source_sha256"]:
+        return f"the capture code changed ({old.get('code')} -> {prov['code']})"
+    return None
+
+
+def _lock(out: Path):
+    """Check ``out`` is a writable directory (before anything loads) and hold its capture lock."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a directory; pass a directory for the traces")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        f = open(out / ".capture.lock", "a+")
+    except OSError as e:
+        raise ValueError(f"--out {out} is not writable ({e.strerror}); pass a directory you can write to") from None
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise ValueError(f"another capture is writing into {out}; wait for it to finish (its runs are then reused) or pass another --out") from None
+    return f
 
 
 def capture(cfg: CaptureConfig, lm: LoadedModel | None = None) -> list[Path]:
@@ -188,20 +238,34 @@ def capture(cfg: CaptureConfig, lm: LoadedModel | None = None) -> list[Path]:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    runs = cfg.runs()
-    paths = [cfg.out / r.run_id(cfg) for r in runs]
-    todo = [(r, p) for r, p in zip(runs, paths) if cfg.force or not is_complete_trace(p)]
-    if len(todo) < len(runs):
-        print(f"resume: {len(runs) - len(todo)} of {len(runs)} runs already complete in {cfg.out} (use --force to redo)", file=sys.stderr)
-    dense_ppl = None if cfg.force else _dense_ppl_from(paths[0])
-    if todo:
-        s = _Session(cfg, lm)
-        for run, path in tqdm(todo, desc="capture", disable=not cfg.progress or len(todo) < 2):
-            res, layers, extra = _run_one(s, run)
-            if run.pattern == "dense":
-                dense_ppl = res["perplexity"]
-            manifest = _manifest(s, run, res, dense_ppl, extra)
-            save_trace(Trace(run_id=path.name, layers=tuple(layers), manifest=manifest), path)
+    lock = _lock(Path(cfg.out))
+    try:
+        corpus = load_corpus(cfg.dataset, cfg.data_dir)
+        prov = {**code_provenance(), "data_sha256": data_sha256(corpus)}
+        runs = cfg.runs()
+        paths = [cfg.out / r.run_id(cfg) for r in runs]
+        todo = []
+        for r, p in zip(runs, paths):
+            why = None if cfg.force or not is_complete_trace(p) else _stale(p, prov)
+            if why is not None:
+                print(f"resume: recomputing {p.name}: {why}", file=sys.stderr)
+            if cfg.force or not is_complete_trace(p) or why is not None:
+                todo.append((r, p))
+        if len(todo) < len(runs):
+            print(f"resume: {len(runs) - len(todo)} of {len(runs)} runs already complete in {cfg.out} with this code and data "
+                  "(use --force to redo)", file=sys.stderr)  # fmt: skip
+        redo = {p for _, p in todo}
+        dense_ppl = None if cfg.force or paths[0] in redo else _dense_ppl_from(paths[0])
+        if todo:
+            s = _Session(cfg, lm, corpus)
+            for run, path in tqdm(todo, desc="capture", disable=not cfg.progress or len(todo) < 2):
+                res, layers, extra = _run_one(s, run)
+                if run.pattern == "dense":
+                    dense_ppl = res["perplexity"]
+                manifest = _manifest(s, run, res, dense_ppl, extra, prov)
+                save_trace(Trace(run_id=path.name, layers=tuple(layers), manifest=manifest), path)
+    finally:
+        lock.close()
     print(format_table(paths))
     return paths
 

@@ -27,7 +27,7 @@ from accelsim.explore.points import Backend, clear_process_caches, default_backe
 from accelsim.explore.spec import Space, design_id, load_space
 from accelsim.explore.store import ResultStore, row_key
 from accelsim.explore.workloads import Workload, discover_workloads
-from accelsim.io import git_commit
+from accelsim.io import git_commit, provenance
 from accelsim.io import package_versions as package_versions_of
 from accelsim.traces import read_manifest
 
@@ -124,6 +124,7 @@ def _trace_provenance(workloads: list[Workload]) -> list[dict]:
                     "config": m.config.to_dict(),
                     "model_info": m.model_info,
                     "capture_versions": m.versions,
+                    "capture_provenance": m.extra.get("provenance"),
                     "layers": len(m.layers),
                     "rows_per_layer": sorted({e.tokens_stored for e in m.layers}),
                 }
@@ -146,6 +147,7 @@ def _sweep_meta(space: Space, workloads: list[Workload], design_cls: type) -> di
         ],
         "traces": traces,
         "versions": package_versions(),
+        "provenance": provenance(),  # the code of this (latest) run; every row carries its own "code"
         "rejected_designs": [{"combination": c, "reason": r} for c, r in space.rejected[:20]],
     }
 
@@ -277,7 +279,14 @@ def run_sweep(cfg: SweepConfig, *, backend: Backend | None = None, on_chunk: Cal
     workloads = discover_workloads(cfg.traces)
     client = _connect(cfg.scheduler, cfg.connect_timeout_s) if cfg.scheduler else None  # before anything is written
     store = ResultStore(cfg.out)
-    done = store.open(_sweep_meta(space, workloads, backend.design_cls))
+    meta = _sweep_meta(space, workloads, backend.design_cls)
+    try:
+        done = store.open(meta)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
+    code = meta["provenance"]["code"]
     allpts = [(d, wl, m) for d in space.designs for wl in workloads for m in space.modes]
     pending = [p for p in allpts if (design_id(p[0]), p[1].workload_id, p[2]) not in done]
     jobs = cfg.jobs or _usable_cores()
@@ -293,7 +302,7 @@ def run_sweep(cfg: SweepConfig, *, backend: Backend | None = None, on_chunk: Cal
     with tqdm(total=len(allpts), initial=len(allpts) - len(pending), unit="pt", disable=not cfg.progress, desc=space.name) as bar:
         try:
             for rows in results:
-                fresh = [r for r in rows if row_key(r) not in done]  # never write a key twice
+                fresh = [{**r, "code": code} for r in rows if row_key(r) not in done]  # never write a key twice
                 store.append(fresh)
                 done.update(row_key(r) for r in fresh)
                 evaluated += len(fresh)

@@ -2,9 +2,9 @@
 
 Layout of ``results/<name>/``::
 
-    sweep.json     resolved spec, traces (paths, run ids, fingerprints, protocols), versions,
-                   and the fingerprint that a resume must match
-    rows.jsonl     one flat JSON object per evaluated point; appended, flushed and fsynced
+    sweep.json     resolved spec, traces (paths, run ids, fingerprints, protocols), versions, provenance
+                   (git commit or version + source hash), and the fingerprint that a resume must match
+    rows.jsonl     one flat JSON object per evaluated point (``code``: the accelsim code that evaluated it); appended, flushed and fsynced
                    chunk by chunk, so a crash loses at most the chunk in flight
     results.csv    the same rows as a table, rewritten atomically when a sweep finishes
 
@@ -21,6 +21,7 @@ import io
 import json
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -76,6 +77,10 @@ class ResultStore:
                     f"{self.out_dir} holds a sweep of another space or other traces (fingerprint {old.get('fingerprint')} "
                     f"!= {meta['fingerprint']}); pass a new --out or delete {self.out_dir}"
                 )
+            old_code, new_code = (old.get("provenance") or {}).get("code"), (meta.get("provenance") or {}).get("code")
+            if old_code and new_code and old_code != new_code:
+                warnings.warn(f"{self.out_dir}: resuming a sweep started by other accelsim code ({old_code}, now {new_code}); "
+                              "the rows' `code` column tells them apart", stacklevel=3)  # fmt: skip
         atomic_write_json(meta_path, meta)
         rows = read_rows(self.out_dir / ROWS, repair=True)
         return {row_key(r) for r in rows}

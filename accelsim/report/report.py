@@ -133,6 +133,12 @@ def _provenance(meta: dict) -> list[str]:
               "supported); perplexity change is against the workload's dense trace.  Energy per token and TOPS use "
               "dense-equivalent operations (2 x K x O per layer per token), so they compare across patterns.", ""]
     lines += ["### Versions", ""] + _md_table(["package", "version"], [[k, v] for k, v in meta.get("versions", {}).items()]) + [""]
+    prov = meta.get("provenance") or {}
+    if prov:
+        codes = sorted({str((tr.get("capture_provenance") or {}).get("code")) for tr in meta.get("traces", []) if tr.get("capture_provenance")})
+        lines += [f"Sweep code: `{prov.get('code')}` (accelsim {prov.get('accelsim_version')}, source sha256 "
+                  f"{str(prov.get('source_sha256'))[:16]}); capture code of the traces: {', '.join(f'`{c}`' for c in codes) or 'not recorded'}.", ""]
+
     return lines
 
 
