@@ -44,11 +44,13 @@ def topn_mask_torch(scores: torch.Tensor, pattern: Pattern | str, *, use_numba_o
 
     CPU tensors go to the Numba selection kernels by default (zero-copy for float32; about
     2-3x faster than a torch sort, see benchmarks/bench_masks.py); CUDA tensors, and CPU
-    ones with ``use_numba_on_cpu=False``, use the torch sort / top-k route below.  Scores
-    are not checked for NaN (that would force a device sync on every forward); the mask of
-    a NaN score is unspecified.
+    ones with ``use_numba_on_cpu=False``, use the torch sort / top-k route below.  Like the
+    NumPy specification, NaN scores raise ValueError (NaN has no order: a mask of them would
+    break N:M); on CUDA the check costs one device sync per call.
     """
     pattern = Pattern.parse(pattern)
+    if pattern.kind != "dense" and scores.is_floating_point() and bool(torch.isnan(scores).any()):
+        raise ValueError("scores contain NaN; masks are defined for finite scores only")
     if use_numba_on_cpu and scores.device.type == "cpu" and pattern.kind != "dense":
         if pattern.is_nm and scores.shape[-1] % pattern.m:
             raise ValueError(f"last axis K={scores.shape[-1]} is not divisible by M={pattern.m} of pattern {pattern}")

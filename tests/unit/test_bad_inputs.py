@@ -207,3 +207,22 @@ def test_files_and_trace_directories_follow_the_umask(tmp_path):
     assert stat.S_IMODE((tmp_path / "f.txt").stat().st_mode) == 0o644
     assert stat.S_IMODE(d.stat().st_mode) == 0o755
     assert stat.S_IMODE((d / "manifest.json").stat().st_mode) == 0o644
+
+
+# ---------------------------------------------------------------- NaN scores: every mask twin behaves like the NumPy spec
+
+
+@pytest.mark.parametrize("row", [[1.0, float("nan"), 3.0, 2.0], [float("nan")] * 4])
+def test_nan_scores_raise_in_every_twin(row):
+    torch = pytest.importorskip("torch")
+    from accelsim.masks import topn_mask
+    from accelsim.masks.torch_twin import topn_mask_torch
+
+    scores = np.array([row, [4.0, 3.0, 2.0, 1.0]], dtype=np.float32)
+    with pytest.raises(ValueError, match="NaN"):
+        topn_mask(scores, "2:4")
+    for numba in (True, False):
+        with pytest.raises(ValueError, match="NaN"):
+            topn_mask_torch(torch.from_numpy(scores), "2:4", use_numba_on_cpu=numba)
+    with pytest.raises(ValueError, match="NaN"):
+        topn_mask_torch(torch.from_numpy(scores), "unstructured:0.5")
