@@ -2,16 +2,22 @@
 
 A lane group of ``nh`` lanes is offered a chunk of ``mh`` consecutive positions per cycle; lane
 ``i`` reaches positions ``[s_i, s_i + r)`` with ``s_i = floor(i * (mh - r) / (nh - 1))``.  Each
-cycle every lane takes at most one kept position inside its reach: positions in ascending
-order, each to the lowest-numbered free lane that reaches it; unmatched positions wait for the
-next cycle; a chunk with no kept position still costs one cycle.
+cycle every lane takes at most one kept position inside its reach; a chunk with no kept
+position still costs one cycle.
 
-Because the windows' starts and ends both increase with the lane number, the lanes reaching a
-position form an interval ``[lo[p], hi[p]]`` and the greedy is a single pointer per cycle:
-position p takes lane ``max(next, lo[p])`` if that is ``<= hi[p]``.  ``chunk_table`` evaluates
-it for every keep pattern of a chunk at once (NumPy, ``mh <= 16``) and caches the table per
-(nh, mh, r); the Numba kernels index it by the chunk's bits and run the same pointer greedy
-inline for wider chunks.  The NumPy twin (``accelsim.sim.reference``) has its own greedy.
+The cycles are those of the best static schedule: the least ``C`` such that the kept positions
+can be given to lanes with at most ``C`` per lane.  (The spec's cycle-by-cycle greedy, each
+cycle the ascending positions to the lowest free lane, is optimal per cycle but not over
+cycles: with nh=2, mh=6, positions {0, 2, 4, 5} take 2 cycles at reach 3 and 3 at reach 4, so
+cycles would grow with reach.  The two agree at full reach, ``max(1, ceil(x / nh))``, and on
+every exact N:M mask a window sized for it reaches.)  Because the windows' starts and ends both
+increase with the lane number, the lanes reaching a position form an interval ``[lo[p], hi[p]]``
+and, for a given C, giving the ascending positions to the lowest lane with a free slot that
+reaches them is optimal (a single pointer); the cycles are the least C for which it places
+every position.  ``chunk_table`` evaluates it for every keep pattern of a chunk at once (NumPy,
+``mh <= 16``) and caches the table per (nh, mh, r); the Numba kernels index it by the chunk's
+bits and run the same pointer inline for wider chunks.  The NumPy twin
+(``accelsim.sim.reference``) computes the same least C independently, from Hall's condition.
 """
 
 from __future__ import annotations
@@ -55,18 +61,27 @@ def chunk_table(nh: int, mh: int, r: int) -> np.ndarray:
     kept = np.zeros_like(bits)
     for p in range(mh):
         kept += (bits >> p) & 1
-    remaining = bits.copy()
-    cycles = np.zeros_like(bits)
-    while remaining.any():
-        live = remaining != 0
-        cycles += live
-        nxt = np.zeros_like(bits)
+    cycles = np.maximum(1, -(-kept // nh))  # the lower bound; raised where the pointer fails
+    todo = np.ones(bits.shape, dtype=bool)
+    while todo.any():
+        cap = cycles[todo]
+        b = bits[todo]
+        cur = np.zeros_like(b)  # lowest lane that may still have a free slot
+        used = np.zeros_like(b)  # slots taken on lane cur
+        ok = np.ones(b.shape, dtype=bool)
         for p in range(mh):
-            cand = np.maximum(nxt, lo[p])
-            take = live & (((remaining >> p) & 1) == 1) & (cand <= hi[p])
-            nxt = np.where(take, cand + 1, nxt)
-            remaining = np.where(take, remaining & ~(1 << p), remaining)
-    cycles = np.maximum(cycles, 1)
+            has = ((b >> p) & 1) == 1
+            jump = has & (cur < lo[p])
+            cur = np.where(jump, lo[p], cur)
+            used = np.where(jump, 0, used)
+            full = has & (used >= cap)
+            cur = np.where(full, cur + 1, cur)
+            used = np.where(full, 0, used)
+            ok &= ~has | (cur <= hi[p])
+            used = np.where(has, used + 1, used)
+        idx = np.flatnonzero(todo)
+        cycles[idx[~ok]] += 1
+        todo[idx[ok]] = False
     table = (cycles | (kept << 8)).astype(np.int16)
     table.setflags(write=False)
     return table

@@ -1,7 +1,7 @@
 """The slow, obviously-correct twin of the simulator kernels (NumPy on unpacked masks + Python loops).
 
 It restates the rules of walk.py and kernels.py from scratch on a bool [T, K] mask: chunk
-cycles by its own lane-by-lane greedy (not the kernels' table or pointer), unions by ``any``,
+cycles from Hall's condition over lane intervals (not the kernels' table or pointer), unions by ``any``,
 bank occupancy by ``bincount``, and the fold loop as plain Python integers.
 ``simulate(..., engine="reference")`` runs it; tests require its results to equal the Numba
 engine's exactly.  Use small inputs: it is ~100-1000x slower.
@@ -16,33 +16,29 @@ import numpy as np
 from accelsim.masks.packing import unpack_mask
 from accelsim.sim import counts as C
 
-__all__ = ["greedy_cycles", "reference_stats", "reference_layer"]
+__all__ = ["chunk_cycles", "reference_stats", "reference_layer"]
 
 
-def greedy_cycles(positions: tuple[int, ...], nh: int, mh: int, r: int) -> int:
+def chunk_cycles(positions: tuple[int, ...], nh: int, mh: int, r: int) -> int:
     """Cycles of one chunk whose kept positions are ``positions`` (docs/sparse-core-model.md, section 1).
 
-    Lane i reaches [s_i, s_i + r), s_i = floor(i (mh - r) / (nh - 1)).  Each cycle, positions in
-    ascending order each take the lowest-numbered free lane that reaches them; the rest wait.
+    Lane i reaches [s_i, s_i + r), s_i = floor(i (mh - r) / (nh - 1)), one position per cycle.
+    The least number of cycles of any schedule is the least C with a placement of at most C
+    positions per lane; by Hall's theorem it is the largest ceil(|S| / |lanes reaching S|) over
+    sets S of positions, and since every position is reached by an interval of lanes it is
+    enough to take, for each lane interval [a, b], the positions reached only from inside it.
     An empty chunk costs one cycle.
     """
     starts = [0] if nh == 1 else [i * (mh - r) // (nh - 1) for i in range(nh)]
-    waiting = sorted(positions)
-    cycles = 0
-    while waiting or cycles == 0:
-        cycles += 1
-        free = [True] * nh
-        left = []
-        for p in waiting:
-            lane = next((i for i in range(nh) if free[i] and starts[i] <= p < starts[i] + r), None)
-            if lane is None:
-                left.append(p)
-            else:
-                free[lane] = False
-        if left and len(left) == len(waiting):
-            raise AssertionError(f"positions {left} reachable by no lane (nh={nh}, mh={mh}, r={r})")
-        waiting = left
-    return cycles
+    lanes = [{i for i in range(nh) if starts[i] <= p < starts[i] + r} for p in positions]
+    if any(not s for s in lanes):
+        raise AssertionError(f"positions {positions} include one no lane reaches (nh={nh}, mh={mh}, r={r})")
+    best = 1
+    for a in range(nh):
+        for b in range(a, nh):
+            inside = sum(1 for s in lanes if min(s) >= a and max(s) <= b)
+            best = max(best, -(-inside // (b - a + 1)))
+    return best
 
 
 def _chunk_cycles(mask: np.ndarray, nh: int, mh: int, r: int, sparse: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +57,7 @@ def _chunk_cycles(mask: np.ndarray, nh: int, mh: int, r: int, sparse: bool) -> t
         for c in range(nch):
             pos = tuple(int(i) for i in np.flatnonzero(chunks[t, c]))
             if pos not in memo:
-                memo[pos] = greedy_cycles(pos, nh, mh, r)
+                memo[pos] = chunk_cycles(pos, nh, mh, r)
             cyc[t, c] = memo[pos]
     return cyc, kept
 

@@ -84,31 +84,36 @@ def _row_chunks(row, k, mh, kind, ctab, ptab, rlo, rhi, popcount, pend, cyc, kep
             x = _range_count(row, c * mh, min(k, c * mh + mh), popcount)
             cyc[c] = ptab[x]
             kept[c] = x
-    else:  # KIND_GREEDY: the pointer greedy of accelsim.sim.chunks, one cycle per sweep
+    else:  # KIND_GREEDY: the least C for which the pointer of accelsim.sim.chunks places every position
         for c in range(nch):
             lo = c * mh
-            npend = 0
+            x = 0
             for q in range(lo, min(k, lo + mh)):
                 if (row[q >> 3] >> (q & 7)) & 1:
-                    pend[npend] = q - lo
-                    npend += 1
-            kept[c] = npend
-            cycles = 1
-            while npend > 0:
-                nxt = 0
-                w = 0
-                for i in range(npend):
+                    pend[x] = q - lo
+                    x += 1
+            kept[c] = x
+            cap = ptab[x]
+            while True:
+                cur = 0
+                used = 0
+                ok = True
+                for i in range(x):
                     q = pend[i]
-                    cand = max(nxt, rlo[q])
-                    if cand <= rhi[q]:
-                        nxt = cand + 1
-                    else:
-                        pend[w] = q
-                        w += 1
-                npend = w
-                if npend > 0:
-                    cycles += 1
-            cyc[c] = cycles
+                    if cur < rlo[q]:
+                        cur = rlo[q]
+                        used = 0
+                    if used >= cap:
+                        cur += 1
+                        used = 0
+                    if cur > rhi[q]:
+                        ok = False
+                        break
+                    used += 1
+                if ok:
+                    break
+                cap += 1
+            cyc[c] = cap
     return nch
 
 
