@@ -55,7 +55,8 @@ def test_sram_energy_monotone_and_area_per_bit_anchor():
     "fanin_naive, fanin_window, cells_naive, cells_window",
     [(4, 3, 24, 16), (8, 5, 56, 32), (16, 9, 120, 64), (32, 17, 248, 128)],
 )
-def test_selector_cells_hw_anchors_4_6(fanin_naive, fanin_window, cells_naive, cells_window):
+def test_selector_cells_by_hand_count(fanin_naive, fanin_window, cells_naive, cells_window):
+    # docs/hardware-anchors.md#46-selection-hardware
     # Hand count, int8 operand (w = 8): an M:1 mux of 2:1 cells has (M-1) w cells, a window (M-N+1):1 has (M-N) w.
     assert Selector("naive", fanin_naive, 8).cells == cells_naive
     assert Selector("window", fanin_window, 8).cells == cells_window

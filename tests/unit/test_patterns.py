@@ -19,7 +19,8 @@ TABLE_5_2 = {
 
 
 @pytest.mark.parametrize("text", sorted(TABLE_5_2))
-def test_metadata_bits_match_hw_anchors_table(text):
+def test_metadata_bits_match_closed_forms(text):
+    # docs/hardware-anchors.md#52-metadata-bits-per-group
     p = Pattern.parse(text)
     comb, combinatorial, index, bitmask, entropy = TABLE_5_2[text]
     assert math.comb(p.m, p.n) == comb

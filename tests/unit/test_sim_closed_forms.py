@@ -94,7 +94,8 @@ def test_bernoulli_table_5_4_reproduced(density):
     [("2:4", {"index": 4, "bitmask": 4, "combinatorial": 3}), ("4:8", {"index": 12, "bitmask": 8, "combinatorial": 7}),
      ("8:16", {"index": 32, "bitmask": 16, "combinatorial": 14}), ("16:32", {"index": 80, "bitmask": 32, "combinatorial": 30})],
 )  # fmt: skip
-def test_metadata_bits_per_group_hw_anchors_5_2(pattern, bits):
+def test_metadata_bits_per_group_closed_forms(pattern, bits):
+    # docs/hardware-anchors.md#52-metadata-bits-per-group
     t, k = 6, 64
     trace = synthetic_trace([(t, k, 4)], pattern=pattern, seed=0)
     m = Pattern.parse(pattern).m
@@ -105,7 +106,8 @@ def test_metadata_bits_per_group_hw_anchors_5_2(pattern, bits):
 
 
 @pytest.mark.parametrize("precision, fraction", [("int8", 1 / 8), ("fp16", 1 / 16)])
-def test_nvidia_2_4_metadata_fraction_hw_anchors_7_8(precision, fraction):
+def test_nvidia_2_4_metadata_fraction(precision, fraction):
+    # Two 2-bit indices per group of four (Mishra et al., arXiv 2104.08378): docs/hardware-anchors.md#12-metadata-format, target 7.8
     t, k = 8, 128
     d = Design(pe_rows=2, pe_cols=2, lanes_per_pe=8, precision=precision, patterns=("2:4",), metadata_format="index")
     res = simulate(d, synthetic_trace([(t, k, 4)], pattern="2:4"))

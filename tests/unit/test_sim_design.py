@@ -62,7 +62,8 @@ def test_patterns_are_parsed_once_canonicalised_and_supported(monkeypatch):
     assert d.supports(Pattern("nm", n=8, m=16)) is True
 
 
-def test_mux_fanin_follows_hw_anchors_4_6():
+def test_mux_fanin_naive_window_hierarchical():
+    # docs/hardware-anchors.md#46-selection-hardware
     # Naive M:1; sorted window (M-N+1):1 (the k-th kept index of a sorted group lies in M-N+1 positions).
     expect = {("2:4", "naive"): 4, ("2:4", "window"): 3, ("4:8", "window"): 5, ("8:16", "naive"): 16,
               ("8:16", "window"): 9, ("16:32", "window"): 17}  # fmt: skip

@@ -26,6 +26,21 @@ DESIGNS = [
     Design(pe_rows=1, pe_cols=2, lanes_per_pe=8, patterns=("8:16",), buffer_banks=4, weight_bw_bytes_per_cycle=1),
     Design(pe_rows=4, pe_cols=2, lanes_per_pe=4, patterns=("2:4", "16:32"), buffer_banks=16, weight_bw_bytes_per_cycle=1),
     Design(pe_rows=2, pe_cols=2, lanes_per_pe=2, patterns=("2:4",), buffer_banks=32, dataflow="output_stationary"),
+    # Model v2 (docs/sparse-core-model.md): sized operand paths, partial reach, every chunk reader
+    # (nibble, byte, word, table, popcount, pointer), decode steps, pipelined selectors, compressed operands.
+    Design(pe_rows=2, pe_cols=3, lanes_per_pe=4, patterns=("2:4", "8:16"), lane_group=2, operand_budget=4, selector="window",
+           metadata_format="index", buffer_banks=16, weight_bw_bytes_per_cycle=8, metadata_bw_bits_per_cycle=8),
+    Design(pe_rows=3, pe_cols=2, lanes_per_pe=4, patterns=("4:8",), lane_group=4, operand_budget=12, selector_reach=5,
+           dataflow="output_stationary", metadata_format="combinatorial", metadata_decode_groups_per_cycle=1, buffer_banks=3),
+    Design(pe_rows=1, pe_cols=2, lanes_per_pe=4, patterns=("16:32", "8:16"), lane_group=4, operand_budget=32, selector_reach=10,
+           metadata_format="index", metadata_decode_groups_per_cycle=2, selector_pipelined=True,
+           compressed_activations=True, buffer_banks=8, act_buffer_kib=1),
+    Design(pe_rows=2, pe_cols=2, lanes_per_pe=8, patterns=("unstructured:0.5",), lane_group=4, operand_budget=8,
+           compressed_activations=True, buffer_banks=8, weight_bw_bytes_per_cycle=4),
+    Design(pe_rows=2, pe_cols=2, lanes_per_pe=8, patterns=("8:16", "2:8"), selector="hierarchical", selector_reach=8,
+           metadata_format="combinatorial", compressed_activations=True, buffer_banks=16, tech_nm=7, clock_ghz=2.0, dram_bw_gb_per_s=2.0),
+    Design(pe_rows=4, pe_cols=2, lanes_per_pe=8, patterns=("32:64",), buffer_banks=16, selector_pipelined=True,
+           metadata_format="index", metadata_decode_groups_per_cycle=1),
 ]  # fmt: skip
 
 TRACES = [
@@ -41,7 +56,7 @@ TRACES = [
 def test_numba_equals_reference_twin(design, trace, mode):
     fast = simulate(design, trace, mode=mode)
     slow = simulate(design, trace, mode=mode, engine="reference")
-    assert fast.run_pattern == slow.run_pattern
+    assert fast.run_pattern == slow.run_pattern and fast.clock_ghz == slow.clock_ghz
     assert fast.cycles_by_cause == slow.cycles_by_cause
     assert fast.counts == slow.counts and fast.actions == slow.actions
     assert fast.per_layer == slow.per_layer
