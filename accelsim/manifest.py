@@ -6,8 +6,10 @@ Patterns arrive as :class:`~accelsim.patterns.Pattern`, criteria and mitigations
 :mod:`accelsim.methods`.  :meth:`Manifest.to_dict` writes the same keys that were read, so a rewritten
 manifest (and every number derived from it) is unchanged.
 
-Schema versions: 1 (accelsim up to the typed-manifest change) and 2 (the same keys; the version says the
-file was written from a :class:`Manifest`).  Both are read.
+Schema versions: 1 (accelsim up to the typed-manifest change), 2 (the same keys; the version says the
+file was written from a :class:`Manifest`) and 3 (adds, for weight-pruning and dual-side runs, ``weight_pattern``
+per layer and ``config.weight_pattern`` / ``config.weight_criterion``: the layer's weight mask is then stored in
+``weight_masks.safetensors``).  All three are read; a manifest without weight keys means the same in each.
 """
 
 from __future__ import annotations
@@ -20,16 +22,19 @@ from typing import Any
 from accelsim.methods import Criterion, Mitigation, criterion, mitigation
 from accelsim.patterns import Pattern
 
-__all__ = ["SCHEMA_VERSION", "READABLE_VERSIONS", "MAX_TOKENS", "MAX_DIM", "ManifestError", "validate_manifest",
+__all__ = ["SCHEMA_VERSION", "READABLE_VERSIONS", "SPARSIFY", "MAX_TOKENS", "MAX_DIM", "ManifestError", "validate_manifest",
            "RunConfig", "Accuracy", "LayerEntry", "Manifest"]  # fmt: skip
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 #: bounds of the schema: tokens a layer saw in a run (T, tokens_stored, tokens_scored) and GEMM widths (K, O).
 #: 2**32 tokens is ~1000x the largest evaluation set in use; 2**20 channels is ~4x the widest LLM linear (a 256k vocabulary head).
 MAX_TOKENS = 2**32
 MAX_DIM = 2**20
+
+#: what a run sparsifies (``config.sparsify``): activations, weights (weight pruning), both (dual-side)
+SPARSIFY = ("activations", "weights", "both")
 
 _TOP = ("schema_version", "run_id", "complete", "config", "accuracy", "protocol", "model_info", "versions", "seed", "layers")
 
@@ -40,6 +45,10 @@ class RunConfig:
 
     Typed fields are None when the manifest does not state them (and are then not written);
     ``settings`` holds every other key as written (seq_len, eval_tokens, modules, trace_filter, ...).
+
+    sparsify: "activations", "weights" (weight pruning: ``pattern`` is the weight pattern, the activations are
+    dense) or "both" (dual-side: ``pattern`` is the activation pattern, ``weight_pattern`` the weights').
+    weight_pattern / weight_criterion: how the weights were pruned (weights and both runs; None otherwise).
     """
 
     pattern: Pattern | None = None
@@ -49,11 +58,14 @@ class RunConfig:
     model: str | None = None
     dataset: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    weight_pattern: Pattern | None = None
+    weight_criterion: Criterion | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RunConfig:
         d = dict(d or {})
         pat, crit, mit = d.pop("pattern", None), d.pop("criterion", None), d.pop("mitigation", None)
+        wpat, wcrit = d.pop("weight_pattern", None), d.pop("weight_criterion", None)
         return cls(
             pattern=Pattern.parse(pat) if pat else None,
             criterion=criterion(crit) if crit else None,
@@ -62,11 +74,13 @@ class RunConfig:
             model=d.pop("model", None),
             dataset=d.pop("dataset", None),
             settings=d,
+            weight_pattern=Pattern.parse(wpat) if wpat else None,
+            weight_criterion=criterion(wcrit) if wcrit else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.settings)
-        for f in ("pattern", "criterion", "mitigation", "sparsify", "model", "dataset"):
+        for f in ("pattern", "criterion", "mitigation", "sparsify", "model", "dataset", "weight_pattern", "weight_criterion"):
             v = getattr(self, f)
             if v is not None:
                 out[f] = str(v)
@@ -96,7 +110,11 @@ class Accuracy:
 
 @dataclass(frozen=True)
 class LayerEntry:
-    """One traced layer as the manifest lists it: GEMM shape (T, K, O), pattern, mask rows stored."""
+    """One traced layer as the manifest lists it: GEMM shape (T, K, O), pattern, mask rows stored.
+
+    weight_pattern: the pattern of the layer's stored weight mask (uint8 [O, ceil(K/8)] in
+    ``weight_masks.safetensors``); None when the trace stores no weight mask for the layer (not written then).
+    """
 
     name: str
     T: int
@@ -105,16 +123,23 @@ class LayerEntry:
     pattern: Pattern
     tokens_stored: int
     has_values: bool = False
+    weight_pattern: Pattern | None = None
 
     @classmethod
     def from_dict(cls, e: Mapping[str, Any]) -> LayerEntry:
         """Raises KeyError/TypeError/ValueError on a malformed entry."""
+        wp = e.get("weight_pattern")
         return cls(str(e["name"]), int(e["T"]), int(e["K"]), int(e["O"]), Pattern.parse(e["pattern"]),
-                   int(e["tokens_stored"]), bool(e.get("has_values", False)))  # fmt: skip
+                   int(e["tokens_stored"]), bool(e.get("has_values", False)),
+                   Pattern.parse(wp) if wp is not None else None)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["pattern"] = str(self.pattern)
+        if self.weight_pattern is None:
+            d.pop("weight_pattern")
+        else:
+            d["weight_pattern"] = str(self.weight_pattern)
         return d
 
 
@@ -225,7 +250,7 @@ def validate_manifest(d: Any) -> None:
     if d.get("seed") is not None:
         _check_int("seed", d.get("seed"), -(2**63), 2**64 - 1)
     cfg = d.get("config") or {}
-    for k in ("pattern", "criterion", "mitigation", "sparsify", "model", "dataset"):
+    for k in ("pattern", "criterion", "mitigation", "sparsify", "model", "dataset", "weight_pattern", "weight_criterion"):
         _check_type(f"config.{k}", cfg.get(k), (str,), "a string")
     for k in ("seq_len", "eval_tokens", "trace_tokens", "calib_tokens"):
         if cfg.get(k) is not None:
@@ -256,11 +281,17 @@ def validate_manifest(d: Any) -> None:
         _check_int(f"{where}: tokens_stored", e.get("tokens_stored"), 1, e["T"])
         _check_type(f"{where}: pattern", e.get("pattern"), (str,), 'a pattern string such as "8:16"', optional=False)
         _check_type(f"{where}: has_values", e.get("has_values"), (bool,), "true or false")
-        try:
-            Pattern.parse(e["pattern"])
-        except ValueError as err:
-            raise ManifestError(f"{where}: {err}") from None
-    for k in ("pattern",):
+        _check_type(f"{where}: weight_pattern", e.get("weight_pattern"), (str,), 'a pattern string such as "2:4"')
+        for k in ("pattern", "weight_pattern"):
+            if e.get(k) is None:
+                continue
+            try:
+                Pattern.parse(e[k])
+            except ValueError as err:
+                raise ManifestError(f"{where}: {k}: {err}") from None
+    if cfg.get("sparsify") is not None and cfg["sparsify"] not in SPARSIFY:
+        raise ManifestError(f"config.sparsify is {cfg['sparsify']!r}; it must be one of {SPARSIFY}")
+    for k in ("pattern", "weight_pattern"):
         if cfg.get(k) is not None:
             try:
                 Pattern.parse(cfg[k])

@@ -4,6 +4,10 @@
 normal scores with ``accelsim.masks.topn_mask`` (so every group keeps exactly N);
 ``synthetic_trace(shapes, density=0.4, seed=0)`` keeps each channel independently with
 probability 0.4 (natural, ReLU-like zeros; pattern recorded as "unstructured:0.4").
+``weight_pattern="2:4"`` also gives every layer an exact N:M weight mask ``[O, K]`` (groups along K for
+each output channel, from i.i.d. standard normal weight scores); the run is then ``sparsify="both"``
+(dual-side), or ``"weights"`` when the activation pattern is dense (weight pruning: as in capture, the
+manifest's pattern is then the weight pattern and the layers' activation masks are all ones).
 The manifest records the generator, its arguments and the seed.
 """
 
@@ -30,9 +34,14 @@ def llama7b_shapes(tokens: int = 2048, blocks: int = 32) -> list[tuple[int, int,
 
 
 def synthetic_trace(
-    shapes, pattern: str | None = None, density: float | None = None, seed: int = 0, names=None, run_id: str | None = None
+    shapes, pattern: str | None = None, density: float | None = None, seed: int = 0, names=None, run_id: str | None = None,
+    weight_pattern: str | None = None,
 ) -> Trace:
-    """A Trace with one layer per (T, K, O) in ``shapes``; give exactly one of pattern or density."""
+    """A Trace with one layer per (T, K, O) in ``shapes``; give exactly one of pattern or density.
+
+    weight_pattern: also store exact weight masks of this (N:M) pattern; the weights' scores come from their own
+    generator (seeded from ``seed``), so the activation masks are the same with and without weight masks.
+    """
     if (pattern is None) == (density is None):
         raise ValueError("synthetic_trace needs exactly one of pattern='N:M' (e.g. '8:16') or density=D (e.g. 0.4)")
     shapes = [tuple(int(v) for v in s) for s in shapes]
@@ -48,19 +57,34 @@ def synthetic_trace(
         for t, k, o in shapes:
             if p.is_nm and k % p.m:
                 raise ValueError(f"shape (T={t}, K={k}, O={o}): K is not divisible by M={p.m} of pattern {p}")
+    wpat = None
+    if weight_pattern is not None:
+        wpat = Pattern.parse(weight_pattern)
+        if not wpat.is_nm:
+            raise ValueError(f"weight_pattern must be N:M (e.g. '2:4'), got {weight_pattern!r}")
+        for t, k, o in shapes:
+            if k % wpat.m:
+                raise ValueError(f"shape (T={t}, K={k}, O={o}): K is not divisible by M={wpat.m} of weight_pattern {wpat}")
     names = list(names) if names is not None else [f"layer{i}" for i in range(len(shapes))]
     if len(names) != len(shapes):
         raise ValueError(f"names has {len(names)} entries for {len(shapes)} shapes")
     rng = np.random.default_rng(seed)
+    wrng = np.random.default_rng([seed, 1])
     layers = []
     for name, (t, k, o) in zip(names, shapes):
         if density is not None:
             mask = rng.random((t, k)) < float(density)
         else:
             mask = topn_mask(rng.standard_normal((t, k), dtype=np.float32), pat)
-        layers.append(LayerTrace(name, k, o, pat, pack_mask(mask)))
-    config = RunConfig(pattern=Pattern.parse(pat), mitigation=mitigation("none"), sparsify="activations",
+        wm = None if wpat is None else pack_mask(topn_mask(wrng.standard_normal((o, k), dtype=np.float32), wpat))
+        layers.append(LayerTrace(name, k, o, pat, pack_mask(mask), weight_mask=wm, weight_pattern=wpat if wm is not None else None))
+    sparsify, run_pat = "activations", Pattern.parse(pat)
+    if wpat is not None:
+        sparsify = "weights" if run_pat.kind == "dense" else "both"
+        run_pat = wpat if sparsify == "weights" else run_pat
+    config = RunConfig(pattern=run_pat, mitigation=mitigation("none"), sparsify=sparsify, weight_pattern=wpat,
                        settings={"seed": seed, "generator": "accelsim.synthetic", "density": density})
     manifest = Manifest(config=config, protocol={"synthetic": True,
                                                  "scores": "iid standard normal" if density is None else "iid Bernoulli"})
-    return Trace(run_id=run_id or f"synthetic-{pat.replace(':', '_')}-s{seed}", layers=tuple(layers), manifest=manifest)
+    wtag = "" if wpat is None else f"-w{str(wpat).replace(':', '_')}"
+    return Trace(run_id=run_id or f"synthetic-{pat.replace(':', '_')}{wtag}-s{seed}", layers=tuple(layers), manifest=manifest)

@@ -8,9 +8,13 @@ On disk, one directory per run (``traces/<run-id>/``)::
     masks.safetensors    one uint8 tensor per layer, [T_stored, ceil(K / 8)], bit-packed
                          keep-masks (bit order: accelsim.masks.packing)
     values.safetensors   optional fp16 activation samples, one tensor per layer [T_s, K]
+    weight_masks.safetensors
+                         weight-pruning and dual-side runs (schema 3): one uint8 tensor per layer whose
+                         manifest entry states a ``weight_pattern``, [O, ceil(K / 8)], the keep bits of
+                         W's K axis for each output channel (same bit order)
 
 The manifest is a frozen, versioned :class:`~accelsim.manifest.Manifest`: :func:`save_trace` writes it and
-:func:`read_manifest` is the one reader of ``manifest.json`` (schema versions 1 and 2).
+:func:`read_manifest` is the one reader of ``manifest.json`` (schema versions 1, 2 and 3; traces without weight masks read the same in each).
 ``T`` in the manifest is the number of tokens the layer saw in the run; ``tokens`` of a
 :class:`LayerTrace` is the number of mask rows stored, which is what the simulator walks.
 A directory is written to a temporary sibling and renamed into place, so a reader sees
@@ -54,6 +58,7 @@ _COMPAT = (atomic_write_json, atomic_write_text)
 MANIFEST = "manifest.json"
 MASKS = "masks.safetensors"
 VALUES = "values.safetensors"
+WEIGHT_MASKS = "weight_masks.safetensors"
 
 
 class TraceError(ValueError):
@@ -70,6 +75,9 @@ class LayerTrace:
     mask_packed: uint8 [tokens, ceil(K / 8)], keep-mask bits (1 = kept).
     tokens_total: tokens the layer processed in the run (>= stored rows).
     values: optional float16 [tokens, K] activation sample (None if not stored).
+    weight_mask: optional uint8 [O, ceil(K / 8)], the weights' keep bits along K for each output channel
+    (bit order as mask_packed; None: the trace states nothing about the weights, i.e. they are dense).
+    weight_pattern: the pattern weight_mask was made under (required with weight_mask, None without).
     """
 
     name: str
@@ -79,9 +87,19 @@ class LayerTrace:
     mask_packed: np.ndarray
     tokens_total: int = 0
     values: np.ndarray | None = None
+    weight_mask: np.ndarray | None = None
+    weight_pattern: Pattern | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pattern", Pattern.parse(self.pattern))  # raises on a bad pattern string
+        if (self.weight_mask is None) != (self.weight_pattern is None):
+            raise TraceError(f"layer {self.name}: give both weight_mask and weight_pattern, or neither")
+        if self.weight_pattern is not None:
+            object.__setattr__(self, "weight_pattern", Pattern.parse(self.weight_pattern))
+            wm = self.weight_mask
+            if not isinstance(wm, np.ndarray) or wm.dtype != np.uint8 or wm.shape != (self.out_features, (self.in_features + 7) // 8):
+                raise TraceError(f"layer {self.name}: weight_mask must be uint8 [O, ceil(K/8)] = [{self.out_features}, "
+                                 f"{(self.in_features + 7) // 8}], got {getattr(wm, 'dtype', type(wm))} {getattr(wm, 'shape', '')}")
         mp = self.mask_packed
         if not isinstance(mp, np.ndarray) or mp.dtype != np.uint8 or mp.ndim != 2:
             raise TraceError(f"layer {self.name}: mask_packed must be uint8 [T, ceil(K/8)], got {getattr(mp, 'dtype', type(mp))}")
@@ -111,6 +129,18 @@ class LayerTrace:
         from accelsim.masks.packing import unpack_mask
 
         return unpack_mask(self.mask_packed, self.in_features)
+
+    @property
+    def has_weight_mask(self) -> bool:
+        return self.weight_mask is not None
+
+    def weight_keep(self) -> np.ndarray:
+        """Unpacked bool [O, K] weight keep-mask (all True when the trace stores none: dense weights)."""
+        from accelsim.masks.packing import unpack_mask
+
+        if self.weight_mask is None:
+            return np.ones((self.out_features, self.in_features), dtype=bool)
+        return unpack_mask(self.weight_mask, self.in_features)
 
 
 @dataclass(frozen=True)
@@ -155,9 +185,27 @@ class Trace:
     def accuracy(self) -> Accuracy:
         return self.manifest.accuracy or Accuracy()
 
+    @property
+    def sparsify(self) -> str:
+        """What the run sparsified: "activations" (also when not stated), "weights" or "both"."""
+        return self.manifest.config.sparsify or "activations"
+
+    @property
+    def weight_pattern(self) -> Pattern | None:
+        """The weights' pattern (manifest config, else the first weight-masked layer's); None: dense weights."""
+        if self.manifest.config.weight_pattern is not None:
+            return self.manifest.config.weight_pattern
+        return next((ly.weight_pattern for ly in self.layers if ly.weight_pattern is not None), None)
+
+    @property
+    def has_weight_masks(self) -> bool:
+        """True when every layer carries a weight mask (weight-pruning and dual-side captures)."""
+        return bool(self.layers) and all(ly.weight_mask is not None for ly in self.layers)
+
 
 def _layer_entry(ly: LayerTrace) -> LayerEntry:
-    return LayerEntry(ly.name, ly.tokens_total, ly.in_features, ly.out_features, ly.pattern, ly.tokens, ly.values is not None)
+    return LayerEntry(ly.name, ly.tokens_total, ly.in_features, ly.out_features, ly.pattern, ly.tokens, ly.values is not None,
+                      ly.weight_pattern)
 
 
 def save_trace(trace: Trace, out_dir: "str | Path") -> Path:
@@ -182,6 +230,9 @@ def save_trace(trace: Trace, out_dir: "str | Path") -> Path:
         vals = {ly.name: np.ascontiguousarray(ly.values.astype(np.float16)) for ly in trace.layers if ly.values is not None}
         if vals:
             save_file(vals, str(tmp / VALUES))
+        wms = {ly.name: np.ascontiguousarray(ly.weight_mask) for ly in trace.layers if ly.weight_mask is not None}
+        if wms:
+            save_file(wms, str(tmp / WEIGHT_MASKS))
         (tmp / MANIFEST).write_text(dumps_json(manifest.to_dict()))
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
@@ -214,7 +265,10 @@ def is_complete_trace(path: "str | Path") -> bool:
         m = _raw_manifest(Path(path))
     except TraceError:
         return False
-    return bool(m.get("complete")) and m.get("schema_version") in READABLE_VERSIONS and (Path(path) / MASKS).is_file()
+    layers = m.get("layers") if isinstance(m.get("layers"), list) else []
+    wants_weights = any(isinstance(e, Mapping) and e.get("weight_pattern") is not None for e in layers)
+    return (bool(m.get("complete")) and m.get("schema_version") in READABLE_VERSIONS and (Path(path) / MASKS).is_file()
+            and (not wants_weights or (Path(path) / WEIGHT_MASKS).is_file()))
 
 
 def read_manifest(path: "str | Path") -> Manifest:
@@ -323,16 +377,28 @@ def load_trace(path: "str | Path", layers: Sequence[str] | None = None, load_val
         raise TraceError(f"{path}: {MASKS} missing; recapture the trace")
     _check_tensors(path / MASKS, safetensors_header(path / MASKS),
                    {e.name: ("U8", (e.tokens_stored, (e.K + 7) // 8)) for e in manifest.layers}, "mask", exact=True)  # fmt: skip
+    weighted = {e.name: ("U8", (e.O, (e.K + 7) // 8)) for e in manifest.layers if e.weight_pattern is not None}
+    if weighted and not (path / WEIGHT_MASKS).is_file():
+        raise TraceError(f"{path}: the manifest lists weight masks for {len(weighted)} layers but {WEIGHT_MASKS} is missing; "
+                         "recapture the trace")  # fmt: skip
+    if (path / WEIGHT_MASKS).is_file():  # a weight-mask file the manifest does not announce is foreign: refused
+        _check_tensors(path / WEIGHT_MASKS, safetensors_header(path / WEIGHT_MASKS), weighted, "weight mask", exact=True)
     use_values = load_values and (path / VALUES).is_file()
     if use_values:
         _check_tensors(path / VALUES, safetensors_header(path / VALUES),
                        {e.name: ("F16", (e.tokens_stored, e.K)) for e in manifest.layers}, "values", exact=False)  # fmt: skip
     masks: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
+    wmasks: dict[str, np.ndarray] = {}
     try:
         with safe_open(str(path / MASKS), framework="numpy") as f:
             for e in entries:
                 masks[e.name] = f.get_tensor(e.name)
+        if any(e.name in weighted for e in entries):
+            with safe_open(str(path / WEIGHT_MASKS), framework="numpy") as f:
+                for e in entries:
+                    if e.name in weighted:
+                        wmasks[e.name] = f.get_tensor(e.name)
         if use_values:
             with safe_open(str(path / VALUES), framework="numpy") as f:
                 have = set(f.keys())
@@ -349,8 +415,15 @@ def load_trace(path: "str | Path", layers: Sequence[str] | None = None, load_val
             raise TraceError(f"{path}: layer {name} mask is {mp.dtype} {mp.shape}, manifest says uint8 ({e.tokens_stored}, {(k + 7) // 8})")
         if k % 8 and (mp[:, -1] >> (k % 8)).any():
             raise TraceError(f"{path}: layer {name} mask has bits set beyond K={k}")
+        wm = wmasks.get(name)
+        if wm is not None:
+            if wm.dtype != np.uint8 or wm.shape != (e.O, (k + 7) // 8):
+                raise TraceError(f"{path}: layer {name} weight mask is {wm.dtype} {wm.shape}, manifest says uint8 ({e.O}, {(k + 7) // 8})")
+            if k % 8 and (wm[:, -1] >> (k % 8)).any():
+                raise TraceError(f"{path}: layer {name} weight mask has bits set beyond K={k}")
         try:
-            out.append(LayerTrace(name, k, e.O, e.pattern, mp, tokens_total=e.T, values=values.get(name)))
+            out.append(LayerTrace(name, k, e.O, e.pattern, mp, tokens_total=e.T, values=values.get(name),
+                                  weight_mask=wm, weight_pattern=e.weight_pattern if wm is not None else None))
         except ValueError as err:
             raise TraceError(f"{path}: layer {name}: {err}") from None
     return Trace(run_id=manifest.run_id, layers=tuple(out), manifest=manifest)

@@ -10,11 +10,11 @@ from pathlib import Path
 from accelsim import methods
 from accelsim.capture.mitigations import fit_settings_used
 from accelsim.capture.weight_pruning import WEIGHT_CRITERIA
+from accelsim.manifest import SPARSIFY
 from accelsim.patterns import Pattern
 
 __all__ = ["CaptureConfig", "RunSpec", "PRESETS", "preset"]
 
-SPARSIFY = ("activations", "weights")
 CRITERIA = tuple(methods.CRITERIA)
 MITIGATIONS = tuple(methods.MITIGATIONS)
 ALL_PATTERNS = ("dense", "2:4", "4:8", "8:16", "16:32", "unstructured:0.5")
@@ -25,7 +25,9 @@ class CaptureConfig:
     """Everything a capture depends on.  Token budgets are in model tokens.
 
     patterns x criteria x mitigations is the cross product of activation runs; with "weights" in ``sparsify``
-    also patterns x weight_criteria of weight pruning.  The dense reference is always run.
+    also patterns x weight_criteria of weight pruning; with "both" in ``sparsify`` the dual-side runs
+    patterns x criteria x mitigations x weight_criteria, each pruning the weights to ``weight_pattern`` and
+    sparsifying the activations.  The dense reference is always run.
     eval_tokens: rounded down to whole windows of seq_len.  calib_tokens: calibration text for S-PTS, L-PTS and
     Wanda weights, one batch of calib_tokens // seq_len windows.  trace_tokens: mask rows stored per layer.
     trace_values: also store those rows' input activations as float16.  trace_filter: substring(s) selecting
@@ -40,6 +42,7 @@ class CaptureConfig:
     mitigations: tuple[str, ...] = ("none",)
     sparsify: tuple[str, ...] = ("activations",)
     weight_criteria: tuple[str, ...] = ("magnitude", "wanda")
+    weight_pattern: str = "2:4"  # the weights' pattern of the dual-side ("both") runs
     modules: tuple[str, ...] = ()  # empty = the registry's list
     seq_len: int = 512
     eval_tokens: int = 16384
@@ -73,6 +76,12 @@ class CaptureConfig:
         bad = [c for c in self.weight_criteria if c not in WEIGHT_CRITERIA]
         if bad:
             raise ValueError(f"unknown weight criterion {bad}; choose from {WEIGHT_CRITERIA}")
+        if "both" in self.sparsify and not self.weight_criteria:
+            raise ValueError(f"--sparsify both needs a weight criterion from {WEIGHT_CRITERIA}")
+        wp = Pattern.parse(self.weight_pattern)  # raises with the accepted spellings
+        if wp.kind == "dense":
+            raise ValueError(f"--weight-pattern {self.weight_pattern!r}: the dual-side runs need a sparse weight pattern (e.g. 2:4)")
+        object.__setattr__(self, "weight_pattern", str(wp))
         if self.seq_len < 2:
             raise ValueError(f"seq_len must be >= 2, got {self.seq_len}")
         if self.eval_tokens < self.seq_len:
@@ -94,16 +103,19 @@ class CaptureConfig:
 
     @property
     def needs_calibration(self) -> bool:
-        return "weights" in self.sparsify or any(methods.mitigation(m).calibrated for m in self.mitigations)
+        return "weights" in self.sparsify or "both" in self.sparsify or any(methods.mitigation(m).calibrated for m in self.mitigations)
 
     def runs(self) -> list[RunSpec]:
-        """The configurations to run: dense first, then activation runs, then weight runs."""
+        """The configurations to run: dense first, then activation runs, then weight runs, then dual-side runs."""
         out = [RunSpec("dense", "magnitude", "none", "activations")]
         sparse = [p for p in dict.fromkeys(str(Pattern.parse(p)) for p in self.patterns) if p != "dense"]
         if "activations" in self.sparsify:
             out += [RunSpec(p, c, m, "activations") for p in sparse for c in self.criteria for m in self.mitigations]
         if "weights" in self.sparsify:
             out += [RunSpec(p, c, "none", "weights") for p in sparse for c in self.weight_criteria]
+        if "both" in self.sparsify:
+            out += [RunSpec(p, c, m, "both", weight_pattern=self.weight_pattern, weight_criterion=w)
+                    for p in sparse for c in self.criteria for m in self.mitigations for w in self.weight_criteria]
         return out
 
     def common(self) -> dict:
@@ -115,17 +127,39 @@ class CaptureConfig:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One configuration: pattern, criterion, mitigation, and what is sparsified."""
+    """One configuration: pattern, criterion, mitigation, and what is sparsified.
+
+    sparsify "activations": pattern/criterion/mitigation sparsify the activations.  "weights": pattern/criterion
+    prune the weights (activations dense).  "both": pattern/criterion/mitigation sparsify the activations and
+    weight_pattern/weight_criterion prune the weights (empty for the other kinds).
+    """
 
     pattern: str
     criterion: str
     mitigation: str
     sparsify: str
     extra: dict = field(default_factory=dict, compare=False)
+    weight_pattern: str = ""
+    weight_criterion: str = ""
+
+    @property
+    def activations_sparse(self) -> bool:
+        return self.sparsify in ("activations", "both")
+
+    @property
+    def weights_pruned(self) -> tuple[str, str] | None:
+        """(weight pattern, weight criterion) of a weights or both run; None for an activation run."""
+        if self.sparsify == "weights":
+            return self.pattern, self.criterion
+        if self.sparsify == "both":
+            return self.weight_pattern, self.weight_criterion
+        return None
 
     def run_id(self, cfg: CaptureConfig) -> str:
         """Readable id plus a hash of everything else that changes the result (so resume never mixes settings)."""
         d = dict(cfg.common(), pattern=self.pattern, criterion=self.criterion, mitigation=self.mitigation, sparsify=self.sparsify)
+        if self.sparsify == "both":  # only here, so the ids of activation and weight runs are as before
+            d.update(weight_pattern=self.weight_pattern, weight_criterion=self.weight_criterion)
         if not fit_settings_used(self.mitigation):
             for k in ("lpts_steps", "lpts_lr", "lpts_tokens"):
                 d.pop(k)
@@ -135,6 +169,9 @@ class RunSpec:
         data = Path(cfg.dataset).stem
         if self.pattern == "dense":
             return f"{model}_{data}_dense_L{cfg.seq_len}_{h}"
+        if self.sparsify == "both":
+            wpat = self.weight_pattern.replace("unstructured:", "u").replace(":", "of")
+            return f"{model}_{data}_both_{pat}_{self.criterion}_{self.mitigation}_w{wpat}_{self.weight_criterion}_L{cfg.seq_len}_{h}"
         kind = "act" if self.sparsify == "activations" else "wt"
         return f"{model}_{data}_{kind}_{pat}_{self.criterion}_{self.mitigation}_L{cfg.seq_len}_{h}"
 
@@ -145,7 +182,7 @@ PRESETS: dict[str, dict] = {
     # The issue's default budget.
     "default": dict(),
     # Every criterion and mitigation plus the weight baselines (a long CPU run).
-    "full": dict(criteria=CRITERIA, mitigations=MITIGATIONS, sparsify=SPARSIFY, eval_tokens=8192),
+    "full": dict(criteria=CRITERIA, mitigations=MITIGATIONS, sparsify=("activations", "weights"), eval_tokens=8192),
 }
 
 

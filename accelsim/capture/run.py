@@ -4,12 +4,16 @@ For each configuration (dense reference first, then patterns x criteria x mitiga
 evaluates perplexity with the chosen layers sparsified, records bit-packed masks and per-layer error statistics,
 and writes ``traces/<run-id>/`` atomically with a manifest holding the resolved config, accuracy (with the dense
 perplexity), protocol, model info (with a weights hash), package versions and seed.  A complete run directory is
-skipped (resume); ``force`` recomputes.  Weight-pruning runs are accuracy baselines: their activations are dense,
-so their trace layers carry all-ones masks with pattern "dense" (``manifest.config.sparsify == "weights"``).
+skipped (resume); ``force`` recomputes.  Weight-pruning runs (``manifest.config.sparsify == "weights"``) prune the
+weights and leave the activations dense: their trace layers carry all-ones activation masks with pattern "dense"
+and the weight masks pruning applied (``weight_masks.safetensors``, per layer ``weight_pattern``).  Dual-side runs
+(``"both"``) prune the weights to ``--weight-pattern`` and sparsify the activations; they store both masks.
+Weight masks are stored for the traced layers only (``trace_filter``), like activation masks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import sys
@@ -95,8 +99,13 @@ class _Session:
 
     def protocol(self, res: dict, run: RunSpec) -> dict:
         leaf = sorted({t.rsplit(".", 1)[-1] for t in self.targets})
-        what = (f"inputs of {len(self.targets)} nn.Linear layers ({', '.join(leaf)}) on every token of every window"
-                if run.sparsify == "activations" else f"weights of {len(self.targets)} nn.Linear layers ({', '.join(leaf)})")
+        acts = f"inputs of {len(self.targets)} nn.Linear layers ({', '.join(leaf)}) on every token of every window"
+        wts = f"weights of {len(self.targets)} nn.Linear layers ({', '.join(leaf)})"
+        if run.sparsify == "both":
+            wp, wc = run.weights_pruned
+            what = f"{wts} ({wp}, {wc}, pruned first) and the {acts}"
+        else:
+            what = acts if run.sparsify == "activations" else wts
         return {
             "dataset": self.corpus.name, "split": "evaluation part", "parts": self.corpus.parts,
             "seq_len": self.cfg.seq_len, "windows": res["windows"], "tokens_scored": res["tokens_scored"],
@@ -111,7 +120,7 @@ class _Session:
 def _layer_configs(s: _Session, run: RunSpec, pat: Pattern) -> dict[str, LayerConfig]:
     """The frozen per-layer settings of ``run`` for every target layer."""
     cfg, modules = s.cfg, dict(s.lm.model.named_modules())
-    act = run.sparsify == "activations"
+    act = run.activations_sparse
     crit, mit = criterion(run.criterion), mitigation(run.mitigation)
     lpts = LptsSettings(cfg.lpts_tokens, cfg.lpts_steps, cfg.lpts_lr)
     return {n: LayerConfig(n, pat, crit, mit, factor=column_factor(crit, modules[n].weight, cfg.seed, n) if act else None,
@@ -134,41 +143,51 @@ def _calibrate(s: _Session, run: RunSpec, states: dict[str, LayerState]) -> dict
             "shift_mean_abs": float(np.mean([float(x.abs().mean()) for x in shifts]))}
 
 
-def _layer_traces(s: _Session, states: dict[str, LayerState], pat: Pattern) -> list[LayerTrace]:
+def _layer_traces(s: _Session, states: dict[str, LayerState], pat: Pattern, wmasks: dict[str, np.ndarray],
+                  wpat: Pattern | None) -> list[LayerTrace]:
     modules = dict(s.lm.model.named_modules())
     layers = []
     for n, st in states.items():
         if not s.traced(n):
             continue
         lin = modules[n]
+        wm = wmasks.get(n) if wpat is not None else None
         layers.append(LayerTrace(n, lin.in_features, lin.out_features, str(pat), st.recording.packed_masks(lin.in_features),
-                                 tokens_total=st.recording.tokens_seen, values=st.recording.value_rows()))
+                                 tokens_total=st.recording.tokens_seen, values=st.recording.value_rows(),
+                                 weight_mask=wm, weight_pattern=wpat if wm is not None else None))
     return layers
 
 
 def _run_one(s: _Session, run: RunSpec) -> tuple[dict, list[LayerTrace], dict]:
+    """One run: prune the weights (weights, both), then build the activation hooks on the weights as run (so a
+    criterion's weight-column factor and a calibrated shift see the pruned weights), calibrate, evaluate."""
     cfg, model = s.cfg, s.lm.model
-    act = run.sparsify == "activations"
+    act = run.activations_sparse
     pat = Pattern.parse(run.pattern if act else "dense")
-    states = {n: LayerState(c) for n, c in _layer_configs(s, run, pat).items()}
     extra: dict = {}
-    if act and pat.kind != "dense" and mitigation(run.mitigation).calibrated:
-        extra.update(_calibrate(s, run, states))
+    wmasks: dict[str, np.ndarray] = {}
+    wpat = None
+    with contextlib.ExitStack() as stack:
+        if run.weights_pruned is not None:
+            wp, wc = run.weights_pruned
+            wpat = Pattern.parse(wp)
+            norms = s.col_norms() if needs_input_norms(wc) else None  # dense calibration pass, before pruning
+            kept = stack.enter_context(pruned_weights(model, s.targets, wpat, wc, norms, masks_out=wmasks, record=s.traced))
+            extra["weight_density"] = float(np.mean(list(kept.values())))
+        states = {n: LayerState(c) for n, c in _layer_configs(s, run, pat).items()}
+        if act and pat.kind != "dense" and mitigation(run.mitigation).calibrated:
+            extra.update(_calibrate(s, run, states))
 
-    def on_window(i: int) -> None:
-        for st in states.values():
-            st.stats.enabled = i < cfg.stats_windows
+        def on_window(i: int) -> None:
+            for st in states.values():
+                st.stats.enabled = i < cfg.stats_windows
 
-    desc = f"{run.sparsify[:3]} {run.pattern} {run.criterion}/{run.mitigation}"
-    if act:
+        desc = f"{run.sparsify[:4]} {run.pattern} {run.criterion}/{run.mitigation}"
+        if run.sparsify == "both":
+            desc += f" w{run.weight_pattern}/{run.weight_criterion}"
         with sparsified(model, states):
             res = perplexity(model, s.eval_ids, on_window, cfg.progress, desc)
-    else:
-        norms = s.col_norms() if needs_input_norms(run.criterion) else None
-        with pruned_weights(model, s.targets, Pattern.parse(run.pattern), run.criterion, norms) as kept, sparsified(model, states):
-            res = perplexity(model, s.eval_ids, on_window, cfg.progress, desc)
-        extra["weight_density"] = float(np.mean(list(kept.values())))
-    layers = _layer_traces(s, states, pat)
+    layers = _layer_traces(s, states, pat, wmasks, wpat)
     extra["layer_stats"] = {n: st.error_stats() for n, st in states.items() if st.error_stats()}
     return res, layers, extra
 
@@ -185,8 +204,10 @@ def _manifest(s: _Session, run: RunSpec, res: dict, dense_ppl: float | None, ext
     settings = dict(s.cfg.common(), modules=sorted({t.rsplit(".", 1)[-1] for t in s.targets}))
     for k in ("model", "dataset"):
         settings.pop(k)
+    wp, wc = run.weights_pruned or (None, None)
     config = RunConfig(pattern=Pattern.parse(run.pattern), criterion=criterion(run.criterion), mitigation=mitigation(run.mitigation),
-                       sparsify=run.sparsify, model=s.cfg.model, dataset=s.cfg.dataset, settings=settings)  # fmt: skip
+                       sparsify=run.sparsify, model=s.cfg.model, dataset=s.cfg.dataset, settings=settings,
+                       weight_pattern=Pattern.parse(wp) if wp else None, weight_criterion=criterion(wc) if wc else None)  # fmt: skip
     return Manifest(
         config=config,
         accuracy=Accuracy(res["perplexity"], res["nll"], res["tokens_scored"], dense_ppl),
@@ -270,8 +291,15 @@ def capture(cfg: CaptureConfig, lm: LoadedModel | None = None) -> list[Path]:
     return paths
 
 
+_KIND = {"activations": "act", "weights": "wt", "both": "both"}
+
+
 def format_table(paths: list[Path]) -> str:
-    """Plain-text table (one row per run) from the manifests, with the protocol of the first run above it."""
+    """Plain-text table (one row per run) from the manifests, with the protocol of the last run above it.
+
+    sparsify: act (activations), wt (weight pruning: pattern and criterion are the weights'), both (dual-side:
+    pattern, criterion and mitigation are the activations', ``weights`` the weights' pattern and criterion).
+    """
     rows, proto = [], None
     for p in paths:
         try:
@@ -282,9 +310,12 @@ def format_table(paths: list[Path]) -> str:
         proto = m.protocol  # the last run's: it names what was sparsified
         d = a.dense_perplexity
         change = f"{100 * (a.perplexity / d - 1):+.1f}%" if d else "n/a"
-        rows.append((str(c.pattern), str(c.sparsify)[:3], str(c.criterion), str(c.mitigation), f"{a.perplexity:.3f}", change,
+        kind = _KIND.get(str(c.sparsify), str(c.sparsify))
+        weights = (f"{c.weight_pattern} {c.weight_criterion}" if c.weight_pattern is not None
+                   else f"{c.pattern} {c.criterion}" if c.sparsify == "weights" else "dense")  # older weight traces name no weight_pattern
+        rows.append((str(c.pattern), kind, str(c.criterion), str(c.mitigation), weights, f"{a.perplexity:.3f}", change,
                      str(a.tokens_scored), f"{m.extra.get('seconds', 0):.0f}"))
-    head = ("pattern", "sparsify", "criterion", "mitigation", "perplexity", "vs dense", "tokens", "seconds")
+    head = ("pattern", "sparsify", "criterion", "mitigation", "weights", "perplexity", "vs dense", "tokens", "seconds")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     lines = []
     if proto:

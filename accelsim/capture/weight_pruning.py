@@ -9,17 +9,20 @@ output row, each group of M consecutive input-channel weights keeps its N larges
 * ``wanda``: S[i, j] = |W[i, j]| * ||X[:, j]||_2, the input-channel activation norm over the calibration tokens
   (Sun et al. 2023, arXiv 2306.11695, eq. 1).
 
-The weights are pruned in place inside :func:`pruned_weights` and restored on exit.
+The weights are pruned in place inside :func:`pruned_weights` and restored on exit; it can hand back the bit-packed
+masks it applied (uint8 [O, ceil(K/8)], bit order of :mod:`accelsim.masks.packing`) for the trace.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from accelsim import methods
-from accelsim.masks import topn_mask_torch
+from accelsim.masks import pack_mask, topn_mask_torch
 from accelsim.methods import Criterion
 from accelsim.patterns import Pattern
 
@@ -82,8 +85,13 @@ def input_channel_norms(model: torch.nn.Module, targets: list[str], run_calibrat
 
 @contextlib.contextmanager
 def pruned_weights(model: torch.nn.Module, targets: list[str], pattern: Pattern, criterion: "str | Criterion",
-                   col_norms: dict[str, torch.Tensor] | None = None):
-    """Prune the targets' weights in place; restore the originals on exit. Yields {name: kept fraction}."""
+                   col_norms: dict[str, torch.Tensor] | None = None, masks_out: dict[str, np.ndarray] | None = None,
+                   record: Callable[[str], bool] | None = None):
+    """Prune the targets' weights in place; restore the originals on exit. Yields {name: kept fraction}.
+
+    masks_out: when given, receives the bit-packed keep-mask applied to each target for which ``record(name)`` is
+    true (all targets when ``record`` is None): uint8 [O, ceil(K/8)], W's K axis per output channel.
+    """
     modules = dict(model.named_modules())
     saved = {}
     kept = {}
@@ -95,6 +103,8 @@ def pruned_weights(model: torch.nn.Module, targets: list[str], pattern: Pattern,
                 m = weight_mask(w, pattern, criterion, (col_norms or {}).get(n))
                 w.mul_(m.to(w.dtype))
                 kept[n] = float(m.float().mean())
+                if masks_out is not None and (record is None or record(n)):
+                    masks_out[n] = pack_mask(m.cpu().numpy())
         yield kept
     finally:
         with torch.no_grad():
