@@ -18,24 +18,9 @@ import numpy as np
 
 __all__ = ["tile_stats", "scratch_sizes", "KIND_NIBBLE", "KIND_BYTE", "KIND_WORD", "KIND_TABLE", "KIND_POPCOUNT", "KIND_GREEDY"]
 
-# How _row_chunks reads a chunk (chosen once per layer by simulate.chunk_kind).
-KIND_NIBBLE, KIND_BYTE, KIND_WORD, KIND_TABLE, KIND_POPCOUNT, KIND_GREEDY = range(6)
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _range_count(row, lo, hi, popcount):
-    """Set bits of a packed row in channel range [lo, hi)."""
-    if lo >= hi:
-        return 0
-    b0 = lo >> 3
-    b1 = (hi - 1) >> 3
-    if b0 == b1:
-        return popcount[(np.int64(row[b0]) >> (lo & 7)) & ((1 << (hi - lo)) - 1)]
-    acc = popcount[np.int64(row[b0]) >> (lo & 7)]
-    for b in range(b0 + 1, b1):
-        acc += popcount[row[b]]
-    acc += popcount[np.int64(row[b1]) & ((1 << (hi - (b1 << 3))) - 1)]
-    return acc
+from accelsim.sim.bitcount import bank_max, range_count
+from accelsim.sim.walk_decode import decode_stats
+from accelsim.sim.walk_kinds import KIND_BYTE, KIND_GREEDY, KIND_NIBBLE, KIND_POPCOUNT, KIND_TABLE, KIND_WORD
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -81,7 +66,7 @@ def _row_chunks(row, k, mh, kind, ctab, ptab, rlo, rhi, popcount, pend, cyc, kep
             kept[c] = e >> 8
     elif kind == KIND_POPCOUNT:
         for c in range(nch):
-            x = _range_count(row, c * mh, min(k, c * mh + mh), popcount)
+            x = range_count(row, c * mh, min(k, c * mh + mh), popcount)
             cyc[c] = ptab[x]
             kept[c] = x
     else:  # KIND_GREEDY: the least C for which the pointer of accelsim.sim.chunks places every position
@@ -117,154 +102,12 @@ def _row_chunks(row, k, mh, kind, ctab, ptab, rlo, rhi, popcount, pend, cyc, kep
     return nch
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _bank_max(bits, lo, hi, banks, spread, cnt):
-    """Largest number of set channels k in [lo, hi) sharing a bank (bank = k mod banks).
-
-    ``bits`` is a packed row (uint8).  ``cnt`` is int64 scratch of length >= banks.
-    """
-    for i in range(banks):
-        cnt[i] = 0
-    if lo >= hi:
-        return 0
-    if banks % 8 == 0:
-        # Byte B holds channels 8B..8B+7, i.e. banks 8*(B mod banks/8) + 0..7: count the eight
-        # bit positions of all bytes of one class in parallel (bytes of a uint64), flushing
-        # before any byte counter could pass 127 (int64
-        # counters: the top byte must stay below the sign bit).
-        classes = banks // 8
-        b0 = lo >> 3
-        b1 = (hi - 1) >> 3
-        for c in range(classes):
-            acc = 0
-            adds = 0
-            first = b0 + ((c - b0 % classes) % classes)
-            for b in range(first, b1 + 1, classes):
-                v = np.int64(bits[b])
-                if b == b0:
-                    v &= (0xFF << (lo & 7)) & 0xFF
-                if b == b1:
-                    v &= (1 << (hi - (b1 << 3))) - 1
-                acc += spread[v]
-                adds += 1
-                if adds == 127:
-                    for i in range(8):
-                        cnt[8 * c + i] += (acc >> (8 * i)) & 0xFF
-                    acc = 0
-                    adds = 0
-            for i in range(8):
-                cnt[8 * c + i] += (acc >> (8 * i)) & 0xFF
-    elif 8 % banks == 0:
-        # banks in (1, 2, 4): bit i of every byte lies in bank i mod banks; count the eight bit
-        # positions over all bytes at once, then fold them onto the banks.
-        b0 = lo >> 3
-        b1 = (hi - 1) >> 3
-        acc = 0
-        adds = 0
-        for b in range(b0, b1 + 1):
-            v = np.int64(bits[b])
-            if b == b0:
-                v &= (0xFF << (lo & 7)) & 0xFF
-            if b == b1:
-                v &= (1 << (hi - (b1 << 3))) - 1
-            acc += spread[v]
-            adds += 1
-            if adds == 127 or b == b1:
-                for i in range(8):
-                    cnt[i % banks] += (acc >> (8 * i)) & 0xFF
-                acc = 0
-                adds = 0
-    else:
-        for k in range(lo, hi):
-            if (bits[k >> 3] >> (k & 7)) & 1:
-                cnt[k % banks] += 1
-    best = 0
-    for i in range(banks):
-        if cnt[i] > best:
-            best = cnt[i]
-    return best
-
-
-# Decode (one token per block) fast path: one pass over a tile's bytes yields its cycles, work,
-# kept count (= union, a single token) and bank occupancy.  Needs byte-aligned tiles, banks a
-# multiple of 8 with a power-of-two number of byte classes, and at most 255 bytes of one class
-# per tile (so the int64 SWAR byte counters cannot overflow); ``tile_stats`` checks.
-@numba.njit(cache=True, error_model="numpy")
-def _decode_tiles(row, k, mh, kind, ctab, ptab, full, cpt, nj, cmask, popcount, spread, accs, b, work, ideal, passes, nnz,
-                  union, bankmax):  # fmt: skip
-    nbytes = row.shape[0]
-    nch = (k + mh - 1) // mh
-    mb = mh >> 3
-    for j in range(nj):
-        for c in range(cmask + 1):
-            accs[c] = 0
-        best = 0
-        besti = 0
-        ps = 0
-        xs = 0
-        c0 = j * cpt
-        c1 = min(nch, c0 + cpt)
-        for c in range(c0, c1):
-            if kind == KIND_NIBBLE:
-                i = c >> 1
-                v = np.int64(row[i])
-                if c & 1:
-                    e = ctab[v >> 4]
-                else:
-                    accs[i & cmask] += spread[v]
-                    e = ctab[v & 15]
-            elif kind == KIND_BYTE:
-                v = np.int64(row[c])
-                accs[c & cmask] += spread[v]
-                e = ctab[v]
-            elif kind == KIND_WORD:
-                i = 2 * c
-                v = np.int64(row[i])
-                accs[i & cmask] += spread[v]
-                if i + 1 < nbytes:
-                    v1 = np.int64(row[i + 1])
-                    accs[(i + 1) & cmask] += spread[v1]
-                    v |= v1 << 8
-                e = ctab[v]
-            else:  # KIND_POPCOUNT with whole-byte chunks
-                x = 0
-                for i in range(c * mb, min(nbytes, (c + 1) * mb)):
-                    v = row[i]
-                    x += popcount[v]
-                    accs[i & cmask] += spread[v]
-                e = ptab[x] | (x << 8)
-            p = e & 255
-            x = e >> 8
-            ps += p
-            xs += x
-            if p > best:
-                best = p
-            if not full:
-                pi = ptab[x]
-                if pi > besti:
-                    besti = pi
-        bm = 0
-        for c in range(cmask + 1):
-            a = accs[c]
-            for lane in range(8):
-                v = (a >> (8 * lane)) & 0xFF
-                if v > bm:
-                    bm = v
-        work[b, j] = best
-        ideal[b, j] = best if full else besti
-        passes[b, j] = ps
-        nnz[b, j] = xs
-        union[b, j] = xs
-        bankmax[b, j] = bm
-
-
 def scratch_sizes(k: int, mh: int, banks: int) -> tuple[int, int]:
     """Lengths of the int64 and uint8 scratch arrays ``tile_stats`` needs."""
     nch = -(-k // mh)
-    return 4 * nch + 2 + mh + banks + max(1, banks // 8), 2 * ((k + 7) // 8)
+    return 4 * nch + 2 + mh + banks, 2 * ((k + 7) // 8)
 
 
-@numba.njit(cache=True, error_model="numpy")
 def tile_stats(packed, k, mh, kind, ctab, ptab, rlo, rhi, full, tb, cpt, lockstep, banks, sparse, popcount, spread, scratch,
                bytes_scratch, work, ideal, passes, nnz, union, bankmax):  # fmt: skip
     """Per (block b, tile j) statistics of one layer's packed mask (uint8 [T, ceil(K/8)]).
@@ -288,6 +131,59 @@ def tile_stats(packed, k, mh, kind, ctab, ptab, rlo, rhi, full, tb, cpt, lockste
       bankmax[b, j] most of those channels that share one buffer bank (bank = k mod banks).
     A dense run (sparse=0) ignores the mask except for nnz: every chunk costs one cycle.
     """
+    # Three kernels, so that a first run on a cold Numba cache compiles only the one it needs.
+    kt, classes = cpt * mh, max(1, banks // 8)
+    if not sparse:
+        dense_stats(packed, k, mh, tb, cpt, lockstep, banks, popcount, spread, scratch, bytes_scratch, work, ideal, passes,
+                    nnz, union, bankmax)  # fmt: skip
+        return
+    aligned = kind in (KIND_BYTE, KIND_WORD) or (kind == KIND_NIBBLE and cpt % 2 == 0) or (kind == KIND_POPCOUNT and mh % 8 == 0)
+    if tb == 1 and aligned and kt % 8 == 0 and banks in (8, 16) and -(-kt // 8 // classes) <= 127:
+        decode_stats(packed, k, mh, kind, ctab, ptab, full, cpt, classes, popcount, spread, work, ideal, passes, nnz, union,
+                     bankmax)  # fmt: skip
+        return
+    block_stats(packed, k, mh, kind, ctab, ptab, rlo, rhi, full, tb, cpt, lockstep, banks, popcount, spread, scratch,
+                bytes_scratch, work, ideal, passes, nnz, union, bankmax)  # fmt: skip
+
+
+@numba.njit(cache=True, error_model="numpy")
+def dense_stats(packed, k, mh, tb, cpt, lockstep, banks, popcount, spread, scratch, bytes_scratch, work, ideal, passes, nnz,
+                union, bankmax):  # fmt: skip
+    """tile_stats of a dense run: every chunk one cycle, every channel of a tile a weight row."""
+    t_rows = packed.shape[0]
+    nbytes = packed.shape[1]
+    nch = (k + mh - 1) // mh
+    kt = cpt * mh
+    cnt = scratch[0:banks]
+    ones = bytes_scratch[nbytes : 2 * nbytes]
+    for b in range(work.shape[0]):
+        t0 = b * tb
+        t1 = min(t_rows, t0 + tb)
+        tok = t1 - t0
+        for j in range(work.shape[1]):
+            lo = j * kt
+            hi = min(k, lo + kt)
+            nc = min(nch, (j + 1) * cpt) - j * cpt
+            x = 0
+            if (lo & 7) == 0 and (hi & 7) == 0:  # byte-aligned tile: count bytes in place
+                for t in range(t0, t1):
+                    for i in range(lo >> 3, hi >> 3):
+                        x += popcount[packed[t, i]]
+            else:
+                for t in range(t0, t1):
+                    x += range_count(packed[t], lo, hi, popcount)
+            nnz[b, j] = x
+            passes[b, j] = tok * nc
+            work[b, j] = 1 if lockstep else tok
+            ideal[b, j] = work[b, j]
+            union[b, j] = hi - lo
+            bankmax[b, j] = bank_max(ones, lo, hi, banks, spread, cnt) if b == 0 else bankmax[0, j]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def block_stats(packed, k, mh, kind, ctab, ptab, rlo, rhi, full, tb, cpt, lockstep, banks, popcount, spread, scratch,
+                bytes_scratch, work, ideal, passes, nnz, union, bankmax):  # fmt: skip
+    """tile_stats of a sparse run, block by block (any chunk kind, any banking)."""
     t_rows = packed.shape[0]
     nbytes = packed.shape[1]
     nch = (k + mh - 1) // mh
@@ -301,16 +197,7 @@ def tile_stats(packed, k, mh, kind, ctab, ptab, rlo, rhi, full, tb, cpt, lockste
     kept = scratch[3 * nch + 1 : 4 * nch + 2]
     pend = scratch[4 * nch + 2 : 4 * nch + 2 + mh]
     cnt = scratch[4 * nch + 2 + mh : 4 * nch + 2 + mh + banks]
-    accs = scratch[4 * nch + 2 + mh + banks : 4 * nch + 2 + mh + banks + max(1, banks // 8)]
     uor = bytes_scratch[0:nbytes]
-    ones = bytes_scratch[nbytes : 2 * nbytes]
-    classes = max(1, banks // 8)
-    aligned = kind == KIND_BYTE or kind == KIND_WORD or (kind == KIND_NIBBLE and cpt % 2 == 0)
-    aligned = aligned or (kind == KIND_POPCOUNT and mh % 8 == 0)
-    decode_fast = (
-        sparse and tb == 1 and aligned and kt % 8 == 0 and banks % 8 == 0 and (classes & (classes - 1)) == 0
-        and (kt // 8 + classes - 1) // classes <= 127
-    )  # fmt: skip
     for b in range(nb):
         t0 = b * tb
         t1 = min(t_rows, t0 + tb)
@@ -318,30 +205,6 @@ def tile_stats(packed, k, mh, kind, ctab, ptab, rlo, rhi, full, tb, cpt, lockste
         for j in range(nj):
             passes[b, j] = 0
             nnz[b, j] = 0
-        if not sparse:
-            for j in range(nj):
-                lo = j * kt
-                hi = min(k, lo + kt)
-                nc = min(nch, (j + 1) * cpt) - j * cpt
-                x = 0
-                if (lo & 7) == 0 and (hi & 7) == 0:  # byte-aligned tile: count bytes in place
-                    for t in range(t0, t1):
-                        for i in range(lo >> 3, hi >> 3):
-                            x += popcount[packed[t, i]]
-                else:
-                    for t in range(t0, t1):
-                        x += _range_count(packed[t], lo, hi, popcount)
-                nnz[b, j] = x
-                passes[b, j] = tok * nc
-                work[b, j] = 1 if lockstep else tok
-                ideal[b, j] = work[b, j]
-                union[b, j] = hi - lo
-                bankmax[b, j] = _bank_max(ones, lo, hi, banks, spread, cnt) if b == 0 else bankmax[0, j]
-            continue
-        if decode_fast:
-            _decode_tiles(packed[t0], k, mh, kind, ctab, ptab, full, cpt, nj, classes - 1, popcount, spread, accs, b,
-                          work, ideal, passes, nnz, union, bankmax)  # fmt: skip
-            continue
         acc[:] = 0
         acci[:] = 0
         if tok == 1:
@@ -388,7 +251,7 @@ def tile_stats(packed, k, mh, kind, ctab, ptab, rlo, rhi, full, tb, cpt, lockste
             ideal[b, j] = best if full else besti
             lo = j * kt
             hi = min(k, lo + kt)
-            bankmax[b, j] = _bank_max(urow, lo, hi, banks, spread, cnt)
+            bankmax[b, j] = bank_max(urow, lo, hi, banks, spread, cnt)
             u = 0
             for i in range(banks):  # the bank counts already hold the union's channels
                 u += cnt[i]
