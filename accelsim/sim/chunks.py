@@ -46,9 +46,27 @@ def reach_intervals(nh: int, mh: int, r: int) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+@lru_cache(maxsize=256)
 def full_reach(nh: int, mh: int, r: int) -> bool:
-    """True if every lane reaches every position (cycles are max(1, ceil(kept / nh)))."""
-    return r >= mh
+    """True if the reach never costs a cycle: every chunk takes max(1, ceil(kept / nh)) cycles.
+
+    By Hall's condition that holds exactly when, for every lane interval [a, b] of width w and
+    every s up to the number of positions reached only from inside it, s <= ceil(s / nh) * w
+    (s such positions alone need that many slots on w lanes).  True for r = mh and for the
+    default window r = mh - nh + 1 (an interval of w lanes holds at most w such positions).
+    """
+    if r >= mh:
+        return True
+    lo, hi = reach_intervals(nh, mh, r)
+    lanes = np.arange(nh)
+    first = np.searchsorted(lo, lanes, side="left")  # first position reached only from lanes >= a
+    last = np.searchsorted(hi, lanes, side="right") - 1  # last position reached only from lanes <= b
+    inside = np.maximum(0, last[None, :] - first[:, None] + 1)  # [a, b]
+    width = lanes[None, :] - lanes[:, None] + 1
+    for s in range(1, mh + 1):
+        if ((inside >= s) & (width > 0) & (s > -(-s // nh) * width)).any():
+            return False
+    return True
 
 
 @lru_cache(maxsize=64)

@@ -7,32 +7,36 @@ Which mode a design runs a trace in (``SimResult.run_pattern``), never refusing 
 
 1. the trace's own pattern if the design supports it (dense always runs);
 2. otherwise every supported pattern and dense are simulated and the one with the fewest
-   total cycles wins (ties: dense first, then the order of ``Design.patterns``).  A group
-   holding x kept channels then costs ``max(1, ceil(x / N))`` passes (so an 8:16 trace on a
-   2:4 core, or an unstructured trace on any N:M core, pays its overflow passes, and a
-   dense core runs every channel).
+   total cycles wins (ties: dense first, then the order of ``Design.patterns``).  The run
+   pattern sets the metadata, decode and compaction work; the cycles of a chunk come from
+   the hardware (``Design.lane_mapping``: nh lanes, chunks of mh channels, reach r), so an
+   8:16 trace on a core sized for 2:4 pays for its uneven chunks whatever pattern it runs in.
 
-Mapping (per traced layer ``Y[T, O] = X[T, K] W[K, O]``; see kernels.py for the rules):
+Mapping (per traced layer ``Y[T, O] = X[T, K] W[K, O]``; docs/sparse-core-model.md; walk.py
+and kernels.py for the rules):
 
-* weight-stationary: a tile is the K-slice one PE column covers, ``pe_rows * lanes / n``
-  lane groups of ``m`` channels each, times ``pe_cols`` outputs; tokens stream through it in
-  blocks of ``tb = act_buffer / (2 * pe_rows * lanes * bytes)`` (prefill; a double-buffered
-  activation slice) or one token (decode).  Systolic fill and drain cost
-  ``pe_rows + pe_cols - 2`` cycles per fold.  The weight rows loaded are the union of the
-  block's masks (decode: only the token's kept rows).
+* weight-stationary: a tile is the K-slice one PE column covers, ``pe_rows * lanes / nh``
+  lane groups of ``mh`` channels each, times ``pe_cols`` outputs; tokens stream through it in
+  blocks of ``tb = act_buffer / (2 * slice)`` with ``slice = pe_rows * lanes * bytes`` (or its
+  compacted size with ``compressed_activations``) (prefill; a double-buffered activation
+  slice) or one token (decode).  Systolic fill and drain cost ``pe_rows + pe_cols - 2`` cycles
+  per fold, plus the stages of a pipelined selector.  The weight rows loaded are the union of
+  the block's masks (decode: only the token's kept rows).
 * output-stationary: ``pe_rows`` tokens (decode: one) x ``pe_cols`` outputs; K streams in
-  windows of ``lanes / n`` groups per pass, tokens in lockstep on the broadcast weights.
+  windows of ``lanes / nh`` chunks per pass, tokens in lockstep on the broadcast weights.
 
-Each fold takes the longest of compute, weight delivery (rows x O-tile bytes over
-``weight_bw_bytes_per_cycle``; bank-limited when the rows crowd one of ``buffer_banks``
-banks, row k in bank k mod banks) and metadata delivery (records x bits over
-``metadata_bw_bits_per_cycle``); the excess over compute is the stall of the binding cause.
-Compaction of the next token block overlaps the current one; DRAM is a roofline per layer
-(prefill) or per token (decode), weights read once when the layer fits the weight buffer.
+Each fold takes the longest of compute (+ operand_reach), weight delivery (rows x O-tile
+bytes over ``weight_bw_bytes_per_cycle``; bank-limited when the rows crowd one of
+``buffer_banks`` banks, row k in bank k mod banks), metadata delivery (bits per chunk-cycle
+over ``metadata_bw_bits_per_cycle``) and metadata decode (decoder cycles per chunk-cycle);
+the excess over compute is the stall of the binding cause.  Compaction of the next token
+block overlaps the current one; DRAM is a roofline per layer (prefill) or per token
+(decode), in cycles of the achievable clock (``Design.achievable_clock_ghz``), weights read
+once when the layer fits the weight buffer.
 
 Not modelled: leakage, an L2 or other cache level, partial-sum storage (outputs are
 assumed to accumulate in place), the cycles of the mitigation units (their work is counted),
-and clock or voltage changes with the design.
+and voltage changes with the design.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ import numpy as np
 
 from accelsim.patterns import DENSE, Pattern
 from accelsim.sim import kernels, walk
-from accelsim.sim.chunks import TABLE_MAX_MH, chunk_table, reach_intervals
+from accelsim.sim.chunks import TABLE_MAX_MH, chunk_table, full_reach, reach_intervals
 from accelsim.sim.counts import CAUSES, KERNEL_COUNTS, LAYER_PARAMS, MACS_USEFUL, STATS, Counts
 from accelsim.sim.design import Design
 from accelsim.sim.networks import bitonic_comparators
@@ -59,8 +63,9 @@ MODES = ("prefill", "decode")
 class SimResult:
     """What one design did on one trace in one mode (counts only; units in names or docs).
 
-    cycles: total clock cycles; cycles_by_cause: compute (incl. fill/drain), metadata_bw,
-    weight_bw, bank_conflict, compaction, dram - they sum to cycles.  macs_useful: products
+    cycles: total clock cycles; cycles_by_cause: compute (incl. fill/drain), operand_reach,
+    metadata_bw, metadata_decode, weight_bw, bank_conflict, compaction, dram - they sum to
+    cycles.  clock_ghz: the design's achievable clock (``seconds`` uses it).  macs_useful: products
     with a kept activation; mac_slots: multipliers x cycles; pe_utilization = their ratio.
     counts: the named record of events (``accelsim.sim.counts.Counts``); ``actions`` shows
     them per cost component.  tokens: mask rows walked (decode: decode steps).  run_pattern:
@@ -89,7 +94,7 @@ class SimResult:
 
     @property
     def seconds(self) -> float:
-        """Wall time at the design's clock."""
+        """Wall time at the design's achievable clock."""
         return self.cycles / (self.clock_ghz * 1e9)
 
     @property
@@ -123,7 +128,8 @@ class RunParams:
 
     @property
     def full_reach(self) -> bool:
-        return self.reach >= self.mh
+        """The reach never costs a cycle (``chunks.full_reach``): the kernels skip the ideal count."""
+        return full_reach(self.n, self.mh, self.reach) if self.sparse else True
 
 
 def _bits_per_group(design: Design, p: Pattern, m: int) -> int:
@@ -141,11 +147,11 @@ def decode_steps_per_group(design: Design, p: Pattern) -> int:
     return 1
 
 
-def chunk_kind(mh: int, reach: int) -> int:
+def chunk_kind(nh: int, mh: int, reach: int) -> int:
     """How the kernel reads a chunk of mh channels (walk.KIND_*)."""
     if mh <= TABLE_MAX_MH:
         return {4: walk.KIND_NIBBLE, 8: walk.KIND_BYTE, 16: walk.KIND_WORD}.get(mh, walk.KIND_TABLE)
-    return walk.KIND_POPCOUNT if reach >= mh else walk.KIND_GREEDY
+    return walk.KIND_POPCOUNT if full_reach(nh, mh, reach) else walk.KIND_GREEDY
 
 
 def run_params(design: Design, pattern: Pattern, mode: str, t_rows: int) -> RunParams:
@@ -173,7 +179,7 @@ def run_params(design: Design, pattern: Pattern, mode: str, t_rows: int) -> RunP
     bits = -(-bits_pg * mh // m) if sparse else 0
     dec = max(1, -(-decode_steps_per_group(design, p) * mh // (m * design.resolved_decode_groups_per_cycle)))
     fill = design.pe_rows + design.pe_cols - 2 + design.selector_pipeline_stages
-    return RunParams(n, m, mh, reach, tb, gpt, cpp, int(not ws), sparse, bits, dec, fill, chunk_kind(mh, reach))
+    return RunParams(n, m, mh, reach, tb, gpt, cpp, int(not ws), sparse, bits, dec, fill, chunk_kind(n, mh, reach))
 
 
 def _out_kept(p: Pattern, o: int) -> int:

@@ -9,7 +9,7 @@ from accelsim.cost import DRAM, MetadataDecoder, Register, price
 from accelsim.cost.primitives import FA_ENERGY_PJ, GATE_ENERGY_PJ
 from accelsim.patterns import Pattern
 from accelsim.sim import Design, presets, simulate
-from accelsim.sim.chunks import chunk_table
+from accelsim.sim.chunks import chunk_table, full_reach
 from accelsim.sim.clock import FO4_PS, achievable_clock_ghz, mux_levels
 from accelsim.sim.reference import chunk_cycles
 from accelsim.synthetic import synthetic_trace
@@ -67,6 +67,17 @@ def test_chunk_cycles_consequences():
     # take 2 cycles at reach 3 and 4 (the greedy takes 3 at reach 4: it gives 2 to lane 1 in cycle 1).
     bits = 0b110101
     assert chunk_table(2, 6, 3)[bits] & 255 == chunk_table(2, 6, 4)[bits] & 255 == 2
+
+
+def test_full_reach_predicate_matches_the_tables():
+    # chunks.full_reach (Hall's condition on lane intervals) lets the kernels skip the schedule; it must say
+    # True exactly when every table entry is max(1, ceil(x / nh)).
+    for nh in range(1, 7):
+        for mh in range(nh, 13):
+            for r in range(-(-mh // nh), mh + 1):
+                t = chunk_table(nh, mh, r)
+                assert full_reach(nh, mh, r) == bool(((t & 255) == np.maximum(1, -(-(t >> 8) // nh))).all()), (nh, mh, r)
+    assert full_reach(16, 32, 17) and full_reach(8, 16, 9) and not full_reach(8, 16, 5)
 
 
 def test_speedup_is_capped_at_budget_over_lanes():
