@@ -562,3 +562,86 @@ def reference_weight_timing(stats, wr: WeightRunParams, design, t: int, k: int, 
              "wmeta_decodes": nb * sum(map(sum, wchunks))}  # fmt: skip
     return np.array(cause, dtype=np.int64), np.array(cnt, dtype=np.int64), extra
 
+
+
+# ----------------------------------------------------------------------------- the simulate path
+def _block_kept(mask_rows_kept: np.ndarray, tb: int) -> np.ndarray:
+    """Kept activations per block of ``tb`` tokens from per-token kept counts."""
+    t = mask_rows_kept.shape[0]
+    nb = -(-t // tb)
+    pad = np.zeros(nb * tb, dtype=np.int64)
+    pad[:t] = mask_rows_kept
+    return pad.reshape(nb, tb).sum(axis=1)
+
+
+def missing_weight_masks(trace) -> list[str]:
+    """Names of the trace's layers without a weight mask."""
+    return [ly.name for ly in trace.layers if ly.weight_mask is None]
+
+
+def check_weight_trace(design, trace) -> None:
+    """ValueError naming the trace and what to capture when a weight-sparse or dual-side design gets a trace
+    without weight masks (an activation-only capture): the weights it would skip are not in the trace."""
+    missing = missing_weight_masks(trace)
+    if missing:
+        raise ValueError(
+            f"design {design.name!r} (sparse_operand={design.sparse_operand!r}) skips weight zeros, but trace {trace.run_id!r} "
+            f"stores no weight masks ({len(missing)} of {len(trace.layers)} layers, e.g. {missing[0]!r}); capture one with "
+            "`python -m accelsim.capture --sparsify weights` (weight pruning) or `--sparsify both` (dual-side), or build "
+            "one with accelsim.synthetic.synthetic_trace(..., weight_pattern='2:4')"
+        )
+
+
+def run_weight_pattern(design, trace) -> Pattern:
+    """The weight pattern a run uses: the trace's when the design supports it, else the design's first.
+
+    The cycles always come from the real weight masks (a chunk holding more kept weights than its lane group
+    takes more cycles); the pattern sets the metadata bits and decode steps.
+    """
+    pats = [ly.weight_pattern for ly in trace.layers if ly.weight_pattern is not None]
+    own = pats[0] if pats else None
+    return own if own is not None and own in design.weight_patterns else design.weight_patterns[0]
+
+
+def simulate_weight_run(design, prep, act: Pattern, wpat: Pattern, mode: str, engine: str):
+    """(cause totals, kernel count totals, weight-metadata counts, per-layer summaries) of one weight or dual-side run."""
+    from accelsim.masks.packing import unpack_mask
+    from accelsim.masks.stats import POPCOUNT
+    from accelsim.sim.simulate import _bits_per_group, _out_kept
+
+    decode = mode == "decode"
+    cause_t = np.zeros(len(C.CAUSES), dtype=np.int64)
+    cnt_t = np.zeros(len(C.KERNEL_COUNTS), dtype=np.int64)
+    extra_t = {"wmeta_read_bits": 0, "wmeta_write_bits": 0, "wmeta_decodes": 0}
+    per_layer = []
+    wps = {ly.t: weight_run_params(design, act, wpat, mode, ly.t) for ly in prep.layers}
+    key = ("weights", design.sparse_operand, str(act), design.pe_cols,
+           tuple(sorted((t, w.n, w.mh, w.reach, w.tb, w.cpt, w.lockstep, w.act_sparse) for t, w in wps.items())))  # fmt: skip
+    if engine == "numba":
+        stats = prep.cached(key, lambda: [
+            weight_stats(ly.packed if wps[ly.t].act_sparse else None, np.ascontiguousarray(tl.weight_mask), ly.k, wps[ly.t],
+                         design.pe_cols, t_rows=ly.t)
+            for ly, tl in zip(prep.layers, prep.trace.layers)])  # fmt: skip
+    for i, (ly, tl) in enumerate(zip(prep.layers, prep.trace.layers)):
+        if ly.t == 0:
+            continue
+        wr = wps[ly.t]
+        bits_pg = _bits_per_group(design, act, wr.act_m) if wr.act_sparse else 0
+        out_kept = _out_kept(act, ly.o) if wr.act_sparse else ly.o
+        out_meta = -(-ly.o // wr.act_m) * bits_pg if wr.act_sparse else 0
+        if engine == "numba":
+            kept = _block_kept(POPCOUNT[ly.packed].sum(axis=1, dtype=np.int64), wr.tb)
+            cause, cnt, extra = weight_timing(stats[i], wr, design, ly.t, ly.k, ly.o, kept, decode, out_kept, out_meta)
+        else:
+            act_mask = unpack_mask(ly.packed, ly.k)
+            kept = [int(act_mask[b : b + wr.tb].sum()) for b in range(0, ly.t, wr.tb)]
+            st = reference_weight_stats(act_mask if wr.act_sparse else None, unpack_mask(tl.weight_mask, ly.k), wr, design.pe_cols,
+                                        t_rows=ly.t)  # fmt: skip
+            cause, cnt, extra = reference_weight_timing(st, wr, design, ly.t, ly.k, ly.o, kept, decode, out_kept, out_meta)
+        cause_t += cause
+        cnt_t += cnt
+        for kk, v in extra.items():
+            extra_t[kk] += int(v)
+        per_layer.append({"name": ly.name, "shape": (ly.t, ly.k, ly.o), "cycles": int(cause.sum()),
+                          "cycles_by_cause": dict(zip(C.CAUSES, (int(c) for c in cause))), "macs_useful": int(cnt[C.MACS_USEFUL])})  # fmt: skip
+    return cause_t, cnt_t, extra_t, tuple(per_layer)
