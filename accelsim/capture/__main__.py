@@ -7,10 +7,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from accelsim.capture.config import PRESETS, CaptureConfig, preset
-from accelsim.capture.criteria import CRITERIA
-from accelsim.capture.mitigations import MITIGATIONS
-from accelsim.capture.weight_pruning import WEIGHT_CRITERIA
+# Only the torch-free config module here: torch, transformers and the model registry load after the flags parse.
+from accelsim.capture.config import CRITERIA, MITIGATIONS, PRESETS, WEIGHT_CRITERIA, CaptureConfig, preset
 
 EXAMPLE = """examples:
   python -m accelsim.capture --preset quick          # SmolLM2-135M on Brown, 6 patterns, 1024 tokens each
@@ -79,13 +77,32 @@ def config_from_args(ns: argparse.Namespace) -> CaptureConfig:
     return preset(ns.preset, **given) if ns.preset != "default" else replace(CaptureConfig(), **given)
 
 
+def preflight(cfg: CaptureConfig) -> None:
+    """Cheap checks before the model loads (ValueError, exit 2): the model name resolves, a hub id is cached or the hub
+    reachable, ``seq_len`` is within the model's context, and the dataset is readable text long enough for the windows."""
+    from accelsim.capture.data import check_corpus_size, load_corpus
+    from accelsim.capture.models import check_reachable, check_seq_len, resolve_model
+
+    spec = resolve_model(cfg.model)
+    check_seq_len(spec, cfg.seq_len, cfg.cache_dir)
+    check_reachable(spec)
+    if cfg.dataset != "wikitext2":  # WikiText-2 is long enough for any budget; reading it here would fetch it twice
+        corpus = load_corpus(cfg.dataset, cfg.data_dir)
+        check_corpus_size(corpus, cfg.seq_len, cfg.eval_windows, cfg.calib_windows if cfg.needs_calibration else None,
+                          spec.add_bos)
+
+
 def main(argv: list[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
     try:
         cfg = config_from_args(ns)
+        preflight(cfg)
     except (TypeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except RuntimeError as e:  # a corpus that could not be fetched
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     from accelsim.capture.run import capture
 
     try:

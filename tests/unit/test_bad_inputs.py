@@ -226,3 +226,145 @@ def test_nan_scores_raise_in_every_twin(row):
             topn_mask_torch(torch.from_numpy(scores), "2:4", use_numba_on_cpu=numba)
     with pytest.raises(ValueError, match="NaN"):
         topn_mask_torch(torch.from_numpy(scores), "unstructured:0.5")
+
+
+# ---------------------------------------------------------------- space specs: refused with one SpecError, never a hang
+
+
+def _space(tmp_path, text: "str | bytes"):
+    from accelsim.explore.spec import load_space
+    from tests.support.explore_standin import StandInDesign
+
+    p = tmp_path / "space.toml"
+    p.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return load_space(p, design_cls=StandInDesign, presets={})
+
+
+BAD_SPACES = [
+    # (spec, words the SpecError must contain)
+    (bytes(range(128, 256)) * 4, "not a TOML text file (invalid UTF-8 byte 0x80 at offset 0)"),
+    ("[axes]\npe_rows = { start = 1, stop = 1000000000000, step = 1 }", "has 1e+12 values, above the limit of 10000"),
+    ("[axes]\nweight_bw_bytes_per_cycle = { start = 32, stop = 256, factor = 1.0000000001 }", "has 2.079e+10 values"),
+    ("[axes]\nclock_ghz = { start = 0.5, stop = inf, step = 0.5 }", "must be finite numbers"),
+    ("[constraints]\nmax_area_mm2 = nan", "max_area_mm2 = nan; must be a positive finite number"),
+    ("[constraints]\nmax_power_w = inf", "max_power_w = inf; must be a positive finite number"),
+    ("fixed = 3", "fixed = 3 must be a table [fixed]"),
+    ("axes = [1, 2]", "axes = [1, 2] must be a table [axes]"),
+    ("[sampling]\nbudget = 1000000000\n[axes]\npe_rows = [1, 2]", "budget = 1000000000 is above the limit of 1000000"),
+]
+
+
+@pytest.mark.parametrize("text,words", BAD_SPACES, ids=[w for _, w in BAD_SPACES])
+def test_bad_space_spec_is_one_spec_error(tmp_path, text, words):
+    from accelsim.explore.spec import SpecError
+
+    with pytest.raises(SpecError) as e:
+        _space(tmp_path, text)
+    assert words in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
+def test_random_sampling_with_no_valid_combination_stops_with_a_clear_error(tmp_path):
+    """40,000 combinations, all refused (the stand-in's hierarchical selector needs M >= 8): stop after a bounded
+    number of draws, saying how many of how many, instead of walking (or, for a huge space, hanging over) them all."""
+    from accelsim.explore.expand import MAX_FRUITLESS_DRAWS
+    from accelsim.explore.spec import SpecError
+
+    spec = ('[sampling]\nmethod = "random"\nbudget = 5\n[fixed]\nselector = "hierarchical"\npatterns = ["2:4"]\n'
+            "[axes]\npe_rows = { start = 1, stop = 200, step = 1 }\npe_cols = { start = 1, stop = 200, step = 1 }\n")
+    with pytest.raises(SpecError, match=rf"random sampling drew {MAX_FRUITLESS_DRAWS} of 40000 combinations and none is a "
+                                        r"valid design \(first refusal: selector 'hierarchical' needs"):
+        _space(tmp_path, spec)
+    huge = spec.replace("stop = 200", "stop = 4000") + "lanes_per_pe = { start = 1, stop = 4000, step = 1 }\n"
+    with pytest.raises(SpecError, match=r"drew \d+ of 64000000000 combinations"):
+        _space(tmp_path, huge)
+
+
+# ---------------------------------------------------------------- capture checks before it loads anything large
+
+
+def _no_load(monkeypatch):
+    """Make any model load or capture run fail the test: the checks must come first."""
+    pytest.importorskip("torch")
+    import accelsim.capture.models as models
+
+    def boom(*a, **k):
+        raise AssertionError("the model was loaded before the inputs were checked")
+
+    monkeypatch.setattr(models, "load_model", boom)
+    monkeypatch.setitem(__import__("sys").modules, "accelsim.capture.run", None)  # importing it would mean capture started
+
+
+def _local_model(tmp_path, max_positions=64):
+    d = tmp_path / "tiny-model"
+    d.mkdir()
+    (d / "config.json").write_text(json.dumps({"model_type": "llama", "max_position_embeddings": max_positions}))
+    return d
+
+
+def _text(tmp_path, words=3000):
+    p = tmp_path / "words.txt"
+    p.write_text("\n".join(" ".join(["the cat sat on a mat"] * 10) for _ in range(words // 60)) + "\n")
+    return p
+
+
+def _cli(argv, capsys):
+    from accelsim.capture.__main__ import main
+
+    rc = main([*argv, "--no-progress"])
+    return rc, capsys.readouterr().err
+
+
+def test_seq_len_beyond_the_model_context_is_refused_before_loading(tmp_path, monkeypatch, capsys):
+    _no_load(monkeypatch)
+    m = _local_model(tmp_path, max_positions=64)
+    rc, err = _cli(["--model", str(m), "--dataset", str(_text(tmp_path)), "--seq-len", "1000000", "--eval-tokens", "1000000",
+                    "--patterns", "dense", "--out", str(tmp_path / "out")], capsys)
+    assert rc == 2 and err.strip() == f"error: --seq-len 1000000 exceeds the context length of {m.name} (64 tokens); pass --seq-len 64 or less"
+    assert not (tmp_path / "out").exists()
+
+
+def test_context_length_comes_from_the_registry_toml_or_the_config(tmp_path):
+    from accelsim.capture.models import ModelSpec, check_seq_len, config_context_length, context_length
+
+    assert context_length(ModelSpec("x", "o/x", context_length=2048, source="registry")) == 2048
+    assert config_context_length({"text_config": {"max_position_embeddings": 32768}}) == 32768
+    assert config_context_length({"n_positions": 1024}) == 1024 and config_context_length({}) is None
+    check_seq_len(ModelSpec("x", "o/x", source="registry"), 10**6)  # unknown before loading: nothing to check yet
+    with pytest.raises(ValueError, match="--seq-len 4096 exceeds the context length of x \\(2048 tokens\\)"):
+        check_seq_len(ModelSpec("x", "o/x", context_length=2048, source="registry"), 4096)
+
+
+def test_hub_id_offline_is_one_line_naming_the_offline_models(tmp_path, monkeypatch, capsys):
+    _no_load(monkeypatch)
+    import accelsim.capture.models as models
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(models, "_hub_cached", lambda hub_id, filename="config.json": None)
+    rc, err = _cli(["--model", "meta-llama/Llama-2-7b-hf", "--dataset", str(_text(tmp_path)), "--preset", "quick",
+                    "--out", str(tmp_path / "out")], capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "'meta-llama/Llama-2-7b-hf'" in err and "cannot be reached" in err
+    assert "smollm2-135m" in err and "local checkpoint directory" in err
+
+
+def test_load_model_of_an_unreachable_hub_id_raises_one_clear_error(monkeypatch):
+    pytest.importorskip("transformers")
+    import accelsim.capture.models as models
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(models, "_hub_cached", lambda hub_id, filename="config.json": None)
+    with pytest.raises(models.HubUnreachable, match="'no-such-owner/no-such-model' is a Hugging Face hub id, but the hub") as e:
+        models.load_model(models.resolve_model("no-such-owner/no-such-model"), progress=False)
+    assert e.value.__cause__ is None and (e.value.__context__ is None or e.value.__suppress_context__)
+
+
+def test_dataset_too_short_for_eval_tokens_is_refused_before_loading(tmp_path, monkeypatch, capsys):
+    _no_load(monkeypatch)
+    m = _local_model(tmp_path, max_positions=4096)
+    short = tmp_path / "short.txt"
+    short.write_text("a few words of text\n" * 20)  # 400 bytes: fewer than 1024 tokens for any byte-level tokenizer
+    rc, err = _cli(["--model", str(m), "--dataset", str(short), "--seq-len", "512", "--eval-tokens", "1024",
+                    "--patterns", "dense", "--out", str(tmp_path / "out")], capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1, err
+    assert "dataset short.txt: its evaluation part has" in err and "fewer than the 1024 tokens (2 windows x 512)" in err
+    assert "lower --eval-tokens" in err

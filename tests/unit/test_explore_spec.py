@@ -111,7 +111,7 @@ def test_design_id_ignores_name_and_set_order():
         ("[sampling]\nbudget = 3\n[axes]\npe_rows = [1, 2, 3, 4]", r"grid has 4 combinations, above \[sampling\] budget = 3"),
         ("[evaluation]\nmodes = ['train']", r"modes = \['train'\]; allowed: .*prefill, decode"),
         ("[constraints]\nmax_area = 3", r"unknown key 'max_area' in \[constraints\]; allowed: max_area_mm2"),
-        ("[constraints]\nmax_area_mm2 = -1", r"max_area_mm2 = -1; must be a positive number"),
+        ("[constraints]\nmax_area_mm2 = -1", r"max_area_mm2 = -1; must be a positive finite number"),
         ("[axes]\npe_rows = { start = 1, stop = 8 }", r"exactly one of step .* or factor"),
         ("[axes]\npe_rows = { start = 1, stop = 8, stride = 2 }", r"unknown key 'stride' in \[axes\] pe_rows \(a range\); allowed: start, stop, step, factor"),
         ("[axes]\npe_rows = []", r"non-empty list"),
