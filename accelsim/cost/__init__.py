@@ -25,12 +25,13 @@ from accelsim.cost.components import (
     WeightBuffer,
     actions_of,
     flexibility_components,
+    offchip_components,
 )  # fmt: skip
 from accelsim.cost.price import Cost, inventory, price
 from accelsim.cost.scaling import scale_area, scale_energy
 
 __all__ = [
     "price", "Cost", "inventory", "scale_area", "scale_energy", "COMPONENTS", "Component", "Action", "actions_of",
-    "flexibility_components", "Multiplier", "Adder", "Register", "SRAM", "ActBuffer", "WeightBuffer", "MetadataBuffer",
+    "flexibility_components", "offchip_components", "Multiplier", "Adder", "Register", "SRAM", "ActBuffer", "WeightBuffer", "MetadataBuffer",
     "Selector", "MetadataDecoder", "CompactionUnit", "VarianceUnit", "MedianUnit", "DRAM",
 ]  # fmt: skip

@@ -49,7 +49,7 @@ from accelsim.sim.counts import COUNT_NAMES, Counts
 from accelsim.sim.networks import bitonic_comparators
 
 __all__ = [
-    "Action", "Component", "COMPONENTS", "actions_of", "flexibility_components", "Multiplier", "Adder", "Register",
+    "Action", "Component", "COMPONENTS", "actions_of", "flexibility_components", "offchip_components", "Multiplier", "Adder", "Register",
     "SRAM", "ActBuffer", "WeightBuffer", "MetadataBuffer", "Selector", "MetadataDecoder", "CompactionUnit",
     "VarianceUnit", "MedianUnit", "DRAM",
 ]  # fmt: skip
@@ -548,6 +548,11 @@ COMPONENTS: tuple[type[Component], ...] = (
 def actions_of(counts: Counts, components=None) -> dict[str, dict[str, int]]:
     """component -> action -> count, read from ``counts`` as each component declares (default: COMPONENTS)."""
     return {c.name: {a.name: getattr(counts, a.count) for a in c.actions} for c in (COMPONENTS if components is None else components)}
+
+
+def offchip_components(components=None) -> tuple[str, ...]:
+    """Names of the components outside the chip (DRAM): the report draws them on their own axis."""
+    return tuple(c.name for c in (COMPONENTS if components is None else components) if c.off_chip)
 
 
 def flexibility_components(components=None) -> tuple[str, ...]:

@@ -85,7 +85,9 @@ def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend, c
     tokens = int(res.tokens)
     if tokens <= 0:
         raise ValueError(f"trace {ref.path} stores no token rows for the evaluated layers; recapture it with trace_tokens >= 1")
-    seconds = res.cycles / (design.clock_ghz * 1e9)
+    # The achievable clock (model v2: a deep selector can slow it), not the nominal one.
+    clock_ghz = float(getattr(res, "clock_ghz", design.clock_ghz))
+    seconds = res.cycles / (clock_ghz * 1e9)
     ops = 2.0 * wl.macs_per_token * tokens  # dense-equivalent ops: comparable across patterns
     row = design_columns(design)
     row.update(dict(zip(GROUP_KEYS, wl.key)))
@@ -106,6 +108,9 @@ def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend, c
         cycles_per_token=res.cycles / tokens,
         energy_j=float(cost.energy_j),
         energy_per_token_j=cost.energy_j / tokens,
+        energy_onchip_j=float(getattr(cost, "energy_onchip_j", cost.energy_j)),
+        energy_offchip_j=float(getattr(cost, "energy_offchip_j", 0.0)),
+        clock_ghz_achieved=clock_ghz,
         area_mm2=float(cost.area_mm2),
         tokens_per_s=tokens / seconds,
         power_w=cost.energy_j / seconds,

@@ -133,25 +133,35 @@ def _front_for_bars(t: Table, limit: int) -> Table:
     return f.where(order)
 
 
-def _bars(f: Table, prefix: str, ylabel: str, title: str, unit: str) -> Figure:
-    comps = [c for c in f.prefixed(prefix) if np.nansum(f[c].astype(float)) > 0]
-    tokens = f["tokens"].astype(float)
-    vals = {c[len(prefix):]: f[c].astype(float) / tokens for c in comps}
+def _stack(ax, f: Table, vals: dict, unit: str, ylabel: str, color_of) -> None:
+    """Stacked bars of ``vals`` (name -> per-design values) on ``ax``, scaled to a readable unit."""
     total = sum(vals.values()) if vals else np.zeros(len(f))
     scale, u = _scale(np.asarray(total), unit) if unit else (1.0, "")
-    fig, ax = plt.subplots(figsize=(max(6.4, 0.55 * len(f) + 2), 4.4), layout="constrained")
     xs = np.arange(len(f))
     bottom = np.zeros(len(f))
-    cmap = plt.get_cmap("tab20")
-    for i, (name, v) in enumerate(vals.items()):
-        ax.bar(xs, np.nan_to_num(v) / scale, bottom=bottom, color=cmap(i % 20), label=name)
+    for name, v in vals.items():
+        ax.bar(xs, np.nan_to_num(v) / scale, bottom=bottom, color=color_of(name), label=name)
         bottom += np.nan_to_num(v) / scale
     ticks = [f"{lab}\n{n[-8:]}" for lab, n in zip(f["largest_pattern"], f["design_id"])]
     ax.set_xticks(xs, ticks, fontsize=7, rotation=60, ha="right")
     ax.set_ylabel(f"{ylabel} [{u}]" if u else ylabel)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _per_token(f: Table, prefix: str, names=None) -> dict:
+    comps = [c for c in f.prefixed(prefix) if np.nansum(f[c].astype(float)) > 0]
+    tokens = f["tokens"].astype(float)
+    return {c[len(prefix):]: f[c].astype(float) / tokens for c in comps if names is None or c[len(prefix):] in names}
+
+
+def _bars(f: Table, prefix: str, ylabel: str, title: str, unit: str) -> Figure:
+    vals = _per_token(f, prefix)
+    cmap = plt.get_cmap("tab20")
+    colors = {name: cmap(i % 20) for i, name in enumerate(vals)}
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.55 * len(f) + 2), 4.4), layout="constrained")
+    _stack(ax, f, vals, unit, ylabel, colors.get)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, ncol=2)
-    ax.grid(axis="y", alpha=0.3)
     return fig
 
 
@@ -163,10 +173,32 @@ def fig_stall_breakdown(table: Table, workload: str | None = None, mode: str | N
 
 
 def fig_energy_breakdown(table: Table, workload: str | None = None, mode: str | None = None, limit: int = 16) -> Figure:
-    """Energy per token by component for designs on the main front."""
+    """Energy per token by component for designs on the main front: on-chip components on the
+    left axis, off-chip (DRAM) on its own axis at the right, so that the selector, metadata and
+    compaction costs are not flattened by DRAM traffic."""
+    from accelsim.cost import offchip_components
+
     t = select(table, workload, mode)
     f = _front_for_bars(t, limit)
-    return _bars(f, "energy_j.", "energy per token", _title(f, "Energy by component, designs on the main front"), "J")
+    off = set(offchip_components())
+    on_vals = {k: v for k, v in _per_token(f, "energy_j.").items() if k not in off}
+    off_vals = {k: v for k, v in _per_token(f, "energy_j.").items() if k in off}
+    cmap = plt.get_cmap("tab20")
+    colors = {name: cmap(i % 20) for i, name in enumerate(list(on_vals) + list(off_vals))}
+    width = max(6.4, 0.55 * len(f) + 2)
+    fig, (ax_on, ax_off) = plt.subplots(
+        1, 2, figsize=(width * 1.45, 4.6), layout="constrained", gridspec_kw={"width_ratios": [2.2, 1]}
+    )
+    _stack(ax_on, f, on_vals, "J", "on-chip energy per token", colors.get)
+    ax_on.set_title("on chip, by component", fontsize=9)
+    ax_on.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.32), frameon=False)
+    if off_vals:
+        _stack(ax_off, f, off_vals, "J", "off-chip energy per token", colors.get)
+        ax_off.set_title("off chip (DRAM)", fontsize=9)
+    else:
+        ax_off.set_axis_off()
+    fig.suptitle(_title(f, "Energy by component, designs on the main front"), fontsize=10)
+    return fig
 
 
 def save_figure(fig: Figure, out_dir: "str | Path", stem: str) -> list[Path]:

@@ -18,7 +18,7 @@ pair of patterns ``(a, b)`` (by default 8:16 against 2:4):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
@@ -72,6 +72,7 @@ class Pairs:
     cycles: np.ndarray
     area_flex2x: np.ndarray  # area ratio with the flexibility hardware doubled (NaN if not itemised)
     accuracy_gain: float  # best accuracy of b minus best of a (positive: a is more accurate)
+    energy_onchip: np.ndarray = field(default_factory=lambda: np.zeros(0))  # on-chip energy per token ratio (empty: the table has no split)
 
     def __len__(self) -> int:
         return len(self.area)
@@ -151,7 +152,8 @@ def matched_pairs(t: Table, design_fields, a: str = DEFAULT_COMPARE[0], b: str =
     index_b = {}
     for i in np.flatnonzero(labels == b):
         index_b.setdefault(tuple(t[k][i] for k in keys), i)
-    ra, re_, rc, rf = [], [], [], []
+    ra, re_, rc, rf, ro = [], [], [], [], []
+    onchip = t["energy_onchip_j"].astype(float) if "energy_onchip_j" in t else None
     for i in np.flatnonzero(labels == a):
         j = index_b.get(tuple(t[k][i] for k in keys))
         if j is None:
@@ -161,9 +163,11 @@ def matched_pairs(t: Table, design_fields, a: str = DEFAULT_COMPARE[0], b: str =
         re_.append(float(t["energy_per_token_j"][i]) / float(t["energy_per_token_j"][j]))
         rc.append(float(t["cycles_per_token"][i]) / float(t["cycles_per_token"][j]))
         rf.append((area_i + flex[i]) / (area_j + flex[j]))
+        if onchip is not None and onchip[j] > 0:
+            ro.append(float(onchip[i]) / float(onchip[j]))
     fa, fb = np.isfinite(acc) & (labels == a), np.isfinite(acc) & (labels == b)
     gain = float(acc[fb].min() - acc[fa].min()) if fa.any() and fb.any() else float("nan")
-    return Pairs(a, b, np.array(ra), np.array(re_), np.array(rc), np.array(rf), gain)
+    return Pairs(a, b, np.array(ra), np.array(re_), np.array(rc), np.array(rf), gain, np.array(ro))
 
 
 def marginal_returns(t: Table, design_fields, fam: dict[str, FamilyStats] | None = None) -> dict[tuple[str, str], float]:

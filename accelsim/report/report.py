@@ -54,10 +54,10 @@ def _front_table(t: Table, limit: int = 20) -> list[str]:
     cols = [c for c in _FRONT_COLS if c in f]
     rows = [
         [f["design_id"][i], *(f[c][i] for c in cols), _acc(f[col][i]), f"{f['area_mm2'][i]:.3g}", fmt_energy(f["energy_per_token_j"][i]),
-         f"{f['cycles_per_token'][i]:.4g}", f"{f['tokens_per_s'][i]:.4g}", f"{f['tops_per_w'][i]:.3g}", f"{f['tops_per_mm2'][i]:.3g}"]
+         (fmt_energy(f["energy_onchip_j"][i] / f["tokens"][i]) if "energy_onchip_j" in f else "-"), f"{f['cycles_per_token'][i]:.4g}", f"{f['tokens_per_s'][i]:.4g}", f"{f['tops_per_w'][i]:.3g}", f"{f['tops_per_mm2'][i]:.3g}"]
         for i in range(len(f))
     ]
-    head = ["design", *cols, col, "area mm²", "energy/token", "cycles/token", "tokens/s", "TOPS/W", "TOPS/mm²"]
+    head = ["design", *cols, col, "area mm²", "energy/token", "on-chip/token", "cycles/token", "tokens/s", "TOPS/W", "TOPS/mm²"]
     return _md_table(head, rows)
 
 

@@ -30,8 +30,9 @@ def ratio_range(r: np.ndarray) -> str:
 
 
 def _cost(p: Pairs, note: str = "") -> str:
+    onchip = f" (on-chip part {ratio_range(p.energy_onchip)})" if len(p.energy_onchip) == len(p) and len(p) else ""
     return (f"**Cost of {p.a} over {p.b}** on {len(p)} matched design pairs{note}: area {ratio_range(p.area)}, "
-            f"energy per token {ratio_range(p.energy)}, cycles per token {ratio_range(p.cycles)}")  # fmt: skip
+            f"energy per token {ratio_range(p.energy)}{onchip}, cycles per token {ratio_range(p.cycles)}")  # fmt: skip
 
 
 def _marginal(f: Findings) -> list[str]:

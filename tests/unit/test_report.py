@@ -204,3 +204,28 @@ def test_without_a_dense_reference_the_findings_use_raw_perplexity(tmp_path):
     # dense designs run the most accurate trace (16:32, ppl 11.5) densely at area x cycles 1e-4 x 7 per multiplier, which
     # beats 8:16 (ppl 12, 2.6e-4 x 3.625) on both axes; 2:4 (1.4e-4 x 3.625) stays as the cheapest
     assert f.area_time_families == ("dense", "2:4")
+
+
+def test_energy_breakdown_draws_dram_on_its_own_axis(tmp_path):
+    """On-chip components share the left axis; DRAM (an off-chip component of the cost registry) the right one."""
+    t = load_results(run(tmp_path))
+    rows = len(t)
+    cols = {"energy_j.multiplier": np.full(rows, 2.0), "energy_j.selector": np.full(rows, 1.0), "energy_j.dram": np.full(rows, 50.0)}
+    for name, v in cols.items():
+        t = t.with_column(name, v)
+    fig = F.fig_energy_breakdown(t)
+    on, off = fig.axes[0], fig.axes[1]
+    on_labels = {p.get_label() for p in on.containers}
+    off_labels = {p.get_label() for p in off.containers}
+    assert "dram" in off_labels and "dram" not in on_labels
+    assert {"multiplier", "selector"} <= on_labels
+    # the on-chip stack tops at multiplier + selector per token (3 / tokens), not at the DRAM bar
+    tokens = float(t["tokens"][0])
+    top = max(r.get_y() + r.get_height() for r in on.patches)
+    assert top == pytest.approx(3.0 / tokens / _unit(on), rel=1e-6)
+
+
+def _unit(ax) -> float:
+    """The scale factor of an energy axis from its label unit."""
+    unit = ax.get_ylabel().rsplit("[", 1)[1].rstrip("]")
+    return {"pJ": 1e-12, "nJ": 1e-9, "µJ": 1e-6, "mJ": 1e-3, "J": 1.0}[unit]
