@@ -247,13 +247,17 @@ class WeightBuffer(SRAM, Component):
 
 @dataclass(frozen=True)
 class MetadataBuffer(SRAM, Component):
-    """Metadata storage: accesses priced per bit in the activation buffer's SRAM, which holds it
-    (so it adds no area of its own: count 0)."""
+    """Metadata storage: activation metadata priced per bit in the activation buffer's SRAM, which holds it,
+    and the compressed weights' metadata (weight-sparse and dual-side cores) in the weight buffer's SRAM,
+    stored beside the kept weights (so it adds no area of its own: count 0)."""
 
     name = "metadata_buffer"
-    actions = (Action("read_bits", "meta_read_bits"), Action("write_bits", "meta_write_bits"))
+    actions = (Action("read_bits", "meta_read_bits"), Action("write_bits", "meta_write_bits"),
+               Action("weight_read_bits", "wmeta_read_bits"), Action("weight_write_bits", "wmeta_write_bits"))  # fmt: skip
     flexibility = True
     source = SRAM.source
+
+    weight_kib: float = 0.0  # the weight buffer holding the weights' metadata
 
     @classmethod
     def count(cls, design) -> int:
@@ -261,7 +265,12 @@ class MetadataBuffer(SRAM, Component):
 
     @classmethod
     def of(cls, design, run=None):
-        return cls(design.act_buffer_kib, design.buffer_banks)
+        return cls(design.act_buffer_kib, design.buffer_banks, design.weight_buffer_kib)
+
+    def energy_pj(self, action: str = "read_bits") -> float:
+        if action.startswith("weight_"):
+            return SRAM(self.weight_kib or self.kib, self.banks).energy_pj(action)
+        return SRAM.energy_pj(self, action)
 
 
 @dataclass(frozen=True)
@@ -285,7 +294,7 @@ class Selector(Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return design.multipliers if design.sparse_patterns else 0
+        return design.multipliers if design.selection_patterns else 0
 
     @classmethod
     def of(cls, design, run=None):
@@ -314,8 +323,9 @@ def _group(design, p: Pattern) -> tuple[int, int]:
     return n, m
 
 
-def _widest(design) -> Pattern | None:
-    return max(design.sparse_patterns, key=lambda p: _group(design, p)[1], default=None)
+def _widest(design, patterns=None) -> Pattern | None:
+    """The supported pattern with the widest group (default: over every pattern the selectors serve)."""
+    return max(design.selection_patterns if patterns is None else patterns, key=lambda p: _group(design, p)[1], default=None)
 
 
 @dataclass(frozen=True)
@@ -334,10 +344,12 @@ class MetadataDecoder(Component):
     Area of one decoder: ``rate`` step units (capped at the steps of one chunk), for the
     supported pattern that needs the most; energy per decode (one per chunk-cycle): the steps
     of one chunk of the run pattern, ``steps x mh / M``, each at its step energy.
+    A weight-sparse or dual-side core's decoders also decode the compressed weights' metadata, once
+    per chunk and column per fold (``weight_decode``, priced as one chunk of its widest weight pattern).
     """
 
     name = "metadata_decoder"
-    actions = (Action("decode", "meta_decodes"),)
+    actions = (Action("decode", "meta_decodes"), Action("weight_decode", "wmeta_decodes"))
     flexibility = True
     source = ALADDIN + " (gate and full-adder costs); serial unranking: Knuth, TAOCP 4A, 7.2.1.3"
 
@@ -347,19 +359,22 @@ class MetadataDecoder(Component):
     mh: int = 0  # the chunk one decode covers (0: the group, M)
     rate: int = 1  # step units (decode groups or steps per cycle)
     sized_for: tuple = ()  # (N, M) of every supported group (area: the most demanding)
+    weight_group: tuple = ()  # (N, M) of the widest weight pattern (weight-sparse and dual-side cores)
 
     @classmethod
     def count(cls, design) -> int:
         column = design.pe_rows * design.lanes_per_pe
-        return max((column // design.lane_mapping(p)[0] for p in design.sparse_patterns), default=0)
+        return max((column // design.lane_mapping(p)[0] for p in design.selection_patterns), default=0)
 
     @classmethod
     def of(cls, design, run=None):
         p = run if run is not None and run.kind != "dense" else (_widest(design) or DENSE)
         n, m = _group(design, p)
         fmt = design.metadata_format if p.kind == "nm" else "bitmask"
-        sized = tuple(_group(design, q) for q in design.sparse_patterns if q.kind == p.kind)
-        return cls(fmt, n, m, design.lane_mapping(p)[1], design.resolved_decode_groups_per_cycle, sized)
+        sized = tuple(_group(design, q) for q in design.selection_patterns if q.kind == p.kind)
+        wt = _widest(design, design.weight_patterns)
+        return cls(fmt, n, m, design.lane_mapping(p)[1], design.resolved_decode_groups_per_cycle, sized,
+                   (wt.n, wt.m) if wt is not None else ())  # fmt: skip
 
     def _step(self, n: int, m: int) -> tuple[float, float, float, float, int]:
         """(area gates, area full adders, energy gates, energy full adders, steps per group) of one step unit."""
@@ -378,8 +393,9 @@ class MetadataDecoder(Component):
         return self._step(n, m)[4] * (self.mh or m) / m
 
     def energy_pj(self, action: str = "decode") -> float:
-        _, _, g, f, _ = self._step(self.n, self.m)
-        return self._steps_per_chunk(self.n, self.m) * (g * GATE_ENERGY_PJ + f * FA_ENERGY_PJ)
+        n, m = self.weight_group if action == "weight_decode" and self.weight_group else (self.n, self.m)
+        _, _, g, f, _ = self._step(n, m)
+        return self._steps_per_chunk(n, m) * (g * GATE_ENERGY_PJ + f * FA_ENERGY_PJ)
 
     @property
     def area_um2(self) -> float:
@@ -417,7 +433,7 @@ class CompactionUnit(Component):
 
     @classmethod
     def of(cls, design, run=None):
-        widest = _widest(design)
+        widest = _widest(design, design.sparse_patterns)  # activations only: weights are compressed offline
         if widest is None:
             return None
         n, m = _group(design, widest)

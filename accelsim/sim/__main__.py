@@ -2,6 +2,8 @@
 
     python -m accelsim.sim --preset flex-8:16-window --trace traces/sample/smollm2-135m-8of16
     python -m accelsim.sim --preset ampere-2:4 --synthetic 2048,4096,4096 --pattern 8:16 --mode decode
+    python -m accelsim.sim --preset ampere-w2:4 --synthetic 256,4096,4096 --pattern dense --weight-pattern 2:4
+    python -m accelsim.sim --preset dual-8:16-w2:4 --synthetic 256,4096,4096 --pattern 8:16 --weight-pattern 2:4
     python -m accelsim.sim --list-presets
 """
 
@@ -22,6 +24,7 @@ class SimConfig:
     pattern: str | None
     density: float | None
     as_json: bool
+    weight_pattern: str | None = None
 
 
 def _parse(argv) -> SimConfig | None:
@@ -35,12 +38,14 @@ def _parse(argv) -> SimConfig | None:
     src.add_argument("--synthetic", help="T,K,O of one synthetic GEMM (with --pattern or --density)")
     p.add_argument("--pattern", help='synthetic exact N:M masks, e.g. "8:16"')
     p.add_argument("--density", type=float, help="synthetic Bernoulli masks of this density")
+    p.add_argument("--weight-pattern", help='synthetic exact N:M weight masks too, e.g. "2:4" (weight-sparse and dual-side presets)')
     p.add_argument("--json", action="store_true", help="print the result and cost as JSON")
     p.add_argument("--list-presets", action="store_true")
     a = p.parse_args(argv)
     if a.list_presets:
         for name, d in sorted(presets.items()):
-            print(f"{name:20s} patterns={','.join(map(str, d.patterns))} selector={d.selector} mux_fanin={d.mux_fanin} {d.precision}")
+            wts = f" sparse_operand={d.sparse_operand} weights={','.join(map(str, d.weight_patterns))}" if d.weight_patterns else ""
+            print(f"{name:20s} patterns={','.join(map(str, d.patterns))}{wts} selector={d.selector} mux_fanin={d.mux_fanin} {d.precision}")
         return None
     if a.preset not in presets:
         p.error(f"unknown preset {a.preset!r}; choose from {', '.join(sorted(presets))}")
@@ -55,7 +60,7 @@ def _parse(argv) -> SimConfig | None:
             p.error("--synthetic needs exactly one of --pattern or --density")
     elif not a.trace:
         p.error("give --trace DIR or --synthetic T,K,O")
-    return SimConfig(a.preset, a.mode, a.trace, shape, a.pattern, a.density, a.json)
+    return SimConfig(a.preset, a.mode, a.trace, shape, a.pattern, a.density, a.json, a.weight_pattern)
 
 
 def main(argv=None) -> int:
@@ -68,21 +73,24 @@ def main(argv=None) -> int:
     from accelsim.traces import TraceError, load_trace
 
     try:
-        trace = load_trace(cfg.trace) if cfg.trace else synthetic_trace([cfg.synthetic], pattern=cfg.pattern, density=cfg.density)
+        trace = (load_trace(cfg.trace) if cfg.trace else
+                 synthetic_trace([cfg.synthetic], pattern=cfg.pattern, density=cfg.density, weight_pattern=cfg.weight_pattern))
+        design = presets[cfg.preset]
+        res = simulate(design, trace, mode=cfg.mode)
     except (TraceError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    design = presets[cfg.preset]
-    res = simulate(design, trace, mode=cfg.mode)
     cost = price(res, design)
     if cfg.as_json:
-        out = {"design": cfg.preset, "mode": cfg.mode, "run_pattern": str(res.run_pattern), "cycles": res.cycles,
+        out = {"design": cfg.preset, "mode": cfg.mode, "run_pattern": str(res.run_pattern), "sparse_operand": res.sparse_operand,
+               "weight_pattern": str(res.weight_pattern) if res.weight_pattern else None, "cycles": res.cycles,
                "cycles_by_cause": res.cycles_by_cause, "pe_utilization": res.pe_utilization, "actions": res.actions,
                "energy_j": cost.energy_j, "area_mm2": cost.area_mm2, "energy_by_component_j": cost.energy_by_component_j,
                "area_by_component_mm2": cost.area_by_component_mm2}  # fmt: skip
         print(json.dumps(out, indent=2))
         return 0
-    print(f"{cfg.preset} on {trace.run_id} ({cfg.mode}): runs {res.run_pattern}, {res.cycles:,} cycles "
+    wside = f" with {res.weight_pattern} weights" if res.weight_pattern else ""
+    print(f"{cfg.preset} on {trace.run_id} ({cfg.mode}): runs {res.run_pattern}{wside}, {res.cycles:,} cycles "
           f"({res.seconds * 1e3:.3f} ms at {design.clock_ghz} GHz), PE utilization {res.pe_utilization:.3f}")  # fmt: skip
     print("cycles by cause: " + ", ".join(f"{k} {v:,}" for k, v in res.cycles_by_cause.items()))
     print(f"energy {cost.energy_j * 1e3:.4f} mJ ({cost.energy_per_token_j * 1e6:.2f} uJ/token), area {cost.area_mm2:.3f} mm2 at {design.tech_nm} nm")

@@ -60,6 +60,10 @@ class Counts:
     variance_ops: int = 0  # fused accumulates of the VAR unit
     median_compares: int = 0  # compares of the streaming median (D-PTS)
     epilogue_macs: int = 0  # multiply-accumulates of the rank-1 shift epilogue
+    # weight-sparse and dual-side cores (accelsim.sim.weights; 0 on an activation core)
+    wmeta_read_bits: int = 0  # weight metadata bits read into the array (once per fold, with the compressed weights)
+    wmeta_write_bits: int = 0  # weight metadata bits filled from DRAM into the on-chip buffer
+    wmeta_decodes: int = 0  # weight metadata records decoded (one per chunk and column per fold)
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -19,6 +19,16 @@ The chunk is hardware: an 8:16 trace on a core with mh = 4 is cut into chunks of
 one PE (``lanes_per_pe`` lanes) serves a segment of ``round(lanes_per_pe / D)`` channels
 through a full crossbar.  Dense: one PE serves ``lanes_per_pe`` consecutive channels, no selection.
 
+``sparse_operand`` says which operand's zeros the core skips (docs/sparse-core-model.md, section 5):
+``activations`` (the default: ``patterns`` are the activation patterns it runs), ``weights``
+(Ampere/Hopper-like: weights pruned to one of ``weight_patterns`` and compressed offline, activations
+dense) or ``both`` (dual-side: activations in ``patterns`` and weights in ``weight_patterns``).
+``weight_patterns`` (N:M only) default to ("2:4",) on a weight or dual-side core and must be empty on
+an activation core.  The lane group, operand budget and reach are sized over the activation and
+weight patterns together (``selection_patterns``); a dual-side core's default lane group is
+``mh x`` the densities of its widest activation and weight patterns (8:16 and 2:4: 4 lanes offered
+16 channels), the expected kept positions of a chunk's intersection.
+
 ``patterns`` holds :class:`~accelsim.patterns.Pattern` objects (strings such as "8:16" are
 parsed once, in ``__post_init__``); ``mitigation_units`` draws from
 ``accelsim.methods.MITIGATION_UNITS``.
@@ -33,13 +43,14 @@ from accelsim.methods import MITIGATION_UNITS
 from accelsim.patterns import METADATA_FORMATS, Pattern
 from accelsim.sim import clock as _clock
 
-__all__ = ["Design", "PRECISIONS", "DATAFLOWS", "SELECTORS", "MITIGATION_UNITS", "TECH_NODES", "BYTES_PER_ELEMENT"]
+__all__ = ["Design", "PRECISIONS", "DATAFLOWS", "SELECTORS", "MITIGATION_UNITS", "TECH_NODES", "BYTES_PER_ELEMENT", "SPARSE_OPERANDS"]
 
 PRECISIONS = ("int8", "fp8", "fp16", "bf16")
 BYTES_PER_ELEMENT = {"int8": 1, "fp8": 1, "fp16": 2, "bf16": 2}
 DATAFLOWS = ("weight_stationary", "output_stationary")
 SELECTORS = ("naive", "window", "hierarchical")
 TECH_NODES = (45, 28, 16, 7)
+SPARSE_OPERANDS = ("activations", "weights", "both")
 
 
 def _check_int(name: str, value, lo: int, hi: int) -> None:
@@ -81,6 +92,8 @@ class Design:
     metadata_decode_groups_per_cycle: int = 0  # per decoder, one per lane group (0: every group of a chunk)
     selector_pipelined: bool = False  # extra selector levels add a pipeline stage instead of clock period
     compressed_activations: bool = False  # activations stay compacted (values + metadata) in buffers and DRAM
+    sparse_operand: str = "activations"  # which operand's zeros the core skips: activations, weights or both
+    weight_patterns: tuple[Pattern, ...] = ()  # N:M weight patterns (weights/both; default ("2:4",))
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -93,6 +106,7 @@ class Design:
         _check_choice("selector", self.selector, SELECTORS)
         _check_choice("metadata_format", self.metadata_format, METADATA_FORMATS)
         self._canonicalise_patterns()
+        self._canonicalise_weight_patterns()
         self._check_patterns_fit()
         _check_int("metadata_bw_bits_per_cycle", self.metadata_bw_bits_per_cycle, 1, 1 << 24)
         _check_int("weight_bw_bytes_per_cycle", self.weight_bw_bytes_per_cycle, 1, 1 << 24)
@@ -131,6 +145,30 @@ class Design:
                 canon.append(p)
         object.__setattr__(self, "patterns", tuple(canon))
 
+    def _canonicalise_weight_patterns(self) -> None:
+        _check_choice("sparse_operand", self.sparse_operand, SPARSE_OPERANDS)
+        pats = self.weight_patterns
+        if isinstance(pats, str) or not isinstance(pats, (tuple, list)):
+            raise ValueError(f'Design.weight_patterns must be a tuple of N:M patterns such as ("2:4",), got {pats!r}')
+        if self.sparse_operand == "activations":
+            if pats:
+                raise ValueError(f"Design.weight_patterns = {tuple(pats)!r} needs sparse_operand 'weights' or 'both' "
+                                 "(an activation-sparse core runs dense weights)")  # fmt: skip
+            return
+        canon = []
+        for p in pats or ("2:4",):
+            try:
+                p = Pattern.parse(p)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"Design.weight_patterns: {e}") from None
+            if p.kind != "nm":
+                raise ValueError(f"Design.weight_patterns: {p} is not N:M; weights are pruned and compressed offline to N:M groups")
+            if p.m > 62:
+                raise ValueError(f"Design.weight_patterns: group size M={p.m} of {p} exceeds the supported maximum 62")
+            if p not in canon:
+                canon.append(p)
+        object.__setattr__(self, "weight_patterns", tuple(canon))
+
     def _check_patterns_fit(self) -> None:
         for p in self.sparse_patterns:
             if p.kind == "nm":
@@ -149,7 +187,7 @@ class Design:
         """Lane group, operand budget and reach: in range, consistent, and mappable onto the array."""
         for fname in ("lane_group", "operand_budget", "selector_reach"):
             _check_int(fname, getattr(self, fname), 0, 256)
-        if not self.sparse_patterns:
+        if not self.selection_patterns:
             for fname in ("lane_group", "operand_budget", "selector_reach"):
                 if getattr(self, fname):
                     raise ValueError(f"Design.{fname} = {getattr(self, fname)} needs a sparse pattern in Design.patterns")
@@ -164,8 +202,10 @@ class Design:
                 f"Design.selector_reach = {r} x lane_group = {nh} < operand_budget = {mh}: some chunk positions "
                 f"would be reachable by no lane; widen the reach or the lane group"
             )
+        if self.sparse_operand != "activations" and mh > 62:
+            raise ValueError(f"Design.operand_budget = {mh}: weight-sparse and dual-side cores take chunks of at most 62 channels")
         column = self.pe_rows * self.lanes_per_pe
-        for p in self.sparse_patterns:
+        for p in self.selection_patterns:
             n = self.lane_mapping(p)[0]
             if self.dataflow == "weight_stationary" and column % n:
                 raise ValueError(
@@ -191,8 +231,14 @@ class Design:
 
     @property
     def sparse_patterns(self) -> tuple[Pattern, ...]:
-        """Supported patterns other than dense, in the order of ``patterns``."""
+        """Supported activation patterns other than dense, in the order of ``patterns``."""
         return tuple(p for p in self.patterns if p.kind != "dense")
+
+    @property
+    def selection_patterns(self) -> tuple[Pattern, ...]:
+        """Every pattern the selectors serve: the sparse activation patterns, then the weight patterns
+        (weight and dual-side cores).  Lane groups, reach, decoders and the clock are sized over these."""
+        return self.sparse_patterns + tuple(p for p in self.weight_patterns if p not in self.sparse_patterns)
 
     def _segment(self, p: Pattern) -> int:
         """Channels of the SIGMA-like crossbar segment an unstructured pattern maps onto one PE."""
@@ -207,12 +253,20 @@ class Design:
         return self.lanes_per_pe, self.lanes_per_pe
 
     def _widest(self) -> tuple[int, int]:
-        return max((self._native_group(p)[::-1] for p in self.sparse_patterns), default=(0, 0))[::-1]
+        return max((self._native_group(p)[::-1] for p in self.selection_patterns), default=(0, 0))[::-1]
 
     @property
     def resolved_lane_group(self) -> int:
-        """nh: ``lane_group``, else N of the widest supported pattern (0 for a dense-only design)."""
-        return self.lane_group or self._widest()[0]
+        """nh: ``lane_group``, else N of the widest supported pattern (0 for a dense-only design); a dual-side
+        core: ``mh x`` the densities of its widest activation and weight patterns (at least 1)."""
+        if self.lane_group:
+            return self.lane_group
+        if self.sparse_operand == "both" and self.sparse_patterns:
+            mh = self.resolved_operand_budget
+            act = max(self.sparse_patterns, key=lambda p: self._native_group(p)[::-1])
+            wt = max(self.weight_patterns, key=lambda p: (p.m, p.n))
+            return max(1, int(mh * act.density * wt.density))
+        return self._widest()[0]
 
     @property
     def resolved_operand_budget(self) -> int:
@@ -233,7 +287,7 @@ class Design:
         if self.metadata_decode_groups_per_cycle:
             return self.metadata_decode_groups_per_cycle
         mh = self.resolved_operand_budget
-        return max([1] + [mh // p.m for p in self.sparse_patterns if p.kind == "nm"])
+        return max([1] + [mh // p.m for p in self.selection_patterns if p.kind == "nm"])
 
     def lane_mapping(self, pattern: Pattern) -> tuple[int, int, int]:
         """(nh lanes, mh chunk channels, r reach) a run of ``pattern`` uses (see module docstring)."""
@@ -253,17 +307,17 @@ class Design:
     @property
     def mux_fanin(self) -> int:
         """Selector inputs per multiplier lane (1 = no selector, dense-only): r, hierarchical 2 ceil(sqrt r)."""
-        if not self.sparse_patterns:
+        if not self.selection_patterns:
             return 1
-        r = max(self.lane_mapping(p)[2] for p in self.sparse_patterns)
+        r = max(self.lane_mapping(p)[2] for p in self.selection_patterns)
         return 2 * math.ceil(math.sqrt(r)) if self.selector == "hierarchical" else r
 
     @property
     def selector_levels(self) -> int:
         """2:1 levels on the selector's path (0 for a dense-only design); see ``accelsim.sim.clock``."""
-        if not self.sparse_patterns:
+        if not self.selection_patterns:
             return 0
-        return _clock.mux_levels(max(self.lane_mapping(p)[2] for p in self.sparse_patterns), self.selector)
+        return _clock.mux_levels(max(self.lane_mapping(p)[2] for p in self.selection_patterns), self.selector)
 
     @property
     def achievable_clock_ghz(self) -> float:
@@ -278,7 +332,7 @@ class Design:
     @property
     def weight_candidates_per_lane(self) -> int:
         """Dense-operand elements a lane holds to choose from: ceil(mh / nh) of the widest mapping (1 if dense)."""
-        return max([1] + [math.ceil(m / n) for n, m, _ in (self.lane_mapping(p) for p in self.sparse_patterns)])
+        return max([1] + [math.ceil(m / n) for n, m, _ in (self.lane_mapping(p) for p in self.selection_patterns)])
 
     def supports(self, pattern: "Pattern | str") -> bool:
         """True if ``pattern`` (a Pattern, or a string parsed here) runs natively (dense always does)."""

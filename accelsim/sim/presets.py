@@ -15,6 +15,13 @@
 * ``nm-16:32``: 16:32 only, windowed 17:1 selector.
 * ``unstructured-sigma``: bitmap metadata plus a per-PE crossbar over 16-channel segments
   (SIGMA-like flexibility upper bound).
+* ``ampere-w2:4``: NVIDIA's sparse tensor core as shipped: **weights** pruned to 2:4 offline and
+  stored compressed (values plus 2-bit indices, two per group of four: the CUTLASS metadata layout
+  of ``torch/sparse/_semi_structured_conversions.py``), dense activations picked by a 4:1 mux per
+  lane (lane groups of 2 offered 4 channels); needs a trace with weight masks (``--sparsify weights``).
+* ``dual-8:16-w2:4``: dual-side: 8:16 activations (bitmask metadata) and 2:4 weights, a naive
+  16:1 selector and lane groups of 4 offered 16 channels, sized for the intersection of the two
+  (16 x 1/2 x 1/2 = 4 kept per chunk on average); needs a ``--sparsify both`` trace.
 * ``h100-sm-2:4``: one H100 SM's tensor cores for validation: 4 x 512 = 2048 FP16 FMA per
   clock dense (989.4 TFLOPS / 132 SMs / 1.83 GHz / 2; NVIDIA H100 Tensor Core GPU datasheet,
   SXM5 FP16 dense), 2:4 index metadata,
@@ -39,6 +46,10 @@ presets: dict[str, Design] = {
     "flex-sized-8:16": _BASE.replace(name="flex-sized-8:16", patterns=_FLEX4, selector="naive", lane_group=8, operand_budget=16, selector_reach=16),
     "nm-16:32": _BASE.replace(name="nm-16:32", patterns=("16:32",), selector="window"),
     "unstructured-sigma": _BASE.replace(name="unstructured-sigma", patterns=("unstructured:0.5",), selector="naive"),
+    "ampere-w2:4": _BASE.replace(name="ampere-w2:4", sparse_operand="weights", weight_patterns=("2:4",), selector="naive",
+                                 metadata_format="index"),
+    "dual-8:16-w2:4": _BASE.replace(name="dual-8:16-w2:4", patterns=("8:16",), sparse_operand="both", weight_patterns=("2:4",),
+                                    selector="naive", metadata_format="bitmask", lane_group=4, operand_budget=16),
     "h100-sm-2:4": Design(
         name="h100-sm-2:4",
         precision="fp16",

@@ -16,7 +16,7 @@ import numpy as np
 from accelsim.masks.packing import unpack_mask
 from accelsim.sim import counts as C
 
-__all__ = ["chunk_cycles", "reference_stats", "reference_layer"]
+__all__ = ["chunk_cycles", "reference_stats", "reference_layer", "reference_weight_stats", "reference_weight_timing"]
 
 
 def chunk_cycles(positions: tuple[int, ...], nh: int, mh: int, r: int) -> int:
@@ -168,3 +168,136 @@ def reference_layer(layer, rp, p: np.ndarray, dram_bytes_per_cycle: float):
     if not decode:
         cause[C.CAUSE_DRAM] += max(0, math.ceil(bytes_total / dram_bytes_per_cycle) - onchip_total)
     return cause, c
+
+
+# ------------------------------------------------------------ weight-sparse and dual-side runs (weights.py)
+def reference_weight_stats(act_mask: np.ndarray | None, w_mask: np.ndarray, wr, pe_cols: int,
+                           t_rows: int | None = None) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """The twin of :func:`weight_stats` from bool masks (act [T, K] or None, weights [O, K]): every (t, o, c)
+    chunk's cycles from Hall's condition (``reference.chunk_cycles``), aggregated with plain loops."""
+    o_n, k = w_mask.shape
+    if act_mask is None or not wr.act_sparse:
+        act_mask = np.ones((int(t_rows) if act_mask is None else act_mask.shape[0], k), dtype=bool)
+    t = act_mask.shape[0]
+    nch = -(-k // wr.mh)
+    nb, nj, n_ot = -(-t // wr.tb), -(-nch // wr.cpt), -(-o_n // pe_cols)
+    memo: dict = {}
+
+    def cyc(pos: tuple) -> int:
+        if pos not in memo:
+            memo[pos] = chunk_cycles(pos, wr.n, wr.mh, wr.reach)
+        return memo[pos]
+
+    names = ("work", "ideal", "passes", "lpasses", "nnz")  # weights.WSTATS
+    out = {name: np.zeros((nb, nj, n_ot), dtype=np.int64) for name in names}
+    wkept = np.zeros((nj, n_ot), dtype=np.int64)
+    wchunks = np.zeros((nj, n_ot), dtype=np.int64)
+    for c in range(nch):
+        lo, hi = c * wr.mh, min(k, (c + 1) * wr.mh)
+        for o in range(o_n):
+            wkept[c // wr.cpt, o // pe_cols] += int(w_mask[o, lo:hi].sum())
+            wchunks[c // wr.cpt, o // pe_cols] += 1
+    for b in range(nb):
+        tokens = range(b * wr.tb, min(t, (b + 1) * wr.tb))
+        for ot in range(n_ot):
+            cols = range(ot * pe_cols, min(o_n, (ot + 1) * pe_cols))
+            for j in range(nj):
+                units, units_ideal = [], []  # one entry per (chunk, column): its cycles over the block
+                for c in range(j * wr.cpt, min(nch, (j + 1) * wr.cpt)):
+                    lo, hi = c * wr.mh, min(k, (c + 1) * wr.mh)
+                    per_col = {o: [] for o in cols}
+                    per_col_ideal = {o: [] for o in cols}
+                    for tt in tokens:
+                        both = {o: act_mask[tt, lo:hi] & w_mask[o, lo:hi] for o in cols}
+                        cycles = {o: cyc(tuple(int(i) for i in np.flatnonzero(m))) for o, m in both.items()}
+                        out["passes"][b, j, ot] += sum(cycles.values())
+                        out["nnz"][b, j, ot] += sum(int(m.sum()) for m in both.values())
+                        out["lpasses"][b, j, ot] += max(cycles.values())
+                        for o in cols:
+                            per_col[o].append(cycles[o])
+                            per_col_ideal[o].append(max(1, -(-int(both[o].sum()) // wr.n)))
+                    combine = max if wr.lockstep else sum  # lockstep (output-stationary) or FIFO-decoupled over the block
+                    units += [combine(v) for v in per_col.values()]
+                    units_ideal += [combine(v) for v in per_col_ideal.values()]
+                out["work"][b, j, ot] = max(units)
+                out["ideal"][b, j, ot] = max(units_ideal)
+    return (*(out[name] for name in names), wkept, wchunks)
+
+
+def reference_weight_timing(stats, wr, design, t: int, k: int, o: int, act_kept, decode: bool,
+                            out_kept: int, out_meta_bits: int):  # fmt: skip
+    """The loop twin of :func:`weight_timing` (plain Python integers, one fold at a time)."""
+    work, ideal, passes, lpasses, nnz, wkept, wchunks = (np.asarray(s).tolist() for s in stats)
+    nb, nj, n_ot = len(work), len(work[0]), len(work[0][0])
+    pe_cols, bpe = design.pe_cols, design.bytes_per_element
+    wbw, mbw = design.weight_bw_bytes_per_cycle, design.metadata_bw_bits_per_cycle
+    ws = not wr.lockstep
+    dram_per_cycle = design.dram_bw_gb_per_s / design.achievable_clock_ghz
+    cause = [0] * len(C.CAUSES)
+    cnt = [0] * len(C.KERNEL_COUNTS)
+    w_layer_kept = sum(map(sum, wkept))
+    w_layer_meta = sum(map(sum, wchunks)) * wr.w_bits_pc
+    w_layer_bytes = w_layer_kept * bpe + math.ceil(w_layer_meta / 8)
+    fits = w_layer_bytes <= design.weight_buffer_kib * 1024
+    groups = math.ceil(k / wr.act_m) if wr.act_sparse else 0
+    onchip = moved = loads = 0
+    for b in range(nb):
+        tok = min(wr.tb, t - b * wr.tb)
+        block = 0
+        for ot in range(n_ot):
+            width = min(pe_cols, o - ot * pe_cols)
+            for j in range(nj):
+                comp = ideal[b][j][ot] * wr.cyc_per_pass + (wr.fill if ws else 0)
+                busy = comp + (work[b][j][ot] - ideal[b][j][ot]) * wr.cyc_per_pass
+                weight = math.ceil(wkept[j][ot] * bpe / wbw)
+                meta = math.ceil((wchunks[j][ot] * wr.w_bits_pc + lpasses[b][j][ot] * wr.act_bits_pc) / mbw)
+                if ws:
+                    dec = work[b][j][ot] * wr.act_dec_cyc + width * wr.w_dec_cyc
+                else:
+                    dec = work[b][j][ot] * max(wr.act_dec_cyc, wr.w_dec_cyc)
+                tf = max(busy, weight, meta, dec)
+                cause[C.CAUSE_COMPUTE] += comp
+                cause[C.CAUSE_OPERAND_REACH] += busy - comp
+                cause[C.CAUSE_WEIGHT_BW] += max(0, min(weight, tf) - busy)
+                cause[C.CAUSE_METADATA_BW] += max(0, min(meta, tf) - max(busy, weight))
+                cause[C.CAUSE_METADATA_DECODE] += max(0, tf - max(busy, weight, meta))
+                block += tf
+                cnt[C.MACS_USEFUL] += nnz[b][j][ot]
+                cnt[C.MACS_ISSUED] += passes[b][j][ot] * wr.n
+                cnt[C.PASSES] += lpasses[b][j][ot]
+                if wr.act_sparse:
+                    cnt[C.META_READ_BITS] += lpasses[b][j][ot] * wr.act_bits_pc
+                    cnt[C.META_DECODES] += lpasses[b][j][ot]
+            if not ws:
+                cause[C.CAUSE_COMPUTE] += wr.fill
+                block += wr.fill
+        stall = max(0, math.ceil(tok * groups / design.compaction_groups_per_cycle) - block)
+        cause[C.CAUSE_COMPACTION] += stall
+        block += stall
+        load = 1 if (b == 0 or not fits) else 0
+        loads += load
+        kept_in = int(act_kept[b]) if wr.act_sparse else tok * k
+        cnt[C.ACT_READ_BYTES] += kept_in * bpe * n_ot
+        cnt[C.ACT_WRITE_BYTES] += kept_in * bpe
+        if wr.act_sparse:
+            cnt[C.META_WRITE_BITS] += tok * math.ceil(k / wr.mh) * wr.act_bits_pc
+            cnt[C.COMPACTION_GROUPS] += tok * groups
+        cnt[C.WBUF_READ_BYTES] += w_layer_kept * bpe
+        if design.compressed_activations and wr.act_sparse:
+            rd = load * w_layer_bytes + kept_in * bpe + math.ceil(tok * math.ceil(k / wr.mh) * wr.act_bits_pc / 8)
+            wrt = tok * out_kept * bpe + math.ceil(tok * out_meta_bits / 8)
+        else:
+            rd, wrt = load * w_layer_bytes + tok * k * bpe, tok * o * bpe
+        cnt[C.DRAM_READ_BYTES] += rd
+        cnt[C.DRAM_WRITE_BYTES] += wrt
+        if decode:
+            cause[C.CAUSE_DRAM] += max(0, math.ceil((rd + wrt) / dram_per_cycle) - block)
+        else:
+            onchip += block
+            moved += rd + wrt
+    if not decode:
+        cause[C.CAUSE_DRAM] += max(0, math.ceil(moved / dram_per_cycle) - onchip)
+    cnt[C.WBUF_WRITE_BYTES] = loads * w_layer_kept * bpe
+    extra = {"wmeta_read_bits": nb * w_layer_meta, "wmeta_write_bits": loads * w_layer_meta,
+             "wmeta_decodes": nb * sum(map(sum, wchunks))}  # fmt: skip
+    return np.array(cause, dtype=np.int64), np.array(cnt, dtype=np.int64), extra

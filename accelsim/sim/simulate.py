@@ -34,6 +34,12 @@ block overlaps the current one; DRAM is a roofline per layer (prefill) or per to
 (decode), in cycles of the achievable clock (``Design.achievable_clock_ghz``), weights read
 once when the layer fits the weight buffer.
 
+Weight-sparse and dual-side cores (``Design.sparse_operand`` "weights" / "both"; docs/sparse-core-model.md,
+section 5) run through ``accelsim.sim.weights``: they need a trace with weight masks (a ``--sparsify
+weights`` or ``both`` capture) and raise a ValueError naming the trace otherwise.  Their activation
+side follows rule 1-2 above (a weight core runs dense activations); their weight side runs the trace's
+weight pattern when the design supports it, else the design's first (the cycles come from the masks).
+
 Not modelled: leakage, an L2 or other cache level, partial-sum storage (outputs are
 assumed to accumulate in place), the cycles of the mitigation units (their work is counted),
 and voltage changes with the design.
@@ -69,7 +75,8 @@ class SimResult:
     with a kept activation; mac_slots: multipliers x cycles; pe_utilization = their ratio.
     counts: the named record of events (``accelsim.sim.counts.Counts``); ``actions`` shows
     them per cost component.  tokens: mask rows walked (decode: decode steps).  run_pattern:
-    the Pattern the design ran the trace in (``str()`` gives its spelling, e.g. "8:16").
+    the Pattern the design ran the trace in (``str()`` gives its spelling, e.g. "8:16"), on the activation side;
+    weight_pattern: the weights' (weight-sparse and dual-side cores).
     """
 
     cycles: int
@@ -84,6 +91,8 @@ class SimResult:
     design_name: str = ""
     clock_ghz: float = 1.0
     per_layer: tuple = field(default=(), repr=False)
+    sparse_operand: str = "activations"  # the design's: activations, weights or both
+    weight_pattern: Pattern | None = None  # the weight pattern a weight or dual-side run used (None: dense weights)
 
     @property
     def actions(self) -> dict[str, dict[str, int]]:
@@ -292,8 +301,12 @@ def comparisons_per_group(m: int, topn: bool) -> int:
     return bitonic_comparators(m) if topn else m
 
 
-def _derived_counts(kernel_counts: np.ndarray, design: Design, prep: PreparedTrace, pattern: Pattern) -> Counts:
-    """The Counts record: the kernel's counts plus those derived from them, the design and the trace."""
+def _derived_counts(kernel_counts: np.ndarray, design: Design, prep: PreparedTrace, pattern: Pattern, weights: dict | None = None) -> Counts:
+    """The Counts record: the kernel's counts plus those derived from them, the design and the trace.
+
+    weights: the weight-metadata counts of a weight or dual-side run (``accelsim.sim.weights``); every product
+    is then selected (the weight side is sparse even when the activations run dense).
+    """
     k = dict(zip(KERNEL_COUNTS, (int(x) for x in kernel_counts)))
     dense_macs = sum(ly.t * ly.k * ly.o for ly in prep.layers)
     # Top-N compaction sorts a group when the run pattern is the N:M pattern the trace was pruned to.
@@ -308,11 +321,12 @@ def _derived_counts(kernel_counts: np.ndarray, design: Design, prep: PreparedTra
         **k,
         macs_gated=k["macs_issued"] - k["macs_useful"],
         macs_skipped=max(0, dense_macs - k["macs_issued"]),
-        selects=k["macs_issued"] if pattern.kind != "dense" else 0,
+        selects=k["macs_issued"] if pattern.kind != "dense" or weights is not None else 0,
         compaction_comparisons=k["compaction_groups"] * comparisons_per_group(run_group_m(design, pattern), topn),
         variance_ops=mit.variance_passes * k_tokens if has_unit else 0,
         median_compares=mit.median_passes * k_tokens if has_unit else 0,
         epilogue_macs=o_tokens if has_unit and mit.epilogue else 0,
+        **(weights or {}),
     )
 
 
@@ -359,11 +373,42 @@ def simulate(design: Design, trace: "Trace | PreparedTrace", *, mode: str = "pre
     if engine not in ("numba", "reference"):
         raise ValueError(f"engine must be 'numba' or 'reference', got {engine!r}")
     prep = prepare(trace)
+    if design.sparse_operand != "activations":
+        return _simulate_weights(design, prep, mode, engine)
     if design.supports(prep.pattern):
         return _simulate_pattern(design, prep, prep.pattern, mode, engine)
     best = None
     for cand in (DENSE, *design.sparse_patterns):
         r = _simulate_pattern(design, prep, cand, mode, engine)
+        if best is None or r.cycles < best.cycles:
+            best = r
+    return best
+
+
+def _simulate_weights(design: Design, prep: PreparedTrace, mode: str, engine: str) -> SimResult:
+    """A weight-sparse or dual-side core (``accelsim.sim.weights``): activation side by rules 1-2 of the module doc."""
+    from accelsim.sim import weights as W
+
+    W.check_weight_trace(design, prep.trace)
+    wpat = W.run_weight_pattern(design, prep.trace)
+    if design.sparse_operand == "weights":
+        cands = (DENSE,)
+    elif design.supports(prep.pattern):
+        cands = (prep.pattern,)
+    else:
+        cands = (DENSE, *design.sparse_patterns)
+    best = None
+    for act in cands:
+        cause, kernel_counts, wcounts, per_layer = W.simulate_weight_run(design, prep, act, wpat, mode, engine)
+        counts = _derived_counts(kernel_counts, design, prep, act, wcounts)
+        cycles = int(cause.sum())
+        mac_slots = design.multipliers * cycles
+        r = SimResult(
+            cycles=cycles, cycles_by_cause=dict(zip(CAUSES, (int(c) for c in cause))), macs_useful=counts.macs_useful,
+            mac_slots=mac_slots, pe_utilization=counts.macs_useful / mac_slots if mac_slots else 0.0, counts=counts,
+            tokens=prep.tokens, run_pattern=act, mode=mode, design_name=design.name, clock_ghz=float(design.achievable_clock_ghz),
+            per_layer=per_layer, sparse_operand=design.sparse_operand, weight_pattern=wpat,
+        )  # fmt: skip
         if best is None or r.cycles < best.cycles:
             best = r
     return best

@@ -14,11 +14,14 @@
 
 Fold rules (the dataflow rules of ``simulate``, with per-column work):
 
-* weight-stationary: the ``pe_cols`` columns of an O-tile share the activation stream, so they
-  advance **in lockstep per token**: a chunk row of the tile takes, for each token, the slowest
-  column's cycles; the lane groups along a column stay decoupled by FIFOs over the token block, so
-  a fold's work is ``max over chunks c of the tile (sum over the block's tokens t of max over the
-  O-tile's columns o of cycles(t, o, c))``.  Weights only: ``tokens x max over (c, o)``.
+* weight-stationary: every (lane group, column) pair is decoupled by FIFOs over the token block, as
+  the lane groups along a column already are on an activation core (``walk.tile_stats``), so a
+  fold's work is ``max over the tile's chunks c and the O-tile's columns o of (sum over the block's
+  tokens t of cycles(t, o, c))``: the slowest column's chunk, summed over the block.  Weights only:
+  ``tokens x max over (c, o)`` (the weights' cycles are static).  (Columns in lockstep per token, the
+  alternative, would take the slowest column per token: with 16 columns an intersection of 8:16
+  and 2:4 then almost always has one column at the 2-cycle worst case, and dual-side never beats
+  either single side.)
 * output-stationary: every PE of the array works in lockstep on one broadcast per cycle, so a
   fold's work is the max over the block's tokens, the K window's chunks and the O-tile's columns.
 
@@ -29,9 +32,11 @@ Per fold (block, tile, O-tile) the time is the longest of compute (+ reach), com
 delivery (the tile's kept weights x bytes over ``weight_bw_bytes_per_cycle``; compressed weights are
 packed densely, so no bank conflicts), metadata delivery (the weight tile's metadata, plus on a
 dual-side run the activations' per chunk-cycle as on an activation run, over
-``metadata_bw_bits_per_cycle``) and metadata decode (the activation side as on an activation run
-plus ``ot x`` the weight code's decode cycles per chunk: each of the tile's decoders decodes its
-chunk for every column once per fold).  No online compaction for the weights; a dual-side run
+``metadata_bw_bits_per_cycle``) and metadata decode (weight-stationary: the activation side as on
+an activation run plus ``ot x`` the weight code's decode cycles per chunk, each of the tile's
+decoders decoding its chunk for every column as the fold's weights load; output-stationary, where
+the weights stream every pass: a decoder per column beside the activations', ``work x`` the slower
+of the two codes' decode cycles).  ``wmeta_decodes`` counts one decode per chunk and column per fold.  No online compaction for the weights; a dual-side run
 compacts its activations as an activation run does.  DRAM: the compressed weights (kept values plus
 metadata), once per layer when they fit the weight buffer, plus activations (dense rows on a
 weight-only run; as on an activation run on a dual-side run).
@@ -39,7 +44,7 @@ weight-only run; as on an activation run on a dual-side run).
 Cost: weights only is O x K / mh table lookups per layer (the tokens only multiply); dual-side is
 T x O x K / mh lookups (2048 x 4096 x 4096 at mh = 16: 2.1e9, a few seconds per layer on one core):
 fine for traces of a few hundred tokens, slow for whole prefill traces.
-The NumPy twin (``reference_weight_stats`` / ``reference_weight_timing``) restates every rule with
+The NumPy twin (``accelsim.sim.reference.reference_weight_stats`` / ``reference_weight_timing``) restates every rule with
 Hall's condition and plain Python loops; the tests require exact equality.
 """
 
@@ -54,6 +59,7 @@ import numpy as np
 from accelsim.patterns import Pattern
 from accelsim.sim import counts as C
 from accelsim.sim.chunks import TABLE_MAX_MH, chunk_table, reach_intervals
+from accelsim.sim.reference import reference_weight_stats, reference_weight_timing
 
 __all__ = [
     "SPARSE_OPERANDS", "WeightRunParams", "WSTATS", "chunk_values", "weight_stats", "weight_timing",
@@ -242,7 +248,11 @@ def _weight_tiles(W, mh, table, ctab, ptab, rlo, rhi, full, cpt, pe_cols, cmax, 
 @numba.njit(cache=True, error_model="numpy")
 def _dual_stats(A, WT, mh, table, ctab, ptab, rlo, rhi, full, tb, cpt, pe_cols, lockstep, acc, acci, work, ideal, passes,
                 lpasses, nnz):  # fmt: skip
-    """Per (block, tile, O-tile) statistics of a dual-side run (A: [T, nch], WT: [nch, O] chunk values)."""
+    """Per (block, tile, O-tile) statistics of a dual-side run (A: [T, nch], WT: [nch, O] chunk values).
+
+    acc, acci: int64 [nch, pe_cols] scratch: per (chunk, column) cycles summed over the block (weight-stationary)
+    or their max (output-stationary, lockstep).
+    """
     t_rows, nch = A.shape
     o_n = WT.shape[1]
     nb, nj, n_ot = work.shape
@@ -259,48 +269,41 @@ def _dual_stats(A, WT, mh, table, ctab, ptab, rlo, rhi, full, tb, cpt, pe_cols, 
                     a = A[t, c]
                     j = c // cpt
                     mx = 0
-                    mi = 0
                     s = 0
                     xs = 0
                     wrow = WT[c]
-                    if table:  # the common case, inline: one table read per (t, o, c)
-                        for o in range(o0, o1):
+                    ac = acc[c]
+                    ai = acci[c]
+                    for o in range(o0, o1):
+                        if table:  # the common case: one table read per (t, o, c)
                             e = np.int64(ctab[a & wrow[o]])
                             cy = e & 255
                             x = e >> 8
-                            s += cy
-                            xs += x
-                            if cy > mx:
-                                mx = cy
-                            if x > mi:
-                                mi = x
-                        mi = ptab[mi]  # ptab is monotone: the largest kept count gives the largest ideal
-                    else:
-                        for o in range(o0, o1):
+                        else:
                             cy, x = _cyc(a & wrow[o], mh, table, ctab, ptab, rlo, rhi, full)
-                            s += cy
-                            xs += x
-                            if cy > mx:
-                                mx = cy
-                            if ptab[x] > mi:
-                                mi = ptab[x]
+                        s += cy
+                        xs += x
+                        if cy > mx:
+                            mx = cy
+                        pi = ptab[x]
+                        if lockstep:
+                            if cy > ac[o - o0]:
+                                ac[o - o0] = cy
+                            if pi > ai[o - o0]:
+                                ai[o - o0] = pi
+                        else:
+                            ac[o - o0] += cy
+                            ai[o - o0] += pi
                     passes[b, j, ot] += s
                     nnz[b, j, ot] += xs
                     lpasses[b, j, ot] += mx
-                    if lockstep:
-                        if mx > acc[c]:
-                            acc[c] = mx
-                        if mi > acci[c]:
-                            acci[c] = mi
-                    else:
-                        acc[c] += mx
-                        acci[c] += mi
             for c in range(nch):
                 j = c // cpt
-                if acc[c] > work[b, j, ot]:
-                    work[b, j, ot] = acc[c]
-                if acci[c] > ideal[b, j, ot]:
-                    ideal[b, j, ot] = acci[c]
+                for q in range(o1 - o0):
+                    if acc[c, q] > work[b, j, ot]:
+                        work[b, j, ot] = acc[c, q]
+                    if acci[c, q] > ideal[b, j, ot]:
+                        ideal[b, j, ot] = acci[c, q]
 
 
 def _tables(n: int, mh: int, reach: int):
@@ -334,7 +337,7 @@ def weight_stats(act_packed: np.ndarray | None, w_packed: np.ndarray, k: int, wr
         return work, ideal, tok * csum, tok * lsum, tok * ksum, wkept, wchunks
     A = chunk_values(act_packed, k, wr.mh)
     out = [np.zeros((nb, nj, n_ot), dtype=np.int64) for _ in WSTATS]
-    acc, acci = np.zeros(nch, dtype=np.int64), np.zeros(nch, dtype=np.int64)
+    acc, acci = np.zeros((nch, pe_cols), dtype=np.int64), np.zeros((nch, pe_cols), dtype=np.int64)
     _dual_stats(A, np.ascontiguousarray(W.T), wr.mh, table, ctab, ptab, rlo, rhi, wr.full_reach, wr.tb, wr.cpt, pe_cols, wr.lockstep, acc, acci, *out)
     return (*out, wkept, wchunks)
 
@@ -360,7 +363,10 @@ def weight_timing(stats, wr: WeightRunParams, design, t: int, k: int, o: int, ac
     busy = compute + (work - ideal) * wr.cyc_per_pass
     weight = _cdiv(wkept * bpe, wbw)[None, :, :] + np.zeros_like(work)
     meta = _cdiv(wchunks * wr.w_bits_pc + lpasses * wr.act_bits_pc, mbw)
-    dec = work * wr.act_dec_cyc + widths[None, None, :] * wr.w_dec_cyc
+    if ws:  # the fold's weight metadata is decoded as its weights load, one column after another
+        dec = work * wr.act_dec_cyc + widths[None, None, :] * wr.w_dec_cyc
+    else:  # weights stream every pass: each column's decoder beside the activations'
+        dec = work * max(wr.act_dec_cyc, wr.w_dec_cyc)
     tfold = np.maximum(np.maximum(busy, weight), np.maximum(meta, dec))
     cause = np.zeros(len(C.CAUSES), dtype=np.int64)
     cause[C.CAUSE_COMPUTE] = compute.sum() + (0 if ws else wr.fill * n_ot * nb)
@@ -428,140 +434,6 @@ def _in_meta_bits(design, wr: WeightRunParams, k: int) -> int:
 
 def _cdiv(a, b):
     return -(-a // b)
-
-
-# ----------------------------------------------------------------------------- NumPy twin
-def reference_weight_stats(act_mask: np.ndarray | None, w_mask: np.ndarray, wr: WeightRunParams, pe_cols: int,
-                           t_rows: int | None = None) -> tuple[np.ndarray, ...]:  # fmt: skip
-    """The twin of :func:`weight_stats` from bool masks (act [T, K] or None, weights [O, K]): every (t, o, c)
-    chunk's cycles from Hall's condition (``reference.chunk_cycles``), aggregated with plain loops."""
-    from accelsim.sim.reference import chunk_cycles
-
-    o_n, k = w_mask.shape
-    if act_mask is None or not wr.act_sparse:
-        act_mask = np.ones((int(t_rows) if act_mask is None else act_mask.shape[0], k), dtype=bool)
-    t = act_mask.shape[0]
-    nch = -(-k // wr.mh)
-    nb, nj, n_ot = -(-t // wr.tb), -(-nch // wr.cpt), -(-o_n // pe_cols)
-    memo: dict = {}
-
-    def cyc(pos: tuple) -> int:
-        if pos not in memo:
-            memo[pos] = chunk_cycles(pos, wr.n, wr.mh, wr.reach)
-        return memo[pos]
-
-    out = {name: np.zeros((nb, nj, n_ot), dtype=np.int64) for name in WSTATS}
-    wkept = np.zeros((nj, n_ot), dtype=np.int64)
-    wchunks = np.zeros((nj, n_ot), dtype=np.int64)
-    for c in range(nch):
-        lo, hi = c * wr.mh, min(k, (c + 1) * wr.mh)
-        for o in range(o_n):
-            wkept[c // wr.cpt, o // pe_cols] += int(w_mask[o, lo:hi].sum())
-            wchunks[c // wr.cpt, o // pe_cols] += 1
-    for b in range(nb):
-        tokens = range(b * wr.tb, min(t, (b + 1) * wr.tb))
-        for ot in range(n_ot):
-            cols = range(ot * pe_cols, min(o_n, (ot + 1) * pe_cols))
-            for j in range(nj):
-                per_chunk, per_chunk_ideal = [], []
-                for c in range(j * wr.cpt, min(nch, (j + 1) * wr.cpt)):
-                    lo, hi = c * wr.mh, min(k, (c + 1) * wr.mh)
-                    slowest, slowest_ideal = [], []
-                    for tt in tokens:
-                        both = [act_mask[tt, lo:hi] & w_mask[o, lo:hi] for o in cols]
-                        cycles = [cyc(tuple(int(i) for i in np.flatnonzero(m))) for m in both]
-                        kept = [int(m.sum()) for m in both]
-                        out["passes"][b, j, ot] += sum(cycles)
-                        out["nnz"][b, j, ot] += sum(kept)
-                        slowest.append(max(cycles))
-                        slowest_ideal.append(max(max(1, -(-x // wr.n)) for x in kept))
-                        out["lpasses"][b, j, ot] += max(cycles)
-                    if wr.lockstep:
-                        per_chunk.append(max(slowest))
-                        per_chunk_ideal.append(max(slowest_ideal))
-                    else:
-                        per_chunk.append(sum(slowest))
-                        per_chunk_ideal.append(sum(slowest_ideal))
-                out["work"][b, j, ot] = max(per_chunk)
-                out["ideal"][b, j, ot] = max(per_chunk_ideal)
-    return (*(out[name] for name in WSTATS), wkept, wchunks)
-
-
-def reference_weight_timing(stats, wr: WeightRunParams, design, t: int, k: int, o: int, act_kept, decode: bool,
-                            out_kept: int, out_meta_bits: int):  # fmt: skip
-    """The loop twin of :func:`weight_timing` (plain Python integers, one fold at a time)."""
-    work, ideal, passes, lpasses, nnz, wkept, wchunks = (np.asarray(s).tolist() for s in stats)
-    nb, nj, n_ot = len(work), len(work[0]), len(work[0][0])
-    pe_cols, bpe = design.pe_cols, design.bytes_per_element
-    wbw, mbw = design.weight_bw_bytes_per_cycle, design.metadata_bw_bits_per_cycle
-    ws = not wr.lockstep
-    dram_per_cycle = design.dram_bw_gb_per_s / design.achievable_clock_ghz
-    cause = [0] * len(C.CAUSES)
-    cnt = [0] * len(C.KERNEL_COUNTS)
-    w_layer_kept = sum(map(sum, wkept))
-    w_layer_meta = sum(map(sum, wchunks)) * wr.w_bits_pc
-    w_layer_bytes = w_layer_kept * bpe + math.ceil(w_layer_meta / 8)
-    fits = w_layer_bytes <= design.weight_buffer_kib * 1024
-    groups = math.ceil(k / wr.act_m) if wr.act_sparse else 0
-    onchip = moved = loads = 0
-    for b in range(nb):
-        tok = min(wr.tb, t - b * wr.tb)
-        block = 0
-        for ot in range(n_ot):
-            width = min(pe_cols, o - ot * pe_cols)
-            for j in range(nj):
-                comp = ideal[b][j][ot] * wr.cyc_per_pass + (wr.fill if ws else 0)
-                busy = comp + (work[b][j][ot] - ideal[b][j][ot]) * wr.cyc_per_pass
-                weight = math.ceil(wkept[j][ot] * bpe / wbw)
-                meta = math.ceil((wchunks[j][ot] * wr.w_bits_pc + lpasses[b][j][ot] * wr.act_bits_pc) / mbw)
-                dec = work[b][j][ot] * wr.act_dec_cyc + width * wr.w_dec_cyc
-                tf = max(busy, weight, meta, dec)
-                cause[C.CAUSE_COMPUTE] += comp
-                cause[C.CAUSE_OPERAND_REACH] += busy - comp
-                cause[C.CAUSE_WEIGHT_BW] += max(0, min(weight, tf) - busy)
-                cause[C.CAUSE_METADATA_BW] += max(0, min(meta, tf) - max(busy, weight))
-                cause[C.CAUSE_METADATA_DECODE] += max(0, tf - max(busy, weight, meta))
-                block += tf
-                cnt[C.MACS_USEFUL] += nnz[b][j][ot]
-                cnt[C.MACS_ISSUED] += passes[b][j][ot] * wr.n
-                cnt[C.PASSES] += lpasses[b][j][ot]
-                if wr.act_sparse:
-                    cnt[C.META_READ_BITS] += lpasses[b][j][ot] * wr.act_bits_pc
-                    cnt[C.META_DECODES] += lpasses[b][j][ot]
-            if not ws:
-                cause[C.CAUSE_COMPUTE] += wr.fill
-                block += wr.fill
-        stall = max(0, math.ceil(tok * groups / design.compaction_groups_per_cycle) - block)
-        cause[C.CAUSE_COMPACTION] += stall
-        block += stall
-        load = 1 if (b == 0 or not fits) else 0
-        loads += load
-        kept_in = int(act_kept[b]) if wr.act_sparse else tok * k
-        cnt[C.ACT_READ_BYTES] += kept_in * bpe * n_ot
-        cnt[C.ACT_WRITE_BYTES] += kept_in * bpe
-        if wr.act_sparse:
-            cnt[C.META_WRITE_BITS] += tok * math.ceil(k / wr.mh) * wr.act_bits_pc
-            cnt[C.COMPACTION_GROUPS] += tok * groups
-        cnt[C.WBUF_READ_BYTES] += w_layer_kept * bpe
-        if design.compressed_activations and wr.act_sparse:
-            rd = load * w_layer_bytes + kept_in * bpe + math.ceil(tok * math.ceil(k / wr.mh) * wr.act_bits_pc / 8)
-            wrt = tok * out_kept * bpe + math.ceil(tok * out_meta_bits / 8)
-        else:
-            rd, wrt = load * w_layer_bytes + tok * k * bpe, tok * o * bpe
-        cnt[C.DRAM_READ_BYTES] += rd
-        cnt[C.DRAM_WRITE_BYTES] += wrt
-        if decode:
-            cause[C.CAUSE_DRAM] += max(0, math.ceil((rd + wrt) / dram_per_cycle) - block)
-        else:
-            onchip += block
-            moved += rd + wrt
-    if not decode:
-        cause[C.CAUSE_DRAM] += max(0, math.ceil(moved / dram_per_cycle) - onchip)
-    cnt[C.WBUF_WRITE_BYTES] = loads * w_layer_kept * bpe
-    extra = {"wmeta_read_bits": nb * w_layer_meta, "wmeta_write_bits": loads * w_layer_meta,
-             "wmeta_decodes": nb * sum(map(sum, wchunks))}  # fmt: skip
-    return np.array(cause, dtype=np.int64), np.array(cnt, dtype=np.int64), extra
-
 
 
 # ----------------------------------------------------------------------------- the simulate path
