@@ -8,7 +8,17 @@ from dataclasses import replace
 from pathlib import Path
 
 # Only the torch-free config module here: torch, transformers and the model registry load after the flags parse.
-from accelsim.capture.config import CRITERIA, MITIGATIONS, PRESETS, WEIGHT_CRITERIA, CaptureConfig, preset
+from accelsim.capture.config import (
+    CRITERIA,
+    DEVICES,
+    DTYPES,
+    MITIGATIONS,
+    PRESETS,
+    WEIGHT_CRITERIA,
+    WINDOWS,
+    CaptureConfig,
+    preset,
+)
 
 EXAMPLE = """examples:
   python -m accelsim.capture --preset quick          # SmolLM2-135M on Brown, 6 patterns, 1024 tokens each
@@ -64,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     a("--lpts-steps", type=int, help=f"Adam steps per layer for the L-PTS shift (default {d.lpts_steps})")
     a("--lpts-lr", type=float, help=f"Adam learning rate for L-PTS (default {d.lpts_lr})")
     a("--lpts-tokens", type=int, help=f"calibration rows per layer used to fit L-PTS (default {d.lpts_tokens})")
+    a("--device", choices=DEVICES, help="where the model runs and masks are computed: cpu, cuda, or auto (cuda when torch "
+                                         f"sees a GPU) (default {d.device})")
+    a("--dtype", choices=DTYPES, help=f"the model's float type; masks are chosen from activations in it (default {d.dtype})")
+    a("--batch-size", type=int, help=f"evaluation windows per forward pass (default {d.batch_size})")
+    a("--windows", choices=WINDOWS, help="where evaluation windows come from: spread (seeded random places over the whole "
+                                         f"evaluation split) or start (its opening) (default {d.windows})")
     a("--seed", type=int, help=f"seed (Amber weight sample, torch) (default {d.seed})")
     a("--out", type=Path, help=f"directory for the trace directories (default {d.out}/)")
     a("--force", action="store_true", default=None, help="recompute runs whose trace directory is already complete")

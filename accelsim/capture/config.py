@@ -8,15 +8,27 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from accelsim import methods
-from accelsim.capture.mitigations import fit_settings_used
-from accelsim.capture.weight_pruning import WEIGHT_CRITERIA
 from accelsim.manifest import SPARSIFY
 from accelsim.patterns import Pattern
 
-__all__ = ["CaptureConfig", "RunSpec", "PRESETS", "preset"]
+__all__ = ["CaptureConfig", "RunSpec", "PRESETS", "preset", "WEIGHT_CRITERIA", "FIT_SETTINGS_MITIGATIONS", "fit_settings_used",
+           "DEVICES", "DTYPES", "WINDOWS"]
 
+# This module stays torch-free (``python -m accelsim.capture --help`` must not import torch): the names below are
+# the torch-free facts the torch modules agree with (tests/unit/test_capture_config.py checks they do).
 CRITERIA = tuple(methods.CRITERIA)
 MITIGATIONS = tuple(methods.MITIGATIONS)
+WEIGHT_CRITERIA = ("magnitude", "wanda")  # the criteria of accelsim.methods that also prune weights (weight_pruning.py)
+FIT_SETTINGS_MITIGATIONS = ("lpts",)  # mitigations whose result depends on lpts_steps/lr/tokens (mitigations.CALIBRATORS)
+DEVICES = ("auto", "cpu", "cuda")
+DTYPES = ("float32", "bfloat16", "float16")
+WINDOWS = ("spread", "start")  # where the evaluation windows are taken from the evaluation split
+
+
+def fit_settings_used(mitigation) -> bool:
+    """Whether the L-PTS fit settings change the result of a run with ``mitigation`` (a name or registry entry)."""
+    return methods.mitigation(mitigation).name in FIT_SETTINGS_MITIGATIONS
+
 ALL_PATTERNS = ("dense", "2:4", "4:8", "8:16", "16:32", "unstructured:0.5")
 
 
@@ -33,6 +45,10 @@ class CaptureConfig:
     trace_values: also store those rows' input activations as float16.  trace_filter: substring(s) selecting
     which sparsified layers are stored in the trace (all are sparsified; empty = all).
     stats_windows: evaluation windows on which per-layer output errors are measured (costs one dense GEMM each).
+    device: cpu, cuda or auto (cuda when available); dtype: the model's float type (float32, bfloat16, float16); masks
+    are computed on the device from the activations in that dtype.  batch_size: evaluation windows per forward pass.
+    windows: "spread" takes eval_tokens // seq_len windows at seeded random places over the whole evaluation split
+    (non-overlapping, in text order); "start" takes them from its start.
     """
 
     model: str = "smollm2-135m"
@@ -55,6 +71,10 @@ class CaptureConfig:
     lpts_lr: float = 1e-2
     lpts_tokens: int = 512
     seed: int = 0
+    windows: str = "spread"
+    device: str = "auto"
+    dtype: str = "float32"
+    batch_size: int = 1
     out: Path = Path("traces")
     force: bool = False
     threads: int = 0  # 0 = torch default
@@ -82,6 +102,14 @@ class CaptureConfig:
         if wp.kind == "dense":
             raise ValueError(f"--weight-pattern {self.weight_pattern!r}: the dual-side runs need a sparse weight pattern (e.g. 2:4)")
         object.__setattr__(self, "weight_pattern", str(wp))
+        if self.device not in DEVICES:
+            raise ValueError(f"unknown --device {self.device!r}; choose from {DEVICES}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"unknown --dtype {self.dtype!r}; choose from {DTYPES}")
+        if self.windows not in WINDOWS:
+            raise ValueError(f"unknown --windows {self.windows!r}; choose from {WINDOWS}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ValueError(f"--batch-size must be >= 1 window per forward pass, got {self.batch_size}")
         if self.seq_len < 2:
             raise ValueError(f"seq_len must be >= 2, got {self.seq_len}")
         if self.eval_tokens < self.seq_len:
@@ -119,10 +147,21 @@ class CaptureConfig:
         return out
 
     def common(self) -> dict:
-        """Settings shared by every run of this config (what the run-id hash covers)."""
+        """Settings shared by every run of this config (what the run-id hash covers).
+
+        dtype, batch_size and device enter only when not the CPU float32 one-window default (so those run ids stay
+        as they were); device only once resolved (``capture`` replaces "auto" by cpu or cuda before hashing).
+        """
         keys = ("model", "dataset", "modules", "seq_len", "eval_tokens", "calib_tokens", "trace_tokens", "trace_values",
-                "trace_filter", "stats_windows", "lpts_steps", "lpts_lr", "lpts_tokens", "seed")
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items() if k in keys}
+                "trace_filter", "stats_windows", "lpts_steps", "lpts_lr", "lpts_tokens", "seed", "windows")
+        d = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items() if k in keys}
+        if self.dtype != "float32":
+            d["dtype"] = self.dtype
+        if self.batch_size != 1:
+            d["batch_size"] = self.batch_size
+        if self.device not in ("cpu", "auto"):
+            d["device"] = self.device
+        return d
 
 
 @dataclass(frozen=True)

@@ -150,19 +150,26 @@ def check_corpus_size(corpus: Corpus, seq_len: int, eval_windows: int, calib_win
                              f"pass a longer text or lower {flag}")  # fmt: skip
 
 
-def token_windows(tokenizer, text: str, seq_len: int, n_windows: int, add_bos: bool, what: str = "evaluation"):
-    """Non-overlapping windows from the start of ``text``: LongTensor [n_windows, seq_len].
+def token_windows(tokenizer, text: str, seq_len: int, n_windows: int, add_bos: bool, what: str = "evaluation",
+                  placement: str = "start", seed: int = 0, starts_out: list | None = None):
+    """``n_windows`` non-overlapping windows of ``text``: LongTensor [n_windows, seq_len].
 
-    The text is tokenized once without special tokens; with ``add_bos`` every window is [BOS] + seq_len-1
-    text tokens.  Only a prefix of the text large enough for the windows is tokenized (with slack, so the
-    windows equal those of tokenizing the whole text, boundary effects at the cut aside).
+    The text is tokenized without special tokens; with ``add_bos`` every window is [BOS] + seq_len-1 text tokens.
+    placement "start": the first windows of the text (only a prefix large enough is tokenized, with slack, so the
+    windows equal those of tokenizing the whole text).  placement "spread": the whole text is tokenized and cut into
+    consecutive slots of seq_len (or seq_len-1) tokens; ``n_windows`` slots are drawn without replacement by a NumPy
+    generator seeded with ``seed`` and kept in text order, so the windows cover the whole split, not its opening.
+    starts_out: when given, receives each window's first token offset in the tokenized text.
     Raises ValueError when the text is too short.
     """
+    import numpy as np
     import torch
 
+    if placement not in ("start", "spread"):
+        raise ValueError(f"unknown window placement {placement!r}; choose 'spread' or 'start'")
     per = seq_len - 1 if add_bos else seq_len
     need = per * n_windows
-    chars = min(len(text), need * 8 + 10_000)
+    chars = min(len(text), need * 8 + 10_000) if placement == "start" else len(text)
     while True:
         ids = tokenizer(text[:chars], add_special_tokens=False)["input_ids"]
         if len(ids) > need or chars >= len(text):
@@ -170,7 +177,14 @@ def token_windows(tokenizer, text: str, seq_len: int, n_windows: int, add_bos: b
         chars = min(len(text), chars * 2)
     if len(ids) < need:
         raise ValueError(f"{what} text has {len(ids)} tokens, fewer than {n_windows} windows x {per}; lower the token budget")
-    t = torch.tensor(ids[:need], dtype=torch.long).view(n_windows, per)
+    if placement == "start":
+        slots = np.arange(n_windows)
+    else:
+        slots = np.sort(np.random.default_rng(seed).choice(len(ids) // per, size=n_windows, replace=False))
+    all_ids = torch.tensor(ids[: (len(ids) // per) * per], dtype=torch.long).view(-1, per)
+    t = all_ids[torch.from_numpy(slots)].contiguous()
+    if starts_out is not None:
+        starts_out.extend(int(i) * per for i in slots)
     if add_bos:
         if tokenizer.bos_token_id is None:
             raise ValueError("model registry says add_bos = true but its tokenizer has no BOS token")

@@ -81,7 +81,7 @@ class Recording:
         keep = np.ones((take, x.shape[1]), dtype=bool) if m is None else m[:take].cpu().numpy()
         self.masks.append(pack_mask(keep))
         if cfg.record_values:
-            self.values.append(x[:take].detach().cpu().numpy().astype(np.float16))
+            self.values.append(x[:take].detach().float().cpu().numpy().astype(np.float16))  # bf16 has no NumPy type
         self.recorded += take
 
     def packed_masks(self, in_features: int) -> np.ndarray:

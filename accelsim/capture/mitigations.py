@@ -52,7 +52,10 @@ def apply_mitigation(x: torch.Tensor, mask_fn: MaskFn, mitigation: "str | Mitiga
     if mit.variance_passes:
         m = mask_fn(x)
         xs = x * m
-        v = torch.sqrt(x.var(dim=-1, keepdim=True) / xs.var(dim=-1, keepdim=True).clamp_min(1e-9))
+        # half-precision variances in float32: fp16 would overflow and round 1e-9 to zero (float32/64 unchanged)
+        wide = x.dtype in (torch.float32, torch.float64)
+        xf, xsf = (x, xs) if wide else (x.float(), xs.float())
+        v = torch.sqrt(xf.var(dim=-1, keepdim=True) / xsf.var(dim=-1, keepdim=True).clamp_min(1e-9)).to(x.dtype)
         return xs * v, m
     if mit.epilogue:
         if not mit.calibrated:
@@ -79,7 +82,7 @@ def fit_lpts_shift(x: torch.Tensor, weight: torch.Tensor, mask_fn: MaskFn, steps
     """
     x = x.detach().float()
     w = weight.detach().float()
-    s = torch.zeros(x.shape[-1], requires_grad=True)
+    s = torch.zeros(x.shape[-1], device=x.device, requires_grad=True)
     opt = torch.optim.Adam([s], lr=lr)
     best, best_loss = s.detach().clone(), float("inf")
     with torch.enable_grad():

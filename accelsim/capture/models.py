@@ -31,7 +31,7 @@ from typing import Any
 from accelsim.io import cache_dir
 
 __all__ = ["ModelSpec", "LoadedModel", "REPO_ROOT", "list_models", "resolve_model", "load_model", "find_targets", "state_dict_sha256",
-           "context_length", "check_seq_len", "check_reachable", "HubUnreachable"]
+           "context_length", "check_seq_len", "check_reachable", "HubUnreachable", "resolve_device", "place"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -286,8 +286,35 @@ def _build_offline_cache(spec: ModelSpec, target: Path, cache_dir: Path, bar) ->
     bar.update(1)
 
 
-def load_model(spec: ModelSpec, cache_dir: Path | None = None, progress: bool = True) -> LoadedModel:
-    """Load ``spec`` in float32, eval mode, on CPU; builds the offline cache on first use."""
+def resolve_device(device: str = "auto") -> str:
+    """"cpu" or "cuda" for a --device of cpu, cuda or auto (cuda when torch sees a GPU); ValueError for cuda without one."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: torch sees no CUDA GPU here; pass --device cpu (or auto)")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"unknown --device {device!r}; choose cpu, cuda or auto")
+    return device
+
+
+def place(lm: LoadedModel, device: str = "cpu", dtype: str = "float32") -> LoadedModel:
+    """Move ``lm``'s model to ``device`` and cast it to ``dtype`` (float32, bfloat16, float16) in place; records both
+    in ``lm.info``.  The weights hash stays the float32 source's (computed before the cast)."""
+    import torch
+
+    dt = getattr(torch, dtype)
+    lm.model.to(device=device, dtype=dt)
+    lm.info["dtype"] = dtype
+    lm.info["device"] = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
+    return lm
+
+
+def load_model(spec: ModelSpec, cache_dir: Path | None = None, progress: bool = True, device: str = "cpu",
+               dtype: str = "float32") -> LoadedModel:
+    """Load ``spec`` in eval mode (float32 from disk, then cast to ``dtype`` and moved to ``device``); builds the
+    offline cache on first use."""
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -329,7 +356,7 @@ def load_model(spec: ModelSpec, cache_dir: Path | None = None, progress: bool = 
         "weights_sha256": meta.get("weights_sha256") or state_dict_sha256(model),
         "note": spec.offline.get("note", ""),
     }
-    return LoadedModel(model=model, tokenizer=tok, spec=spec, info=info)
+    return place(LoadedModel(model=model, tokenizer=tok, spec=spec, info=info), resolve_device(device), dtype)
 
 
 def find_targets(model, leaf_names: tuple[str, ...] | list[str]) -> list[str]:

@@ -18,18 +18,29 @@ import fcntl
 import hashlib
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from accelsim.capture import stats
 from accelsim.capture.config import CaptureConfig, RunSpec
 from accelsim.capture.criteria import column_factor
-from accelsim.capture.data import load_corpus, token_windows
+from accelsim.capture.data import check_corpus_size, load_corpus, token_windows
 from accelsim.capture.hooks import LayerConfig, LayerState, sparsified
 from accelsim.capture.mitigations import LptsSettings
-from accelsim.capture.models import LoadedModel, find_targets, load_model, resolve_model
+from accelsim.capture.models import (
+    LoadedModel,
+    check_seq_len,
+    config_context_length,
+    find_targets,
+    load_model,
+    place,
+    resolve_device,
+    resolve_model,
+)
 from accelsim.capture.perplexity import forward_base, perplexity
 from accelsim.capture.weight_pruning import input_channel_norms, needs_input_norms, pruned_weights
 from accelsim.io import package_versions, provenance
@@ -76,10 +87,16 @@ class _Session:
     def __init__(self, cfg: CaptureConfig, lm: LoadedModel | None = None, corpus=None):
         self.cfg = cfg
         self.corpus = corpus or load_corpus(cfg.dataset, cfg.data_dir)  # the data first: a bad file fails before the model loads
-        self.lm = lm or load_model(resolve_model(cfg.model), cfg.cache_dir, cfg.progress)
+        self.lm = lm or load_model(resolve_model(cfg.model), cfg.cache_dir, cfg.progress, cfg.device, cfg.dtype)
+        if lm is not None:
+            place(lm, cfg.device, cfg.dtype)
+        limit = config_context_length(self.lm.model.config.to_dict())  # the loaded model's own context
+        check_seq_len(self.lm.spec, cfg.seq_len, cfg.cache_dir, limit)
         self.targets = find_targets(self.lm.model, list(cfg.modules or self.lm.spec.sparsify))
         tok, bos = self.lm.tokenizer, self.lm.spec.add_bos
-        self.eval_ids = token_windows(tok, self.corpus.eval_text, cfg.seq_len, cfg.eval_windows, bos)
+        self.window_starts: list[int] = []
+        self.eval_ids = token_windows(tok, self.corpus.eval_text, cfg.seq_len, cfg.eval_windows, bos, "evaluation", cfg.windows,
+                                      cfg.seed, self.window_starts)
         self.calib_ids = None
         if cfg.needs_calibration:
             self.calib_ids = token_windows(tok, self.corpus.calib_text, cfg.seq_len, cfg.calib_windows, bos, "calibration")
@@ -109,7 +126,11 @@ class _Session:
         return {
             "dataset": self.corpus.name, "split": "evaluation part", "parts": self.corpus.parts,
             "seq_len": self.cfg.seq_len, "windows": res["windows"], "tokens_scored": res["tokens_scored"],
-            "bos_per_window": self.lm.spec.add_bos, "batch": "1 window per forward pass, no overlap, no carried context",
+            "bos_per_window": self.lm.spec.add_bos,
+            "batch": f"{self.cfg.batch_size} window(s) per forward pass, no overlap, no carried context",
+            "placement": ("windows at seeded random places over the whole evaluation part, in text order" if self.cfg.windows == "spread"
+                          else "consecutive windows from the start of the evaluation part"),
+            "device": self.lm.info.get("device", "cpu"), "dtype": self.lm.info.get("dtype", "float32"),
             "metric": "exp(mean next-token NLL over all predicted tokens)",
             "sparsified": "nothing (dense reference)" if run.pattern == "dense" else what,
             "calibration": (f"{self.cfg.calib_windows} x {self.cfg.seq_len} tokens of the calibration part"
@@ -123,9 +144,16 @@ def _layer_configs(s: _Session, run: RunSpec, pat: Pattern) -> dict[str, LayerCo
     act = run.activations_sparse
     crit, mit = criterion(run.criterion), mitigation(run.mitigation)
     lpts = LptsSettings(cfg.lpts_tokens, cfg.lpts_steps, cfg.lpts_lr)
-    return {n: LayerConfig(n, pat, crit, mit, factor=column_factor(crit, modules[n].weight, cfg.seed, n) if act else None,
+    return {n: LayerConfig(n, pat, crit, mit, factor=_factor(crit, modules[n].weight, cfg.seed, n) if act else None,
                            record_tokens=cfg.trace_tokens if s.traced(n) else 0, record_values=cfg.trace_values, lpts=lpts)
             for n in s.targets}
+
+
+def _factor(crit, weight: torch.Tensor, seed: int, name: str) -> torch.Tensor | None:
+    """The criterion's column factor, computed on the CPU in float32 (the same on every device and dtype), then
+    placed on the weight's device in its dtype."""
+    f = column_factor(crit, weight.detach().float().cpu(), seed, name)
+    return None if f is None else f.to(device=weight.device, dtype=weight.dtype)
 
 
 def _calibrate(s: _Session, run: RunSpec, states: dict[str, LayerState]) -> dict:
@@ -186,7 +214,7 @@ def _run_one(s: _Session, run: RunSpec) -> tuple[dict, list[LayerTrace], dict]:
         if run.sparsify == "both":
             desc += f" w{run.weight_pattern}/{run.weight_criterion}"
         with sparsified(model, states):
-            res = perplexity(model, s.eval_ids, on_window, cfg.progress, desc)
+            res = perplexity(model, s.eval_ids, on_window, cfg.progress, desc, cfg.batch_size)
     layers = _layer_traces(s, states, pat, wmasks, wpat)
     extra["layer_stats"] = {n: st.error_stats() for n, st in states.items() if st.error_stats()}
     return res, layers, extra
@@ -215,7 +243,8 @@ def _manifest(s: _Session, run: RunSpec, res: dict, dense_ppl: float | None, ext
         model_info=s.lm.info,
         versions=versions(),
         seed=s.cfg.seed,
-        extra={"seconds": res["seconds"], "provenance": prov, **extra},
+        extra={"seconds": res["seconds"], "provenance": prov, "window_nll": res["window_nll"],
+               "window_starts": s.window_starts, "window_seconds": res["window_seconds"], **extra},
     )
 
 
@@ -251,17 +280,30 @@ def _lock(out: Path):
     return f
 
 
+def _check_before_loading(cfg: CaptureConfig, lm: LoadedModel | None, corpus) -> None:
+    """ValueError before the model loads: ``seq_len`` beyond the model's context (registry TOML or cached config.json;
+    the loaded model's own config when ``lm`` is given) or a corpus too short for the windows."""
+    spec = lm.spec if lm is not None else resolve_model(cfg.model)
+    limit = config_context_length(lm.model.config.to_dict()) if lm is not None else None
+    check_seq_len(spec, cfg.seq_len, cfg.cache_dir, limit)
+    check_corpus_size(corpus, cfg.seq_len, cfg.eval_windows, cfg.calib_windows if cfg.needs_calibration else None, spec.add_bos)
+
+
 def capture(cfg: CaptureConfig, lm: LoadedModel | None = None) -> list[Path]:
     """Run every configuration of ``cfg``; returns the trace directories (dense reference first).
 
     ``lm``: an already loaded model (tests pass a tiny one); otherwise ``cfg.model`` is resolved and loaded.
+    Before anything loads, ``seq_len`` is checked against the model's context and the corpus against the token
+    budget (ValueError), as the CLI does; after loading, ``seq_len`` is checked against the loaded model's config.
     """
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    cfg = replace(cfg, device=resolve_device(cfg.device))  # "auto" -> cpu or cuda, before run ids are hashed
     torch.manual_seed(cfg.seed)
     lock = _lock(Path(cfg.out))
     try:
         corpus = load_corpus(cfg.dataset, cfg.data_dir)
+        _check_before_loading(cfg, lm, corpus)
         prov = {**code_provenance(), "data_sha256": data_sha256(corpus)}
         runs = cfg.runs()
         paths = [cfg.out / r.run_id(cfg) for r in runs]
@@ -299,23 +341,36 @@ def format_table(paths: list[Path]) -> str:
 
     sparsify: act (activations), wt (weight pruning: pattern and criterion are the weights'), both (dual-side:
     pattern, criterion and mitigation are the activations', ``weights`` the weights' pattern and criterion).
+    perplexity and vs dense carry 95 % bootstrap intervals over the evaluation windows (:mod:`accelsim.capture.stats`;
+    vs dense paired by window with the dense run); a change is marked ``*`` when its interval excludes zero.
     """
     rows, proto = [], None
+    mans = []
     for p in paths:
         try:
-            m = read_manifest(p)
+            mans.append(read_manifest(p))
         except TraceError:
             continue
+    dense = next((m for m in mans if str(m.config.pattern) == "dense" and m.config.sparsify == "activations"), None)
+    for m in mans:
         c, a = m.config, m.accuracy or Accuracy()
         proto = m.protocol  # the last run's: it names what was sparsified
         d = a.dense_perplexity
+        wnll = m.extra.get("window_nll")
+        ppl = stats.perplexity_interval(wnll).fmt(".3f") if wnll else f"{a.perplexity:.3f}"
         change = f"{100 * (a.perplexity / d - 1):+.1f}%" if d else "n/a"
+        if wnll and dense is not None and dense is not m and stats.same_windows(m.extra, dense.extra):
+            iv = stats.relative_change(wnll, dense.extra["window_nll"])
+            change = iv.fmt(".1f", pct=True) + (" *" if iv.supported else "")
+        elif str(c.pattern) == "dense" and c.sparsify == "activations":
+            change = "-"
         kind = _KIND.get(str(c.sparsify), str(c.sparsify))
         weights = (f"{c.weight_pattern} {c.weight_criterion}" if c.weight_pattern is not None
                    else f"{c.pattern} {c.criterion}" if c.sparsify == "weights" else "dense")  # older weight traces name no weight_pattern
-        rows.append((str(c.pattern), kind, str(c.criterion), str(c.mitigation), weights, f"{a.perplexity:.3f}", change,
+        rows.append((str(c.pattern), kind, str(c.criterion), str(c.mitigation), weights, ppl, change,
                      str(a.tokens_scored), f"{m.extra.get('seconds', 0):.0f}"))
-    head = ("pattern", "sparsify", "criterion", "mitigation", "weights", "perplexity", "vs dense", "tokens", "seconds")
+    head = ("pattern", "sparsify", "criterion", "mitigation", "weights", "perplexity [95% CI]", "vs dense [95% CI]", "tokens",
+            "seconds")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     lines = []
     if proto:
@@ -323,4 +378,9 @@ def format_table(paths: list[Path]) -> str:
                      f"{proto['tokens_scored']} tokens scored, {proto['metric']}; sparsified: {proto['sparsified']}")
     lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
+    lines.append("intervals: 95 % percentile bootstrap over evaluation windows (2,000 resamples; vs dense paired by window); "
+                 "* = the interval excludes zero")
+    few = min((len(m.extra.get("window_nll") or []) for m in mans), default=0)
+    if 0 < few < 10:
+        lines.append(f"caution: {few} window(s) per run; an interval over so few windows is rough (raise --eval-tokens)")
     return "\n".join(lines)

@@ -22,13 +22,13 @@ import numpy as np
 import torch
 
 from accelsim import methods
+from accelsim.capture.config import WEIGHT_CRITERIA
 from accelsim.masks import pack_mask, topn_mask_torch
 from accelsim.methods import Criterion
 from accelsim.patterns import Pattern
 
 __all__ = ["WEIGHT_CRITERIA", "weight_criterion", "needs_input_norms", "weight_mask", "pruned_weights", "input_channel_norms"]
 
-WEIGHT_CRITERIA = ("magnitude", "wanda")  # the criteria of accelsim.methods that also prune weights
 
 
 def weight_criterion(criterion: "str | Criterion") -> Criterion:
