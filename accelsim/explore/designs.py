@@ -9,7 +9,7 @@ from typing import Any
 
 from accelsim.patterns import Pattern
 
-__all__ = ["nested_patterns", "largest_pattern_label", "design_id", "collapse_dense"]
+__all__ = ["nested_patterns", "largest_pattern_label", "design_label", "design_id", "collapse_dense"]
 
 _NESTED_MS = (4, 8, 16, 32, 64)
 
@@ -51,6 +51,17 @@ def largest_pattern_label(patterns) -> str:
     return f"{top.n}:{top.m}"
 
 
+def design_label(design) -> str:
+    """The family a design is reported under: its widest activation pattern ("8:16"), its widest
+    weight pattern for a weight-sparse core ("w2:4"), both for a dual-side core ("8:16+w2:4")."""
+    act = largest_pattern_label(design.patterns)
+    operand = getattr(design, "sparse_operand", "activations")
+    if operand == "activations":
+        return act
+    wt = "w" + largest_pattern_label(getattr(design, "weight_patterns", ()) or ("dense",))
+    return wt if operand == "weights" else f"{act}+{wt}"
+
+
 # --------------------------------------------------------------- design id
 def _canonical(value: Any) -> Any:
     if isinstance(value, (tuple, list, frozenset, set)):
@@ -66,10 +77,18 @@ def design_id(design) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
 
+# Fields that mean nothing on a dense-only core (no selector, metadata, lane groups or compaction).
+_SPARSE_ONLY = ("selector", "metadata_format", "lane_group", "operand_budget", "selector_reach", "selector_pipelined",
+                "compressed_activations", "metadata_decode_groups_per_cycle")
+
+
 def collapse_dense(design_cls, d):
     """A dense-only design has no selector and no metadata: reset those fields to the class
-    defaults so that their axes do not multiply identical hardware (same id, deduplicated)."""
-    if tuple(map(str, d.patterns)) != ("dense",):
+    defaults so that their axes do not multiply identical hardware (same id, deduplicated).
+    A weight-sparse core keeps its activations dense: its activation patterns collapse to dense."""
+    if getattr(d, "sparse_operand", "activations") == "weights" and tuple(map(str, d.patterns)) != ("dense",):
+        return dataclasses.replace(d, patterns=("dense",))
+    if tuple(map(str, d.patterns)) != ("dense",) or getattr(d, "sparse_operand", "activations") != "activations":
         return d
-    defaults = {f.name: f.default for f in dataclasses.fields(design_cls) if f.name in ("selector", "metadata_format")}
+    defaults = {f.name: f.default for f in dataclasses.fields(design_cls) if f.name in _SPARSE_ONLY}
     return dataclasses.replace(d, **defaults) if defaults else d

@@ -151,5 +151,9 @@ def axis_spec_value(axes: dict[str, list[dict]], key: str, i: int) -> Any:
         return kw["patterns"][-1]
     if key == "pe_array":
         return kw["pe_rows"]
+    if key == "operand":
+        return kw["sparse_operand"] + (f"-{kw['weight_patterns'][0]}" if kw["weight_patterns"] else "")
+    if key == "sizing":
+        return "widest" if kw["lane_group"] == 0 else f"{kw['lane_group']}:{kw['operand_budget']}"
     v = kw[key]
     return list(v) if isinstance(v, tuple) else v

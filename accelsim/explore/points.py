@@ -12,7 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from accelsim.explore.spec import CONSTRAINTS, design_id, largest_pattern_label
+from accelsim.explore.designs import design_label
+from accelsim.explore.spec import CONSTRAINTS, design_id
 from accelsim.explore.workloads import GROUP_KEYS, Workload
 from accelsim.traces import load_trace
 
@@ -64,7 +65,7 @@ def design_columns(design) -> dict[str, Any]:
             continue
         v = getattr(design, f.name)
         cols[f.name] = "|".join(map(str, v)) if isinstance(v, tuple) else v
-    cols["largest_pattern"] = largest_pattern_label(design.patterns)
+    cols["largest_pattern"] = design_label(design)
     cols["multipliers"] = int(design.multipliers)
     cols["max_m"] = int(design.max_m)
     return cols

@@ -287,7 +287,8 @@ def run_sweep(cfg: SweepConfig, *, backend: Backend | None = None, on_chunk: Cal
             client.close()
         raise
     code = meta["provenance"]["code"]
-    allpts = [(d, wl, m) for d in space.designs for wl in workloads for m in space.modes]
+    # a core runs the workloads of the operand it skips (Workload.accepts)
+    allpts = [(d, wl, m) for d in space.designs for wl in workloads if wl.accepts(d) for m in space.modes]
     pending = [p for p in allpts if (design_id(p[0]), p[1].workload_id, p[2]) not in done]
     jobs = cfg.jobs or _usable_cores()
     size = cfg.chunk or max(1, min(64, math.ceil(len(pending) / (jobs * 8))))

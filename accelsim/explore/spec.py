@@ -26,9 +26,14 @@ Example (the built-in spaces live in ``accelsim/explore/spaces/*.toml``)::
     [constraints]
     max_area_mm2 = 20.0
 
+    include = ["ampere-w2:4", "dual-8:16-w2:4"]   # optional, top level: presets added as they are
+
 Convenience axes: ``largest_pattern`` expands to every nested pattern of the same density
 that the largest one contains (``"8:16"`` -> ``("2:4", "4:8", "8:16")``: a core that selects N of M also runs N/2 of M/2,
-since two N/2:M/2 groups are one N:M group), ``pe_array`` sets a square array.  Every key and value is checked against the
+since two N/2:M/2 groups are one N:M group), ``pe_array`` sets a square array, ``operand`` what the core skips
+(``"activations"``, ``"weights-2:4"``, ``"both-2:4"``: ``sparse_operand`` and ``weight_patterns``), ``sizing`` what its
+operand path is sized for (``"widest"`` supported pattern, or an N:M such as ``"2:4"``: ``lane_group`` N and
+``operand_budget`` M).  ``include`` adds named presets to the sampled designs (not counted in the budget).  Every key and value is checked against the
 ``Design`` dataclass; a bad one fails with the key, the value and what is allowed.
 Combinations the Design refuses (e.g. a sorted-window selector with unstructured support)
 are skipped and counted; a value that is never valid is an error.  A dense-only design has
@@ -49,7 +54,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from accelsim.explore.designs import collapse_dense, design_id, largest_pattern_label, nested_patterns
+from accelsim.explore.designs import collapse_dense, design_id, design_label, largest_pattern_label, nested_patterns
 from accelsim.explore.expand import (
     MAX_FRUITLESS_DRAWS,
     SpecError,
@@ -74,12 +79,12 @@ __all__ = [
     "CONSTRAINTS",
 ]
 
-TOP_KEYS = ("name", "description", "base", "sampling", "evaluation", "fixed", "axes", "constraints")
+TOP_KEYS = ("name", "description", "base", "include", "sampling", "evaluation", "fixed", "axes", "constraints")
 SAMPLING_KEYS = ("method", "budget", "seed")
 EVALUATION_KEYS = ("modes",)
 METHODS = ("grid", "random")
 MODES = ("prefill", "decode")
-CONVENIENCE_AXES = ("largest_pattern", "pe_array")
+CONVENIENCE_AXES = ("largest_pattern", "pe_array", "operand", "sizing")
 #: constraint key -> (row column, "max" | "min"); max_multipliers is checked before simulating.
 CONSTRAINTS = {
     "max_area_mm2": ("area_mm2", "max"),
@@ -177,6 +182,10 @@ def _coerce(design_cls, key: str, value: Any, where: str) -> dict[str, Any]:
             raise SpecError(f"{where} largest_pattern = {value!r}: {e}") from None
     if key == "pe_array":
         return {"pe_rows": value, "pe_cols": value}
+    if key == "operand":
+        return _operand_kwargs(value, where)
+    if key == "sizing":
+        return _sizing_kwargs(value, where)
     if key not in names or key == "name":
         allowed = [n for n in names if n != "name"] + list(CONVENIENCE_AXES)
         raise SpecError(f"unknown key {key!r} in {where}; allowed: {', '.join(allowed)}")
@@ -188,6 +197,35 @@ def _coerce(design_cls, key: str, value: Any, where: str) -> dict[str, Any]:
     if default is not dataclasses.MISSING and type(value) is not type(default):
         raise SpecError(f"{where} {key} = {value!r}: must be a {type(default).__name__} (default {default!r})")
     return {key: value}
+
+
+def _operand_kwargs(value: Any, where: str) -> dict[str, Any]:
+    """``operand = "activations" | "weights-2:4" | "both-2:4"``: what the core skips, and the weight pattern."""
+    if value == "activations":
+        return {"sparse_operand": "activations", "weight_patterns": ()}
+    kind, _, wpat = str(value).partition("-")
+    if kind not in ("weights", "both") or not wpat:
+        raise SpecError(f'{where} operand = {value!r}: use "activations", "weights-<N:M>" or "both-<N:M>" (e.g. "both-2:4")')
+    try:
+        p = Pattern.parse(wpat)
+    except ValueError as e:
+        raise SpecError(f"{where} operand = {value!r}: {e}") from None
+    return {"sparse_operand": kind, "weight_patterns": (str(p),)}
+
+
+def _sizing_kwargs(value: Any, where: str) -> dict[str, Any]:
+    """``sizing = "widest" | "<N:M>"``: the operand path sized for the widest supported pattern
+    (lane group and operand budget left to the Design's defaults) or for N:M (lane group N,
+    operand budget M: docs/sparse-core-model.md section 1)."""
+    if value == "widest":
+        return {"lane_group": 0, "operand_budget": 0}
+    try:
+        p = Pattern.parse(value)
+    except (TypeError, ValueError) as e:
+        raise SpecError(f'{where} sizing = {value!r}: use "widest" or an N:M pattern ({e})') from None
+    if p.kind != "nm":
+        raise SpecError(f'{where} sizing = {value!r}: use "widest" or an N:M pattern such as "2:4"')
+    return {"lane_group": p.n, "operand_budget": p.m}
 
 
 def _coerce_strings(key: str, value: Any, default: tuple, where: str) -> tuple[str, ...]:
@@ -251,7 +289,7 @@ class _Enumeration:
             self.excluded += 1
         elif did not in self.seen:
             self.seen.add(did)
-            self.designs.append(dataclasses.replace(design, name=f"{largest_pattern_label(design.patterns)}-{did[:8]}"))
+            self.designs.append(dataclasses.replace(design, name=f"{design_label(design)}-{did[:8]}"))
 
     def never_valid(self) -> tuple[str, int] | None:
         """The first (axis, value index) that no combination made valid, or None."""
@@ -326,6 +364,21 @@ def _resolved(doc: dict, name: str, sampling: _Sampling, total: int, modes: list
     }
 
 
+def _include_presets(found: "_Enumeration", names: Any, presets, source: str) -> None:
+    """Append the named presets to the enumerated designs (duplicates of a sampled design are skipped)."""
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise SpecError(f"{source}: include = {names!r} must be a list of preset names")
+    presets = presets if presets is not None else _presets()
+    ids = {design_id(d) for d in found.designs}
+    for n in names:
+        if n not in presets:
+            raise SpecError(f"{source}: include = {n!r} is not a preset; allowed: {', '.join(sorted(presets))}")
+        d = presets[n]
+        if design_id(d) not in ids:
+            ids.add(design_id(d))
+            found.designs.append(d)
+
+
 def _default_design_cls():
     from accelsim.sim import Design
 
@@ -354,7 +407,9 @@ def parse_space(doc: dict, *, source: str = "<spec>", design_cls=None, presets=N
     picks = combination_order(total, sampling.method, sampling.budget, sampling.seed)
     found = _enumerate(design_cls, base_kwargs, axes, picks, sampling, constraints.get("max_multipliers", float("inf")))
     _check_found(found, axes, constraints, source)
+    _include_presets(found, doc.get("include", []), presets, source)
     resolved = _resolved(doc, name, sampling, total, modes, base_kwargs, axes, constraints, found)
+    resolved["include"] = list(doc.get("include", []))
     return Space(name, resolved["description"], tuple(found.designs), tuple(modes), dict(constraints), resolved,
                  tuple(found.rejected))
 

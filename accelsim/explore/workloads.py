@@ -39,6 +39,7 @@ class TraceRef:
     layers: tuple[tuple[str, int, int], ...]  # (name, K, O) of every traced layer
     fingerprint: str  # hash of the manifest (changes when the trace is recaptured)
     manifest: Manifest | None = field(default=None, compare=False, repr=False)  # this process only
+    weight_pattern: Pattern | None = None  # weights/both runs: the pattern of the stored weight masks
 
     def __getstate__(self) -> dict:  # workers need no manifest: keep the pickled points small
         return {**self.__dict__, "manifest": None}
@@ -64,6 +65,18 @@ class Workload:
         return sum(k * o for name, k, o in self.traces[0].layers if keep is None or name in keep)
 
     @property
+    def operand(self) -> str:
+        """What the workload's traces sparsify: "activations", "weights" or "both" (dual-side)."""
+        s = str(self.key[4])
+        return next((o for o in ("weights", "both") if s.startswith(o)), "activations")
+
+    def accepts(self, design) -> bool:
+        """True when ``design`` is evaluated on this workload: a core runs the traces of the
+        operand it skips (``Design.sparse_operand``; activation cores, the default, run
+        activation workloads, and dense-only cores run them as the common baseline)."""
+        return getattr(design, "sparse_operand", "activations") == self.operand
+
+    @property
     def workload_id(self) -> str:
         return "/".join(self.key) + (f"@{self.protocol}" if self.protocol else "")
 
@@ -82,6 +95,16 @@ class Workload:
             ppl = t.perplexity if t.perplexity is not None else math.inf
             return (ppl, t.pattern.density, str(t.pattern))
 
+        if self.operand != "activations":  # weight and dual-side cores need traces with weight masks
+            wpats = {str(p) for p in getattr(design, "weight_patterns", ())}
+            runnable = [t for t in self.traces if t.weight_pattern is not None and str(t.weight_pattern) in wpats
+                        and (self.operand == "weights" or design.supports(t.pattern))]  # fmt: skip
+            if not runnable:
+                raise ValueError(
+                    f"design {getattr(design, 'name', design)} ({self.operand}-sparse, weight patterns {sorted(wpats)}) has no "
+                    f"trace it can run in workload {self.workload_id}; capture one with --sparsify {self.operand}"
+                )
+            return min(runnable, key=rank)
         runnable = [t for t in self.traces if t.pattern != _DENSE and design.supports(t.pattern)]
         runnable = runnable or [t for t in self.traces if t.pattern == _DENSE] or list(self.traces)
         return min(runnable, key=rank)
@@ -114,9 +137,15 @@ def _protocol_tag(m: Manifest) -> str:
 
 
 def _group_key(m: Manifest) -> tuple[str, str, str, str, str]:
-    """(model, dataset, criterion, mitigation, sparsify) as strings ("none" when the manifest states none)."""
+    """(model, dataset, criterion, mitigation, sparsify) as strings ("none" when the manifest states none).
+
+    Dual-side runs group by their weight pattern too (sparsify "both-w2:4"): their traces are keyed
+    by activation pattern, so two weight patterns must not share a workload."""
     c = m.config
-    return tuple(str(v) if v is not None else "none" for v in (c.model, c.dataset, c.criterion, c.mitigation, c.sparsify))
+    sp = c.sparsify
+    if sp == "both" and c.weight_pattern is not None:
+        sp = f"both-w{c.weight_pattern}"
+    return tuple(str(v) if v is not None else "none" for v in (c.model, c.dataset, c.criterion, c.mitigation, sp))
 
 
 def trace_ref(p: Path) -> tuple[TraceRef, tuple, str]:
@@ -135,6 +164,7 @@ def trace_ref(p: Path) -> tuple[TraceRef, tuple, str]:
         dense_perplexity=_num(acc.dense_perplexity) if acc else None,
         tokens_scored=acc.tokens_scored if acc and isinstance(acc.tokens_scored, int) else None,
         layers=tuple((e.name, e.K, e.O) for e in m.layers),
+        weight_pattern=m.config.weight_pattern,
         fingerprint=hashlib.sha256(json.dumps(m.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16],
         manifest=m,
     )

@@ -10,6 +10,7 @@ import numpy as np
 from accelsim.io import atomic_write_text
 from accelsim.report import figures as F
 from accelsim.report.findings import DEFAULT_COMPARE, LABELS, family_stats, find, matched_pairs
+from accelsim.report.operands import has_several_operands, operand_rows
 from accelsim.report.verdict import verdict_lines
 from accelsim.results import Table, accuracy_column, front_rows, has_accuracy, load_meta, load_results, select
 
@@ -142,6 +143,26 @@ def _provenance(meta: dict) -> list[str]:
     return lines
 
 
+def _operands(table: Table) -> list[str]:
+    """Activation vs weight vs dual-side sparsity on the reference designs (only when the sweep holds several kinds)."""
+    if not has_several_operands(table):
+        return []
+    rows = operand_rows(table)
+    if not rows:
+        return []
+    body = [[r.mode, f"`{r.design_name}`", r.family, r.operand, r.workload_id, _acc(r.ppl_delta), f"{r.cycles_per_token:.4g}",
+             f"{r.speedup_vs_dense:.2f}x", f"{r.area_mm2:.3g}", fmt_energy(r.energy_per_token_j), fmt_energy(r.energy_onchip_per_token_j),
+             f"{r.energy_vs_dense:.2f}x"] for r in rows]  # fmt: skip
+    head = ["mode", "design", "family", "skips", "workload", "ppl change vs dense", "cycles/token", "speedup vs dense",
+            "area mm²", "energy/token", "on-chip/token", "energy vs dense"]
+    return ["## Activation, weight and dual-side sparsity", "",
+            "The reference designs of the space (`include`: one array, precision, node and memory system; they differ only in "
+            "what they skip), each on the traces of the operand it skips: activation-sparse cores on activation-sparse traces, "
+            "weight-sparse cores on weight-pruned traces (their stored weight masks), dual-side cores on traces with both. "
+            "Perplexity change is that workload's measured perplexity minus the dense model's; speedup and energy are against "
+            "the `dense` reference design in the same mode.", "", *_md_table(head, body), ""]
+
+
 def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None, compare: tuple[str, str] = DEFAULT_COMPARE) -> Path:
     """Write ``report.md`` and its figures (PNG + SVG) for a sweep; returns the report path.
 
@@ -162,6 +183,7 @@ def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None,
              f"Results: `{results_dir}` ({len(table)} rows, {len(set(table['design_id']))} designs, {len(pairs)} workload/mode pairs). "
              "Every number below is computed from that table by `python -m accelsim.report`.", ""]
     lines += _summary(table, pairs, design_fields, compare)
+    lines += _operands(table)
     for k, (wl, mode) in enumerate(pairs):
         try:
             lines += _section(table, wl, mode, out_dir, design_fields, k, compare)
