@@ -10,7 +10,8 @@ Steps (each one command, printed before it runs; a failing step stops the script
    ``tests/integration/test_reproduce.py`` checks a fresh quick capture against that file exactly (capture is
    deterministic: masks byte-identical, perplexities equal across runs and thread counts).
 2. ``python -m accelsim.explore --space quick --traces traces/quick --out results/quick --report`` -> ``analysis/quick/``.
-3. (not --quick) the flex-nm traces (SmolLM2-135M, Brown, 6 patterns, 2,048 evaluation tokens, 512 mask rows),
+3. (not --quick) the flex-nm traces (SmolLM2-135M, Brown, 6 patterns, 2,048 evaluation tokens, 512 mask rows;
+   activation-sparse, weight-pruned (magnitude) and dual-side with 2:4 weights),
    ``python -m accelsim.explore --space flex-nm ... --report`` -> ``analysis/flex-nm/``.
 4. (not --quick) ``python analysis/validation.py`` -> ``analysis/validation.md``.
 5. (not --quick) ``python analysis/capture_report.py`` -> ``analysis/capture_report.md`` (long CPU run).
@@ -31,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 QUICK_CAPTURE = ["-m", "accelsim.capture", "--preset", "quick", "--no-progress"]
-FLEX_CAPTURE = ["-m", "accelsim.capture", "--eval-tokens", "2048", "--trace-tokens", "512", "--no-progress"]
+FLEX_CAPTURE = ["-m", "accelsim.capture", "--eval-tokens", "2048", "--trace-tokens", "512", "--no-progress",
+                "--sparsify", "activations,weights,both", "--weight-criteria", "magnitude"]
 
 
 def accuracy_summary(trace_dirs: list[Path]) -> dict:
