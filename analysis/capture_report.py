@@ -70,8 +70,39 @@ def tidy(root: Path = OUT) -> list[dict]:
             "mean_rel_l2": sum(s["rel_l2"] for s in stats.values()) / len(stats) if stats else None,
             "mean_cosine": sum(s["cosine"] for s in stats.values()) / len(stats) if stats else None,
             "run_id": m["run_id"], "set": man.parent.parent.name,
+            "window_nll": m.get("window_nll"), "window_starts": m.get("window_starts"),
         })
+    _add_intervals(rows)
     return rows
+
+
+def _add_intervals(rows: list[dict]) -> None:
+    """95 % bootstrap intervals (accelsim.capture.stats): ppl_lo/ppl_hi per run; vs_dense, vs_dense_lo/hi paired by window
+    with the dense run of the same model and set.  None where a manifest has no per-window NLL (older traces)."""
+    from accelsim.capture import stats
+
+    for r in rows:
+        r.update(ppl_lo=None, ppl_hi=None, vs_dense=None, vs_dense_lo=None, vs_dense_hi=None)
+        if not r["window_nll"]:
+            continue
+        iv = stats.perplexity_interval(r["window_nll"])
+        r["ppl_lo"], r["ppl_hi"] = iv.lo, iv.hi
+        dense = next((d for d in rows if d["model"] == r["model"] and d["set"] == r["set"] and d["pattern"] == "dense"
+                      and d["sparsify"] == "activations" and d["window_nll"]), None)
+        if dense is not None and dense is not r and stats.same_windows(r, dense):
+            rel = stats.relative_change(r["window_nll"], dense["window_nll"])
+            r["vs_dense"], r["vs_dense_lo"], r["vs_dense_hi"] = rel.value, rel.lo, rel.hi
+
+
+def paired_claim(rows, model: str, a: dict, b: dict) -> "tuple[object, bool] | None":
+    """ppl(a) - ppl(b) on the same windows with its interval, and whether it is supported (interval excludes zero)."""
+    from accelsim.capture import stats
+
+    ra, rb = _pick(rows, model=model, **a), _pick(rows, model=model, **b)
+    if not ra or not rb or not ra[0]["window_nll"] or not stats.same_windows(ra[0], rb[0]):
+        return None
+    iv = stats.paired_difference(ra[0]["window_nll"], rb[0]["window_nll"])
+    return iv, iv.supported
 
 
 def _pick(rows, **kw):
@@ -154,8 +185,13 @@ def _table(rows, model, cols: list[tuple[str, dict]]) -> list[str]:
     for p in PATTERNS:
         cells = []
         for _, kw in cols:
-            v = _ppl(rows, model=model, pattern=p, **kw)
-            cells.append("–" if v is None else f"{v:.2f} ({100 * (v / dense - 1):+.0f}%)" if dense else f"{v:.2f}")
+            got = _pick(rows, model=model, pattern=p, **kw)
+            v = got[0]["perplexity"] if got else None
+            if v is not None and got[0].get("vs_dense_lo") is not None:  # with its 95 % interval, paired with dense by window
+                r = got[0]
+                cells.append(f"{v:.2f} ({100 * r['vs_dense']:+.0f}% [{100 * r['vs_dense_lo']:+.0f}, {100 * r['vs_dense_hi']:+.0f}])")
+            else:
+                cells.append("–" if v is None else f"{v:.2f} ({100 * (v / dense - 1):+.0f}%)" if dense else f"{v:.2f}")
         out.append(f"| {p} | " + " | ".join(cells) + " |")
     return out
 
@@ -169,7 +205,7 @@ def write_report(all_rows, path: Path) -> None:
         fn(rows).savefig(HERE / name, dpi=110)
     with open(HERE / "capture_results.csv", "w", newline="") as f:
         if rows:
-            w = csv.DictWriter(f, fieldnames=list(all_rows[0]))
+            w = csv.DictWriter(f, fieldnames=[k for k in all_rows[0] if k not in ("window_nll", "window_starts")], extrasaction="ignore")
             w.writeheader()
             w.writerows(all_rows)
     from capture_report_md import report_markdown

@@ -379,7 +379,7 @@ def format_table(paths: list[Path]) -> str:
     lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
     lines.append("intervals: 95 % percentile bootstrap over evaluation windows (2,000 resamples; vs dense paired by window); "
-                 "* = the interval excludes zero")
+                 f"* = the interval excludes zero (with at least {stats.MIN_WINDOWS} windows)")
     few = min((len(m.extra.get("window_nll") or []) for m in mans), default=0)
     if 0 < few < 10:
         lines.append(f"caution: {few} window(s) per run; an interval over so few windows is rough (raise --eval-tokens)")

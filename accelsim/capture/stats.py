@@ -6,7 +6,8 @@ perplexity of a resample of windows is exp(mean of their NLLs).  A 95 % interval
 that statistic over ``reps`` resamples of the windows with replacement (Efron & Tibshirani, *An Introduction to the
 Bootstrap*, 1993, ch. 13).  A difference between two runs on the same windows is bootstrapped **paired**: each
 resample draws window indices once and uses them for both runs, so the noise the two runs share (a hard window is
-hard for both) cancels.  A claim ("8:16 beats 2:4") is called supported only when its interval excludes zero.
+hard for both) cancels.  A claim ("8:16 beats 2:4") is called supported only when its interval excludes zero and
+rests on at least :data:`MIN_WINDOWS` windows.
 
 Windows are few (2 in the quick preset, 32 at the default budget) and not independent draws from all English, so
 the interval measures the spread over this text's windows, not over corpora; with fewer than 2 windows there is no
@@ -20,10 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Interval", "REPS", "perplexity_interval", "paired_difference", "relative_change", "supported", "same_windows"]
+__all__ = ["Interval", "REPS", "perplexity_interval", "paired_difference", "relative_change", "supported", "same_windows", "MIN_WINDOWS"]
 
 REPS = 2000
 LEVEL = 0.95
+#: fewest windows for a claim to be called supported: a bootstrap over fewer has too few distinct resamples
+#: (2 windows give 3) for its percentiles to mean much
+MIN_WINDOWS = 8
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,8 @@ def relative_change(nll_a, nll_b, reps: int = REPS, seed: int = 0, level: float 
 
 
 def supported(iv: Interval) -> bool:
-    """Whether the interval excludes zero (False when there is none)."""
-    return iv.lo is not None and iv.hi is not None and (iv.lo > 0 or iv.hi < 0)
+    """Whether the interval excludes zero; False when there is none or it rests on fewer than :data:`MIN_WINDOWS`."""
+    return iv.lo is not None and iv.hi is not None and iv.windows >= MIN_WINDOWS and (iv.lo > 0 or iv.hi < 0)
 
 
 def same_windows(extra_a: dict, extra_b: dict) -> bool:

@@ -38,6 +38,11 @@ def test_paired_difference_cancels_shared_noise():
     assert not noisy.supported or abs(noisy.value) > 0
 
 
+def test_too_few_windows_support_nothing():
+    iv = paired_difference([3.1, 3.3], [3.0, 3.2])
+    assert iv.lo > 0 and not supported(iv)  # two windows: 3 distinct resamples, no claim
+
+
 def test_bad_inputs_are_refused():
     with pytest.raises(ValueError):
         perplexity_interval([])
