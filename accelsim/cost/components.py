@@ -37,12 +37,19 @@ from accelsim.cost.primitives import (
     FA_ENERGY_PJ,
     GATE_AREA_UM2,
     GATE_ENERGY_PJ,
+    KECKLER,
+    LEAKAGE_W_PER_MM2_45NM,
     MUX2_AREA_UM2,
     MUX2_ENERGY_PJ,
+    NANGATE,
+    REG_BIT_AREA_UM2,
+    REG_BIT_ENERGY_PJ,
+    WIRE_PJ_PER_BIT_MM,
     compare_exchange_area_um2,
     compare_exchange_energy_pj,
 )  # fmt: skip
-from accelsim.cost.scaling import from_40nm_area, from_40nm_energy
+from accelsim.cost.ranges import Ranged, at
+from accelsim.cost.scaling import AREA_FACTOR, ENERGY_FACTOR, from_40nm_area, from_40nm_energy
 from accelsim.cost.sram import SRAM
 from accelsim.patterns import DENSE, Pattern
 from accelsim.sim.counts import COUNT_NAMES, Counts
@@ -51,7 +58,7 @@ from accelsim.sim.networks import bitonic_comparators
 __all__ = [
     "Action", "Component", "COMPONENTS", "actions_of", "flexibility_components", "offchip_components", "Multiplier", "Adder", "Register",
     "SRAM", "ActBuffer", "WeightBuffer", "MetadataBuffer", "Selector", "MetadataDecoder", "CompactionUnit",
-    "VarianceUnit", "MedianUnit", "DRAM",
+    "VarianceUnit", "MedianUnit", "DRAM", "ArrayWiring", "Leakage",
 ]  # fmt: skip
 
 HOROWITZ = 'M. Horowitz, "Computing\'s energy problem (and what we can do about it)", ISSCC 2014, 45 nm, 0.9 V'
@@ -96,6 +103,11 @@ class Component:
     def area_um2(self) -> float:
         raise NotImplementedError
 
+    def static_w(self, chip_area_mm2: float) -> float:
+        """Static power (W) this component draws while the chip of ``chip_area_mm2`` (on-chip area at the node) is
+        powered; ``price`` charges it for the run's seconds.  0 except for :class:`Leakage`."""
+        return 0.0
+
 
 def _width(design) -> int:
     return 8 * design.bytes_per_element
@@ -114,9 +126,14 @@ class Multiplier(Component):
     name = "multiplier"
     actions = (Action("useful", "macs_useful"), Action("gated", "macs_gated"), Action("skipped", "macs_skipped"))
     source = f"{HOROWITZ}; gated fraction: {SPARSELOOP}"
-    GATED_FRACTION = 0.018 / 0.56
-    _TABLE = {"int8": (0.2, 282.0), "fp16": (1.1, 1640.0), "bf16": (1.1 * (8 / 11) ** 2, 1640.0 * (8 / 11) ** 2),
-              "fp8": (1.1 * (4 / 11) ** 2, 1640.0 * (4 / 11) ** 2)}  # fmt: skip
+    GATED_FRACTION = Ranged(0.018 / 0.56, 0.75 * 0.018 / 0.56, 1.5 * 0.018 / 0.56, SPARSELOOP)  # one source: x0.75-1.5
+    # Ranges: int8 energy up to Sparseloop's INT8 MAC 0.56 pJ less Horowitz's 0.1 pJ accumulate = 0.46 pJ; int8 area up to
+    # Aladdin's 32x32 multiplier scaled to 8x8 (397 um^2 at 40 nm, docs/hardware-anchors.md 4.2) at 45 nm; floating point
+    # formats keep int8's relative spread.
+    _E_HI, _A_HI = 0.46 / 0.2, from_40nm_area(397.0) / 282.0
+    _TABLE = {k: (Ranged(e, e, e * 0.46 / 0.2, HOROWITZ), Ranged(a, a, a * from_40nm_area(397.0) / 282.0, HOROWITZ))
+              for k, (e, a) in {"int8": (0.2, 282.0), "fp16": (1.1, 1640.0), "bf16": (1.1 * (8 / 11) ** 2, 1640.0 * (8 / 11) ** 2),
+                                "fp8": (1.1 * (4 / 11) ** 2, 1640.0 * (4 / 11) ** 2)}.items()}  # fmt: skip
 
     precision: str
 
@@ -129,26 +146,35 @@ class Multiplier(Component):
         return cls(design.precision)
 
     def energy_pj(self, action: str = "useful") -> float:
-        e = self._TABLE[self.precision][0]
+        e = at(self._TABLE[self.precision][0])
         if action == "skipped":
             return 0.0
-        return e * self.GATED_FRACTION if action == "gated" else e
+        return e * at(self.GATED_FRACTION) if action == "gated" else e
 
     @property
     def area_um2(self) -> float:
-        return self._TABLE[self.precision][1]
+        return at(self._TABLE[self.precision][1])
 
 
 @dataclass(frozen=True)
 class Adder(Component):
-    """Accumulator adder: int8 products accumulate in int32 (0.1 pJ, 137 um^2), floating point in
-    fp32 (0.9 pJ, 4184 um^2); one accumulate per issued slot (Horowitz)."""
+    """The adders of the array, per multiplier lane (one accumulate per issued slot).
+
+    int8 products accumulate in int32 (Horowitz: 0.1 pJ, 137 um^2; Aladdin's 32-bit adder, 0.24 pJ and 352 um^2 at
+    45 nm, is the high end); floating point in fp32 (0.9 pJ, 4184 um^2; one source, x0.75 to x1.5).  A tensor PE
+    of ``lanes`` > 1 integer lanes reduces its products in an adder tree before one int32 accumulator (derived):
+    ``lanes - 1`` adders of ``2 w + ceil(log2 lanes)`` bits plus one 32-bit adder per PE, priced per bit of
+    the 32-bit adder and shared by its lanes (the saving of STA's tensor PE, Liu et al., IEEE CAL 2020,
+    arXiv:2005.08098).  Floating point keeps one fp32 adder per lane (a tree of fp32 adders is as large)."""
 
     name = "adder"
     actions = (Action("accumulate", "macs_issued"),)
-    source = HOROWITZ
+    source = f"{HOROWITZ}; {ALADDIN}"
+    _INT32 = (Ranged(0.1, 0.1, from_40nm_energy(0.21), HOROWITZ), Ranged(137.0, 137.0, from_40nm_area(278.0), HOROWITZ))
+    _FP32 = (Ranged(0.9, 0.75 * 0.9, 1.5 * 0.9, HOROWITZ), Ranged(4184.0, 0.75 * 4184.0, 1.5 * 4184.0, HOROWITZ))
 
     precision: str
+    lanes: int = 1
 
     @classmethod
     def count(cls, design) -> int:
@@ -156,59 +182,126 @@ class Adder(Component):
 
     @classmethod
     def of(cls, design, run=None):
-        return cls(design.precision)
+        return cls(design.precision, design.lanes_per_pe)
+
+    def _int32_bits_per_lane(self) -> float:
+        """The lane's share of the PE's adders, in bits of a 32-bit adder (32 for a scalar PE)."""
+        if self.lanes <= 1:
+            return 32.0
+        w = 8 if self.precision in ("int8", "fp8") else 16
+        tree = (self.lanes - 1) * (2 * w + math.ceil(math.log2(self.lanes)))
+        return (tree + 32) / self.lanes
 
     def energy_pj(self, action: str = "accumulate") -> float:
-        return 0.1 if self.precision == "int8" else 0.9
+        if self.precision != "int8":
+            return at(self._FP32[0])
+        return at(self._INT32[0]) * self._int32_bits_per_lane() / 32
 
     @property
     def area_um2(self) -> float:
-        return 137.0 if self.precision == "int8" else 4184.0
+        if self.precision != "int8":
+            return at(self._FP32[1])
+        return at(self._INT32[1]) * self._int32_bits_per_lane() / 32
+
+
+def _ws(design) -> bool:
+    return design.dataflow == "weight_stationary"
+
+
+def _hop_bits(design) -> float:
+    """Bits clocked into the next PE's pipeline registers per issued MAC slot (derived): weight-stationary, the
+    operand (``w``) and the PE's 32-bit partial sum shared by its lanes (``32 / lanes``); output-stationary, both
+    operands (``2 w``)."""
+    w = _width(design)
+    return w + 32 / design.lanes_per_pe if _ws(design) else 2 * w
 
 
 @dataclass(frozen=True)
 class Register(Component):
-    """Flip-flop storage of ``bits`` bits: 1-bit register 0.009 pJ per access, 5.98 um^2 (Aladdin 40 nm);
-    writes priced as reads.  The array's registers: per lane the stationary weight candidates
-    (``ceil(mh / nh)``) and one operand, plus a 32-bit accumulator per PE, plus one ``width``-bit
-    register per lane and selector pipeline stage (``Design.selector_pipeline_stages``,
-    docs/sparse-core-model.md section 3); a weight write moves 8 bits per byte, an operand read
-    ``width`` bits, a selection through a pipelined selector ``width`` bits per stage."""
+    """Flip-flop storage of the array, priced per bit (Aladdin 40 nm 1-bit register 0.009 pJ per access,
+    5.98 um^2; low end NanGate DFF_X1 4.522 um^2).
+
+    Bits (area), per lane: the stationary weight candidates (``ceil(mh / nh)`` x ``w``), the shadow copy the
+    next weight tile loads into while the current one computes (weight-stationary: the double buffering the
+    simulator assumes), and the operand pipeline register that passes the operand to the next PE; per PE a
+    32-bit partial-sum pipeline register (weight-stationary) or accumulator (output-stationary); plus one
+    ``w``-bit register per lane and selector pipeline stage (docs/sparse-core-model.md section 3).
+    Energy: a weight write clocks 8 bits per byte; every issued MAC slot clocks the pipeline registers into the
+    next PE (``_hop_bits``: the operand and the lane's share of the partial sum, the per-MAC register traffic
+    of a systolic array); a selection through a pipelined selector ``w`` bits per stage."""
 
     name = "register"
     actions = (
         Action("weight_write_bytes", "wbuf_read_bytes"), Action("operand_reads", "macs_issued"),
         Action("pipeline_writes", "selects"),
     )  # fmt: skip
-    source = ALADDIN
-    E_BIT = from_40nm_energy(0.009)
-    A_BIT = from_40nm_area(5.98)
+    source = f"{ALADDIN}; {NANGATE} DFF_X1"
+    E_BIT = REG_BIT_ENERGY_PJ
+    A_BIT = REG_BIT_AREA_UM2
 
     bits: int = 1
     width: int = 8
     stages: int = 0
+    hop_bits: float = 8.0
 
     @classmethod
     def count(cls, design) -> int:
         w = _width(design)
         pipeline = design.multipliers * w * design.selector_pipeline_stages
-        return design.multipliers * (design.weight_candidates_per_lane * w + w) + design.pe_rows * design.pe_cols * 32 + pipeline
+        shadow = design.multipliers * w if _ws(design) else 0
+        return (design.multipliers * (design.weight_candidates_per_lane * w + w) + shadow
+                + design.pe_rows * design.pe_cols * 32 + pipeline)  # fmt: skip
 
     @classmethod
     def of(cls, design, run=None):
-        return cls(1, _width(design), design.selector_pipeline_stages)
+        return cls(1, _width(design), design.selector_pipeline_stages, _hop_bits(design))
 
     def energy_pj(self, action: str = "read") -> float:
-        per_access = self.E_BIT * self.bits
+        per_access = at(self.E_BIT) * self.bits
         if action == "weight_write_bytes":
             return per_access * 8
         if action == "pipeline_writes":
             return per_access * self.width * self.stages
-        return per_access * self.width if action == "operand_reads" else per_access
+        return per_access * self.hop_bits if action == "operand_reads" else per_access
 
     @property
     def area_um2(self) -> float:
-        return self.A_BIT * self.bits
+        return at(self.A_BIT) * self.bits
+
+
+@dataclass(frozen=True)
+class ArrayWiring(Component):
+    """Inter-PE wires of the systolic array: each issued MAC slot drives ``_hop_bits`` bits one PE pitch.
+
+    Energy per slot: hop bits x PE pitch (the square root of the PE's multipliers, adders and registers) x
+    wire energy per bit and mm (Keckler et al. 2011, 40 nm: 0.10-0.20 pJ/bit/mm, moved to 45 nm).  Area 0: the
+    buses route over the cells on the upper metal layers (a standard-cell array is cell-limited, not wire-limited,
+    at these widths: a scalar int8 PE of ~30 um pitch carries 48 tracks, a few per cent of one layer's capacity)."""
+
+    name = "array_wiring"
+    actions = (Action("hops", "macs_issued"),)
+    source = KECKLER
+
+    hop_bits: float
+    pe_area_um2: float
+
+    @classmethod
+    def count(cls, design) -> int:
+        return 0
+
+    @classmethod
+    def of(cls, design, run=None):
+        pes = design.pe_rows * design.pe_cols
+        lanes = design.lanes_per_pe
+        logic = lanes * (Multiplier(design.precision).area_um2 + Adder(design.precision, lanes).area_um2)
+        return cls(_hop_bits(design), logic + Register.count(design) / pes * at(Register.A_BIT))
+
+    def energy_pj(self, action: str = "hops") -> float:
+        return self.hop_bits * math.sqrt(self.pe_area_um2) * 1e-3 * at(WIRE_PJ_PER_BIT_MM)
+
+    @property
+    def area_um2(self) -> float:
+        return 0.0
 
 
 @dataclass(frozen=True)
@@ -308,11 +401,11 @@ class Selector(Component):
         return per_bit * self.width
 
     def energy_pj(self, action: str = "select") -> float:
-        return 0.0 if self.fanin <= 1 else math.ceil(math.log2(self.fanin)) * self.width * MUX2_ENERGY_PJ
+        return 0.0 if self.fanin <= 1 else math.ceil(math.log2(self.fanin)) * self.width * at(MUX2_ENERGY_PJ)
 
     @property
     def area_um2(self) -> float:
-        return self.cells * MUX2_AREA_UM2
+        return self.cells * at(MUX2_AREA_UM2)
 
 
 def _group(design, p: Pattern) -> tuple[int, int]:
@@ -395,7 +488,7 @@ class MetadataDecoder(Component):
     def energy_pj(self, action: str = "decode") -> float:
         n, m = self.weight_group if action == "weight_decode" and self.weight_group else (self.n, self.m)
         _, _, g, f, _ = self._step(n, m)
-        return self._steps_per_chunk(n, m) * (g * GATE_ENERGY_PJ + f * FA_ENERGY_PJ)
+        return self._steps_per_chunk(n, m) * (g * at(GATE_ENERGY_PJ) + f * at(FA_ENERGY_PJ))
 
     @property
     def area_um2(self) -> float:
@@ -403,7 +496,7 @@ class MetadataDecoder(Component):
         for n, m in self.sized_for or ((self.n, self.m),):
             g, f, _, _, _ = self._step(n, m)
             units = min(self.rate, max(1, math.ceil(self._steps_per_chunk(n, m))))
-            best = max(best, units * (g * GATE_AREA_UM2 + f * FA_AREA_UM2))
+            best = max(best, units * (g * at(GATE_AREA_UM2) + f * at(FA_AREA_UM2)))
         return best
 
 
@@ -449,7 +542,7 @@ class CompactionUnit(Component):
     @property
     def area_um2(self) -> float:
         network = self.comparators_per_group * compare_exchange_area_um2(self.width)
-        packing = self.n * (self.m - 1) * self.width * MUX2_AREA_UM2
+        packing = self.n * (self.m - 1) * self.width * at(MUX2_AREA_UM2)
         return self.groups_per_cycle * (network + packing)
 
 
@@ -482,7 +575,7 @@ class VarianceUnit(Component):
 
     @property
     def area_um2(self) -> float:
-        return self.lanes * (Multiplier(self.precision).area_um2 + Adder("fp32").area_um2) + 4 * 7700.0
+        return self.lanes * (Multiplier(self.precision).area_um2 + Adder("fp32").area_um2) + 4 * at(_FP32_MULT_AREA)
 
 
 @dataclass(frozen=True)
@@ -514,12 +607,12 @@ class MedianUnit(Component):
     def energy_pj(self, action: str = "compares") -> float:
         if action == "epilogue_macs":
             return Multiplier(self.precision).energy_pj() + Adder("fp32").energy_pj()
-        return self.width * CMP_BIT_ENERGY_PJ + COUNTER16_ENERGY_PJ
+        return self.width * at(CMP_BIT_ENERGY_PJ) + at(COUNTER16_ENERGY_PJ)
 
     @property
     def area_um2(self) -> float:
-        comparators = self.lanes * self.width * CMP_BIT_AREA_UM2
-        counters = 256 * COUNTER16_AREA_UM2
+        comparators = self.lanes * self.width * at(CMP_BIT_AREA_UM2)
+        counters = 256 * at(COUNTER16_AREA_UM2)
         epilogue = self.cols * (Multiplier(self.precision).area_um2 + Adder("fp32").area_um2)
         return comparators + counters + epilogue
 
@@ -536,7 +629,7 @@ class DRAM(Component):
     off_chip = True
     source = HOROWITZ
 
-    pj_per_bit: float = 1300.0 / 64
+    pj_per_bit: float = Ranged(1300.0 / 64, 8.0, 2600.0 / 64, f"{HOROWITZ}; low end: Sparseloop's LPDDR4 8 pJ/bit")
 
     @classmethod
     def count(cls, design) -> int:
@@ -547,17 +640,61 @@ class DRAM(Component):
         return cls()
 
     def energy_pj(self, action: str = "read_bytes") -> float:
-        return 8 * self.pj_per_bit
+        return 8 * at(self.pj_per_bit)
 
     @property
     def area_um2(self) -> float:
         return 0.0
 
 
+_FP32_MULT_AREA = Ranged(7700.0, 0.75 * 7700.0, 1.5 * 7700.0, HOROWITZ)  # fp32 multiplier, one source: x0.75-1.5
+
+
+@dataclass(frozen=True)
+class Leakage(Component):
+    """Static power of the chip, charged for the time the run takes (``SimResult.seconds``, at the achievable clock).
+
+    Power = static power density at the node x on-chip area at the node.  45 nm: NanGate FreePDK45 INV_X1 leakage per
+    area, 27 mW/mm^2 (19-35 mW/mm^2 for input low/high).  Other nodes: the 45 nm density x energy factor / area factor of
+    Stillmaker & Baas (``scaling``): leakage per gate taken to scale like switching energy per gate (derived), so
+    28 nm 35, 16 nm 24, 7 nm 43 mW/mm^2 nominal.  The same density is applied to logic and SRAM (SRAM bit cells
+    leak less per area than logic gates: an upper bound for SRAM-heavy designs).  No area of its own (count 0);
+    no actions: its energy is ``static_w x seconds``.  On-chip."""
+
+    name = "leakage"
+    actions = ()
+    node_scaled = False  # the density is already at the node
+    source = f"{NANGATE} INV_X1 cell_leakage_power / area; node factors: Stillmaker & Baas, Integration 58 (2017)"
+
+    tech_nm: int = 45
+
+    @classmethod
+    def count(cls, design) -> int:
+        return 0
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls(design.tech_nm)
+
+    def energy_pj(self, action: str = "") -> float:
+        return 0.0
+
+    @property
+    def area_um2(self) -> float:
+        return 0.0
+
+    @property
+    def w_per_mm2(self) -> float:
+        return at(LEAKAGE_W_PER_MM2_45NM) * ENERGY_FACTOR[self.tech_nm] / AREA_FACTOR[self.tech_nm]
+
+    def static_w(self, chip_area_mm2: float) -> float:
+        return self.w_per_mm2 * chip_area_mm2
+
+
 # The order is the order of Cost's per-component dicts and of SimResult.actions.
 COMPONENTS: tuple[type[Component], ...] = (
     Multiplier, Adder, Selector, Register, MetadataDecoder, MetadataBuffer, ActBuffer, WeightBuffer, CompactionUnit,
-    VarianceUnit, MedianUnit, DRAM,
+    VarianceUnit, MedianUnit, DRAM, ArrayWiring, Leakage,
 )  # fmt: skip
 
 

@@ -4,15 +4,19 @@
 of it the design has, its energy per action and area at 45 nm, and which count of the
 simulator each action is; ``accelsim.cost.scaling`` moves them to ``design.tech_nm`` (except
 components that are not made in the logic node).  ``Cost.energy_onchip_j`` and
-``energy_offchip_j`` split the total by each component's ``off_chip`` flag.  Static (leakage) energy is not modelled,
-so energy depends on what was done, not on how long it took.
+``energy_offchip_j`` split the total by each component's ``off_chip`` flag.  Static energy: a component's
+``static_w(chip area)`` (the ``leakage`` component) is charged for ``result.seconds``, so area and slowness cost
+energy.  Uncertainty: ``price(..., bound="low"|"high")`` prices with every constant at that end of its range
+(``accelsim.cost.ranges``); the default nominal price also carries ``energy_range_j``/``area_range_mm2``/
+``energy_onchip_range_j``, the (low, high) corners.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from accelsim.cost import components as _components
+from accelsim.cost.ranges import CORNERS, corner
 from accelsim.cost.scaling import scale_area, scale_energy
 from accelsim.sim.design import Design
 from accelsim.sim.simulate import SimResult
@@ -32,6 +36,10 @@ class Cost:
     tokens: int = 0
     energy_onchip_j: float = 0.0  # components made on the chip
     energy_offchip_j: float = 0.0  # components with ``off_chip = True`` (DRAM)
+    bound: str = "nominal"  # the corner of the constants' ranges this cost was priced at
+    energy_range_j: tuple[float, float] = (0.0, 0.0)  # (low corner, high corner); nominal price only
+    area_range_mm2: tuple[float, float] = (0.0, 0.0)
+    energy_onchip_range_j: tuple[float, float] = (0.0, 0.0)
 
     @property
     def energy_per_token_j(self) -> float:
@@ -43,11 +51,15 @@ def inventory(design: Design, components=None) -> dict[str, tuple[object, int]]:
     return {c.name: (c.of(design), c.count(design)) for c in (_components.COMPONENTS if components is None else components)}
 
 
-def price(result: SimResult, design: Design, components=None) -> Cost:
+def price(result: SimResult, design: Design, components=None, bound: str = "nominal") -> Cost:
     """Energy and area of ``result`` (from ``simulate(design, ...)``) on ``design``.
 
     components: the component classes to price (default: ``accelsim.cost.components.COMPONENTS``).
+    bound: "nominal" (default; the Cost also carries the low/high corners as ranges), "low" or "high" (every
+    constant at that end of its range, ``accelsim.cost.ranges``).
     """
+    if bound not in CORNERS:
+        raise ValueError(f"bound must be one of {CORNERS}, got {bound!r}")
     if not isinstance(result, SimResult):
         raise TypeError(f"price expects a SimResult from accelsim.sim.simulate, got {type(result).__name__}")
     if not isinstance(design, Design):
@@ -57,7 +69,17 @@ def price(result: SimResult, design: Design, components=None) -> Cost:
             f"result was not simulated on this design: its MAC slots ({result.mac_slots}) != multipliers of "
             f"{design.name!r} ({design.multipliers}) x cycles ({result.cycles}); price(simulate(d, trace), d)"
         )
-    energy, area, offchip = {}, {}, set()
+    with corner(bound):
+        cost = _price(result, design, components, bound)
+    if bound != "nominal":
+        return cost
+    lo, hi = (price(result, design, components, b) for b in ("low", "high"))
+    return replace(cost, energy_range_j=(lo.energy_j, hi.energy_j), area_range_mm2=(lo.area_mm2, hi.area_mm2),
+                   energy_onchip_range_j=(lo.energy_onchip_j, hi.energy_onchip_j))  # fmt: skip
+
+
+def _price(result: SimResult, design: Design, components, bound: str) -> Cost:
+    energy, area, offchip, static = {}, {}, set(), {}
     for comp in _components.COMPONENTS if components is None else components:
         model, count = comp.of(design), comp.count(design)
         running = comp.of(design, result.run_pattern)  # energy per action of what the run used
@@ -73,6 +95,11 @@ def price(result: SimResult, design: Design, components=None) -> Cost:
             offchip.add(comp.name)
         a_um2 = model.area_um2 * count if model is not None and count else 0.0
         area[comp.name] = scale_area(a_um2, design.tech_nm) * 1e-6
+        if model is not None and type(model).static_w is not _components.Component.static_w:
+            static[comp.name] = model
+    chip_mm2 = sum(a for name, a in area.items() if name not in offchip)
+    for name, model in static.items():  # static power (leakage) for the time the run takes
+        energy[name] += model.static_w(chip_mm2) * result.seconds
     return Cost(
         energy_j=sum(energy.values()),
         area_mm2=sum(area.values()),
@@ -82,4 +109,5 @@ def price(result: SimResult, design: Design, components=None) -> Cost:
         tokens=result.tokens,
         energy_onchip_j=sum(e for name, e in energy.items() if name not in offchip),
         energy_offchip_j=sum(e for name, e in energy.items() if name in offchip),
+        bound=bound,
     )

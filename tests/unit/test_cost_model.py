@@ -19,7 +19,7 @@ from accelsim.cost import (
     scale_energy,
 )  # fmt: skip
 from accelsim.cost import components as components_module
-from accelsim.cost.components import DRAM, Adder
+from accelsim.cost.components import DRAM, Adder, Leakage
 from accelsim.sim import presets, simulate
 from accelsim.sim.counts import COUNT_NAMES
 from accelsim.synthetic import synthetic_trace
@@ -98,8 +98,9 @@ def test_price_totals_components_and_node_scaling():
     d7 = d.replace(tech_nm=7)
     c7 = price(simulate(d7, trace), d7)
     assert c7.area_mm2 == pytest.approx(c.area_mm2 * 0.059)
-    on_chip = c.energy_j - c.energy_by_component_j["dram"]
-    assert c7.energy_j - c7.energy_by_component_j["dram"] == pytest.approx(on_chip * 0.094)
+    # Dynamic on-chip energy scales by the energy factor; leakage is density(node) x area(node) x seconds.
+    dyn = c.energy_onchip_j - c.energy_by_component_j["leakage"]
+    assert c7.energy_onchip_j - c7.energy_by_component_j["leakage"] == pytest.approx(dyn * 0.094)
     assert c7.energy_by_component_j["dram"] == c.energy_by_component_j["dram"]  # DRAM is not scaled
 
 
@@ -121,7 +122,8 @@ def test_component_registry_is_well_formed():
     names = [c.name for c in COMPONENTS]
     assert len(set(names)) == len(names)
     for comp in COMPONENTS:
-        assert comp.actions and all(a.count in COUNT_NAMES for a in comp.actions), comp.name
+        static = comp.static_w is not Component.static_w
+        assert (comp.actions or static) and all(a.count in COUNT_NAMES for a in comp.actions), comp.name
         assert comp.source and ".md" not in comp.source and "../" not in comp.source, comp.name  # a public source
     with pytest.raises(ValueError, match="not a field of accelsim.sim.counts.Counts"):
         Action("fetch", "no_such_count")
@@ -160,11 +162,14 @@ def test_adding_a_component_is_one_class_and_one_registration(monkeypatch):
     e = r.counts.dram_read_bytes * 0.5e-12 * 0.37  # 28 nm energy factor
     assert with_toy.energy_by_component_j["prefetcher"] == pytest.approx(e)
     assert with_toy.area_by_component_mm2["prefetcher"] == pytest.approx(2 * 1000e-6 * 0.29)
-    assert with_toy.energy_j == pytest.approx(base.energy_j + e)
+    # its area also leaks for the run's seconds (the leakage entry grows with the chip)
+    leak = with_toy.energy_by_component_j["leakage"] - base.energy_by_component_j["leakage"]
+    assert leak == pytest.approx(2 * 1000e-6 * 0.29 * Leakage.of(d).w_per_mm2 * r.seconds)
+    assert with_toy.energy_j == pytest.approx(base.energy_j + e + leak)
     assert {k: v for k, v in with_toy.area_by_component_mm2.items() if k != "prefetcher"} == base.area_by_component_mm2
     # ... or by listing it in COMPONENTS: price, SimResult.actions and flexibility_components follow.
     monkeypatch.setattr(components_module, "COMPONENTS", (*COMPONENTS, ToyPrefetcher))
-    assert price(r, d).energy_by_component_j == with_toy.energy_by_component_j
+    assert price(r, d).energy_by_component_j == pytest.approx(with_toy.energy_by_component_j)
     assert r.actions["prefetcher"] == {"fetch_bytes": r.counts.dram_read_bytes}
     assert "prefetcher" in flexibility_components()
 
