@@ -113,6 +113,13 @@ def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend, c
         energy_offchip_j=float(getattr(cost, "energy_offchip_j", 0.0)),
         clock_ghz_achieved=clock_ghz,
         area_mm2=float(cost.area_mm2),
+        # the cost model's low/high corners (accelsim.cost.ranges): every constant at the low or the high end of its range
+        energy_j_low=float(getattr(cost, "energy_range_j", (cost.energy_j,) * 2)[0]),
+        energy_j_high=float(getattr(cost, "energy_range_j", (cost.energy_j,) * 2)[1]),
+        energy_per_token_j_low=float(getattr(cost, "energy_range_j", (cost.energy_j,) * 2)[0]) / tokens,
+        energy_per_token_j_high=float(getattr(cost, "energy_range_j", (cost.energy_j,) * 2)[1]) / tokens,
+        area_mm2_low=float(getattr(cost, "area_range_mm2", (cost.area_mm2,) * 2)[0]),
+        area_mm2_high=float(getattr(cost, "area_range_mm2", (cost.area_mm2,) * 2)[1]),
         tokens_per_s=tokens / seconds,
         power_w=cost.energy_j / seconds,
         effective_tops=ops / seconds / 1e12,

@@ -73,6 +73,26 @@ class Pairs:
     area_flex2x: np.ndarray  # area ratio with the flexibility hardware doubled (NaN if not itemised)
     accuracy_gain: float  # best accuracy of b minus best of a (positive: a is more accurate)
     energy_onchip: np.ndarray = field(default_factory=lambda: np.zeros(0))  # on-chip energy per token ratio (empty: the table has no split)
+    # ratios with both designs of a pair priced at the cost model's low / high corner (empty: no corner columns)
+    area_low: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    area_high: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    energy_low: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    energy_high: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def premium_range(self) -> dict[str, tuple[float, float]]:
+        """Median area and energy-per-token premium (ratio - 1) at the low and the high corner: {"area": (lo, hi), "energy": ...}
+        (lo/hi are the smaller/larger of the two corners' medians); NaN without corner columns."""
+        if not self.has_corners:
+            return {"area": (float("nan"),) * 2, "energy": (float("nan"),) * 2}
+        out = {}
+        for k in ("area", "energy"):
+            ends = sorted(float(np.median(getattr(self, f"{k}_{c}"))) - 1 for c in ("low", "high"))
+            out[k] = (ends[0], ends[1])
+        return out
+
+    @property
+    def has_corners(self) -> bool:
+        return len(self) > 0 and len(self.area_low) == len(self) and len(self.energy_low) == len(self)
 
     def __len__(self) -> int:
         return len(self.area)
@@ -153,6 +173,10 @@ def matched_pairs(t: Table, design_fields, a: str = DEFAULT_COMPARE[0], b: str =
     for i in np.flatnonzero(labels == b):
         index_b.setdefault(tuple(t[k][i] for k in keys), i)
     ra, re_, rc, rf, ro = [], [], [], [], []
+    corners = {k: [] for k in ("area_low", "area_high", "energy_low", "energy_high")}
+    cols = {"area_low": "area_mm2_low", "area_high": "area_mm2_high", "energy_low": "energy_per_token_j_low",
+            "energy_high": "energy_per_token_j_high"}  # fmt: skip
+    has_corners = all(c in t for c in cols.values())
     onchip = t["energy_onchip_j"].astype(float) if "energy_onchip_j" in t else None
     for i in np.flatnonzero(labels == a):
         j = index_b.get(tuple(t[k][i] for k in keys))
@@ -165,9 +189,13 @@ def matched_pairs(t: Table, design_fields, a: str = DEFAULT_COMPARE[0], b: str =
         rf.append((area_i + flex[i]) / (area_j + flex[j]))
         if onchip is not None and onchip[j] > 0:
             ro.append(float(onchip[i]) / float(onchip[j]))
+        if has_corners:  # same corner for both designs of the pair
+            for k, col in cols.items():
+                corners[k].append(float(t[col][i]) / float(t[col][j]))
     fa, fb = np.isfinite(acc) & (labels == a), np.isfinite(acc) & (labels == b)
     gain = float(acc[fb].min() - acc[fa].min()) if fa.any() and fb.any() else float("nan")
-    return Pairs(a, b, np.array(ra), np.array(re_), np.array(rc), np.array(rf), gain, np.array(ro))
+    return Pairs(a, b, np.array(ra), np.array(re_), np.array(rc), np.array(rf), gain, np.array(ro),
+                 **{k: np.array(v) for k, v in corners.items()})  # fmt: skip
 
 
 def marginal_returns(t: Table, design_fields, fam: dict[str, FamilyStats] | None = None) -> dict[tuple[str, str], float]:

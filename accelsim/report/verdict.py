@@ -102,9 +102,31 @@ def _compared(f: Findings, fmt_energy: Callable[[float], str]) -> list[str]:
         lines.append(f"**What would change it**: on these traces {a} is not more accurate than {b}, so only a measured accuracy gain would justify its premium.")
     else:
         lines.append(f"**What would change it**: {a} costs no more than {b} here; only a cost-model error in its selection and metadata hardware could reverse that.")
+    if p.has_corners and not all(np.allclose(getattr(p, f"{k}_{c}"), getattr(p, k)) for k in ("area", "energy") for c in ("low", "high")):
+        lines.append(_corners(p))  # only when the cost model gave a range (a backend without ranges gives none)
     if np.isfinite(p.area_flex2x).all():
         lines.append(f"**Sensitivity**: with the selection/metadata hardware twice as large as modelled, the area premium of {a} would be {ratio_range(p.area_flex2x)}.")
     return lines
+
+
+def _conclusion(area: float, energy: float) -> str:
+    """The branch of the cost conclusion a (median area ratio, median energy ratio) falls in."""
+    if area > 1 and energy >= 1:
+        return "larger and no more efficient"
+    return "no larger" if area <= 1 else "larger but more efficient"
+
+
+def _corners(p: Pairs) -> str:
+    """The premium across the cost model's low/high corners (both designs of a pair at the same corner)."""
+    med = {k: float(np.median(getattr(p, k))) for k in ("area", "energy", "area_low", "area_high", "energy_low", "energy_high")}
+    ends = {_conclusion(med["area_low"], med["energy_low"]), _conclusion(med["area_high"], med["energy_high"])}
+    nominal = _conclusion(med["area"], med["energy"])
+    holds = "holds at both ends" if ends == {nominal} else "does not hold at both ends"
+    return (f"**Premium range** over the cost model's low/high corners (every constant at the low or the high end of its "
+            f"sources' range, both designs of a pair at the same corner): area {pct(min(med['area_low'], med['area_high']))} to "
+            f"{pct(max(med['area_low'], med['area_high']))}, energy per token {pct(min(med['energy_low'], med['energy_high']))} to "
+            f"{pct(max(med['energy_low'], med['energy_high']))} (medians over pairs; nominal area {pct(med['area'])}, energy "
+            f"{pct(med['energy'])}); the conclusion that {p.a} is {nominal} than {p.b} {holds}.")  # fmt: skip
 
 
 def _beyond(f: Findings) -> list[str]:
