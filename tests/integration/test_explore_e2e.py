@@ -66,7 +66,11 @@ def test_cli_on_a_dask_cluster_matches_the_local_run(traces, tmp_path):
 
 def test_builtin_spaces_resolve_against_the_real_design():
     flex = load_space("flex-nm")
-    assert len(flex.designs) == 1000  # budget counts valid, distinct designs
+    included = flex.resolved["include"]
+    sampled = [d for d in flex.designs if d.name not in included]
+    assert len(sampled) == 1000  # budget counts valid, distinct sampled designs; included presets come on top
+    assert {d.name for d in flex.designs} >= set(included)
+    assert {d.sparse_operand for d in flex.designs} == {"activations", "weights", "both"}
     labels = {str(d.patterns[-1]) for d in flex.designs}
     assert {"2:4", "4:8", "8:16", "16:32", "unstructured:0.5", "dense"} <= labels
     assert all(isinstance(d, Design) for d in flex.designs)
