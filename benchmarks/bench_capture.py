@@ -1,72 +1,72 @@
-"""Capture throughput: tokens/s of a sparsified forward against a plain dense forward, and peak memory.
+"""Capture throughput as a user sees it: the CLI's tokens/s for each pattern next to dense, after the first window.
 
-    .venv/bin/python benchmarks/bench_capture.py [--model smollm2-135m] [--seq-len 512] [--windows 4] [--threads 2]
+    .venv/bin/python benchmarks/bench_capture.py [--model smollm2-135m] [--patterns dense,2:4,8:16,16:32,unstructured:0.5]
+                                                 [--windows 5] [--threads 2] [--no-share]
 
-Rows: plain dense forward (no hooks); dense pattern with hooks (recording all-ones masks); magnitude / none at
-8:16 and 2:4 with trace recording (2048 rows) and error statistics off; 8:16 with error statistics on every
-window (one extra dense GEMM per layer).  Each row runs the same windows of Brown evaluation text.  Peak memory
-is the process's maximum resident set size (ru_maxrss) after the run; the issue's target is an overhead of at
-most 1.2x for magnitude / none / 8:16.  The overhead column divides process CPU time (time.process_time), which
-is robust when other jobs share the cores; wall-clock tokens/s is printed too.
+Runs ``python -m accelsim.capture`` in this process (``accelsim.capture.__main__.main``: the CLI's code path, its
+defaults for trace rows and error statistics) into a temporary directory, then reads each run's per-window wall and
+process-CPU seconds from its manifest.  The first window of each run is left out (it holds the error statistics of
+--stats-windows 1, one extra dense GEMM per layer, and any one-off compilation); the overhead column divides
+process CPU time per token by dense's, which holds when other jobs share the cores.  --no-share computes the mask of
+q/k/v_proj (and gate/up_proj) once per layer instead of once per shared input, to show what sharing saves.  The
+issue's target: at most 1.2x dense per token for magnitude / none after the first window.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
-import time
+import sys
+import tempfile
+from pathlib import Path
 
-import torch
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="smollm2-135m", help="registry name, local dir or hub id")
+    p.add_argument("--patterns", default="dense,2:4,8:16,16:32,unstructured:0.5")
     p.add_argument("--seq-len", type=int, default=512, help="tokens per window")
-    p.add_argument("--windows", type=int, default=4, help="windows per measurement")
+    p.add_argument("--windows", type=int, default=5, help="windows per run (the first is not counted)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--no-share", action="store_true", help="one mask per layer even where layers share their input")
+    p.add_argument("--json", type=Path, help="also write the rows here")
     args = p.parse_args(argv)
-    torch.set_num_threads(args.threads)
 
-    from accelsim.capture.data import load_corpus, token_windows
-    from accelsim.capture.hooks import LayerConfig, LayerState, sparsified
-    from accelsim.capture.models import find_targets, load_model, resolve_model
-    from accelsim.patterns import Pattern
+    from accelsim.capture import hooks
+    from accelsim.capture.__main__ import main as cli
+    from accelsim.traces import read_manifest
 
-    lm = load_model(resolve_model(args.model), progress=False)
-    ids = token_windows(lm.tokenizer, load_corpus("brown").eval_text, args.seq_len, args.windows, lm.spec.add_bos)
-    targets = find_targets(lm.model, list(lm.spec.sparsify))
-
-    def timed(states=None, stats=False) -> tuple[float, float]:
-        """(wall seconds, process CPU seconds) for the windows after one warm-up window."""
-        with torch.no_grad():
-            lm.model(input_ids=ids[:1])  # warm-up window (not timed)
-            t0, c0 = time.perf_counter(), time.process_time()
-            for i in range(ids.shape[0]):
-                if states:
-                    for st in states.values():
-                        st.stats.enabled = stats
-                lm.model(input_ids=ids[i : i + 1])
-            return time.perf_counter() - t0, time.process_time() - c0
-
-    def states_for(pattern: str):
-        return {n: LayerState(LayerConfig(n, Pattern.parse(pattern), record_tokens=2048)) for n in targets}
-
-    rows = []
-    base = timed()
-    rows.append(("plain dense forward (no hooks)", base))
-    for label, pattern, stats in [("dense pattern, hooks + trace", "dense", False), ("2:4 magnitude/none + trace", "2:4", False),
-                                  ("8:16 magnitude/none + trace", "8:16", False), ("8:16 magnitude/none + trace + error stats", "8:16", True)]:
-        st = states_for(pattern)
-        with sparsified(lm.model, st):
-            rows.append((label, timed(st, stats)))
-    tokens = ids.numel()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"model {lm.spec.name}, {args.windows} windows x {args.seq_len} tokens, {args.threads} threads, {len(targets)} sparsified layers")
-    print(f"{'configuration':44s} {'tokens/s':>9s} {'CPU tok/s':>10s} {'overhead (CPU time)':>20s}")
-    for label, (sec, cpu) in rows:
-        print(f"{label:44s} {tokens / sec:9.1f} {tokens / cpu:10.1f} {cpu / base[1]:19.2f}x")
-    print(f"peak resident memory: {peak_mb:.0f} MB")
+    if args.no_share:
+        hooks._input_only = lambda state: None
+    with tempfile.TemporaryDirectory() as td:
+        rc = cli(["--model", args.model, "--patterns", args.patterns, "--seq-len", str(args.seq_len),
+                  "--eval-tokens", str(args.seq_len * args.windows), "--threads", str(args.threads), "--out", td, "--no-progress"])
+        if rc:
+            return rc
+        rows = []
+        for d in sorted(Path(td).iterdir()):
+            if not d.is_dir():
+                continue
+            m = read_manifest(d)
+            wall, cpu = m.extra["window_seconds"][1:], m.extra["window_cpu_seconds"][1:]
+            tok = len(wall) * args.seq_len
+            rows.append({"pattern": str(m.config.pattern), "tokens_per_s": tok / sum(wall), "cpu_tokens_per_s": tok / sum(cpu),
+                         "first_window_s": m.extra["window_seconds"][0], "perplexity": m.accuracy.perplexity})
+    dense = next(r for r in rows if r["pattern"] == "dense")
+    order = {p: i for i, p in enumerate(args.patterns.split(","))}
+    rows.sort(key=lambda r: order.get(r["pattern"], 99))
+    print(f"model {args.model}, {args.windows} windows x {args.seq_len} tokens (first not counted), {args.threads} threads, "
+          f"mask sharing {'off' if args.no_share else 'on'}")
+    print(f"{'pattern':18s} {'tokens/s':>9s} {'CPU tok/s':>10s} {'vs dense (CPU time)':>20s} {'first window s':>15s}")
+    for r in rows:
+        r["overhead"] = dense["cpu_tokens_per_s"] / r["cpu_tokens_per_s"]
+        print(f"{r['pattern']:18s} {r['tokens_per_s']:9.1f} {r['cpu_tokens_per_s']:10.1f} {r['overhead']:19.2f}x {r['first_window_s']:15.2f}")
+    print(f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1) + "\n")
     return 0
 
 

@@ -13,6 +13,10 @@ dense logits are bit-identical to a model without hooks.
 Error statistics compare the layer output with the dense output of the same layer on the same input (the local
 error of this layer; upstream errors are in the input of both): relative L2 = ||Y - Y_d||_F / ||Y_d||_F and the
 mean over tokens of cos(Y_t, Y_d,t).
+
+Layers that receive the same input tensor (q/k/v_proj; gate/up_proj) and whose transform depends on the input alone
+(magnitude or CLACT, mitigation none, VAR or D-PTS) share one mask computation (:class:`_Shared`); the results are the
+same as computing it per layer.
 """
 
 from __future__ import annotations
@@ -173,7 +177,36 @@ class LayerState:
         return self.stats.summary()
 
 
-def _make_hooks(state: LayerState):
+class _Shared:
+    """The last (input, result) of a layer whose transform depends on its input alone (no column factor, no calibrated
+    shift): q/k/v_proj, and gate/up_proj, receive the same input tensor object, so its mask is computed once, not 3 or
+    2 times.  The input is held while cached, so its memory cannot be reused by another tensor (no false hit), and its
+    version counter catches an in-place change."""
+
+    def __init__(self):
+        self.arg = None
+        self.version = -1
+        self.key = None
+        self.result = None
+
+    def get(self, arg, key):
+        if self.arg is arg and self.version == arg._version and self.key == key:
+            return self.result
+        return None
+
+    def put(self, arg, key, result) -> None:
+        self.arg, self.version, self.key, self.result = arg, arg._version, key, result
+
+
+def _input_only(state: LayerState) -> tuple | None:
+    """The cache key of a layer whose transform is a function of its input alone (None otherwise)."""
+    cfg = state.config
+    if cfg.factor is not None or cfg.mitigation.calibrated or state.calibrating:
+        return None
+    return (str(cfg.pattern), cfg.criterion.name, cfg.mitigation.name)
+
+
+def _make_hooks(state: LayerState, shared: _Shared | None = None):
     rec, stats = state.recording, state.stats
 
     def pre(module, args):
@@ -187,7 +220,13 @@ def _make_hooks(state: LayerState):
             if not calibrating:
                 rec.add(state.config, x2, None)
             return None  # untouched input: bit-identical to the model without hooks
-        x_in, m = state.transform(module, x2)
+        key = _input_only(state) if shared is not None else None
+        got = shared.get(x, key) if key is not None else None
+        if got is None:
+            got = state.transform(module, x2)
+            if key is not None:
+                shared.put(x, key, got)
+        x_in, m = got
         if not calibrating:
             rec.add(state.config, x2, m)
             if stats.enabled:
@@ -216,9 +255,10 @@ def sparsified(model: torch.nn.Module, states: dict[str, LayerState]):
     if missing:
         raise ValueError(f"modules not in the model: {missing[:5]}")
     handles = []
+    shared = _Shared()
     try:
         for name, st in states.items():
-            pre, post = _make_hooks(st)
+            pre, post = _make_hooks(st, shared)
             handles.append(modules[name].register_forward_pre_hook(pre))
             handles.append(modules[name].register_forward_hook(post))
         yield states

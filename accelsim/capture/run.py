@@ -244,7 +244,8 @@ def _manifest(s: _Session, run: RunSpec, res: dict, dense_ppl: float | None, ext
         versions=versions(),
         seed=s.cfg.seed,
         extra={"seconds": res["seconds"], "provenance": prov, "window_nll": res["window_nll"],
-               "window_starts": s.window_starts, "window_seconds": res["window_seconds"], **extra},
+               "window_starts": s.window_starts, "window_seconds": res["window_seconds"],
+               "window_cpu_seconds": res["window_cpu_seconds"], **extra},
     )
 
 

@@ -114,3 +114,22 @@ def test_cuda_refused_without_a_gpu(tmp_path):
         pytest.skip("a GPU is present")
     with pytest.raises(ValueError, match="no CUDA GPU"):
         capture(_cfg(tmp_path, device="cuda"), tiny_loaded())
+
+
+@pytest.mark.parametrize("mitigation", ["none", "dpts"])
+def test_shared_masks_change_nothing(tmp_path, monkeypatch, mitigation):
+    """q/k/v (and gate/up) share one mask computation; turning sharing off gives identical masks and perplexity."""
+    import accelsim.capture.hooks as hooks
+
+    cfg = _cfg(tmp_path, mitigations=(mitigation,), criteria=("clact",))
+    shared = [load_trace(p) for p in capture(cfg, tiny_loaded())]
+    calls = []
+    real = hooks.LayerState.transform
+    monkeypatch.setattr(hooks.LayerState, "transform", lambda self, m, x: calls.append(1) or real(self, m, x))
+    monkeypatch.setattr(hooks, "_input_only", lambda state: None)
+    alone = [load_trace(p) for p in capture(_cfg(tmp_path, mitigations=(mitigation,), criteria=("clact",), force=True), tiny_loaded())]
+    assert len(calls) == 14 * 4  # 14 layers x 4 windows, every layer on its own
+    for a, b in zip(shared, alone):
+        assert a.accuracy.perplexity == b.accuracy.perplexity
+        for la, lb in zip(a.layers, b.layers):
+            np.testing.assert_array_equal(la.mask_packed, lb.mask_packed)
