@@ -58,7 +58,7 @@ from accelsim.sim.networks import bitonic_comparators
 __all__ = [
     "Action", "Component", "COMPONENTS", "actions_of", "flexibility_components", "offchip_components", "Multiplier", "Adder", "Register",
     "SRAM", "ActBuffer", "WeightBuffer", "MetadataBuffer", "Selector", "MetadataDecoder", "CompactionUnit",
-    "VarianceUnit", "MedianUnit", "DRAM", "ArrayWiring", "Leakage",
+    "VarianceUnit", "MedianUnit", "DRAM", "ArrayWiring", "Leakage", "BenesNetwork", "ForwardingAdderNetwork",
 ]  # fmt: skip
 
 HOROWITZ = 'M. Horowitz, "Computing\'s energy problem (and what we can do about it)", ISSCC 2014, 45 nm, 0.9 V'
@@ -276,7 +276,9 @@ class ArrayWiring(Component):
     Energy per slot: hop bits x PE pitch (the square root of the PE's multipliers, adders and registers) x
     wire energy per bit and mm (Keckler et al. 2011, 40 nm: 0.10-0.20 pJ/bit/mm, moved to 45 nm).  Area 0: the
     buses route over the cells on the upper metal layers (a standard-cell array is cell-limited, not wire-limited,
-    at these widths: a scalar int8 PE of ~30 um pitch carries 48 tracks, a few per cent of one layer's capacity)."""
+    at these widths: a scalar int8 PE of ~30 um pitch carries 48 tracks, a few per cent of one layer's capacity).
+    A SIGMA-like design (patterns include ``unstructured:*``) has no systolic hops: its operands travel the
+    :class:`BenesNetwork` and its partial sums the :class:`ForwardingAdderNetwork`, which price their own wires."""
 
     name = "array_wiring"
     actions = (Action("hops", "macs_issued"),)
@@ -294,7 +296,8 @@ class ArrayWiring(Component):
         pes = design.pe_rows * design.pe_cols
         lanes = design.lanes_per_pe
         logic = lanes * (Multiplier(design.precision).area_um2 + Adder(design.precision, lanes).area_um2)
-        return cls(_hop_bits(design), logic + Register.count(design) / pes * at(Register.A_BIT))
+        hops = 0.0 if _unstructured(design) else _hop_bits(design)
+        return cls(hops, logic + Register.count(design) / pes * at(Register.A_BIT))
 
     def energy_pj(self, action: str = "hops") -> float:
         return self.hop_bits * math.sqrt(self.pe_area_um2) * 1e-3 * at(WIRE_PJ_PER_BIT_MM)
@@ -373,7 +376,8 @@ class Selector(Component):
     An M:1 mux is (M-1) x width 2:1 cells and log2(M) levels (derived); a 2:1 cell is ~1.9 um^2
     (NanGate 45 nm).  Hierarchical (two stages of fanin/2 inputs) needs fanin-2 cells.  Energy
     per selection: the ceil(log2 fanin) cells on the path per bit.  Check: 8:16 naive int8 =
-    120 cells ~ 225 um^2 = 80 % of an int8 multiplier.  One per multiplier on a sparse design.
+    120 cells ~ 225 um^2 = 80 % of an int8 multiplier.  One per multiplier on a sparse design, except a
+    SIGMA-like one (patterns include ``unstructured:*``), whose :class:`BenesNetwork` routes each operand instead.
     """
 
     name = "selector"
@@ -387,11 +391,11 @@ class Selector(Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return design.multipliers if design.selection_patterns else 0
+        return design.multipliers if design.selection_patterns and not _unstructured(design) else 0
 
     @classmethod
     def of(cls, design, run=None):
-        return cls(design.selector, design.mux_fanin, _width(design))
+        return None if _unstructured(design) else cls(design.selector, design.mux_fanin, _width(design))
 
     @property
     def cells(self) -> int:
@@ -647,6 +651,142 @@ class DRAM(Component):
         return 0.0
 
 
+def _unstructured(design) -> bool:
+    """True for a SIGMA-like design: one whose supported patterns include ``unstructured:*``."""
+    return any(p.kind == "unstructured" for p in design.selection_patterns)
+
+
+def _flex_dpe_ports(design) -> int:
+    """Ports of one Flex-DPE (SIGMA's unit of distribution and reduction): the multiplier lanes of one array column
+    (``pe_rows x lanes_per_pe``, which reduce into one output), rounded up to a power of two."""
+    return 1 << max(1, math.ceil(math.log2(design.pe_rows * design.lanes_per_pe)))
+
+
+def _pe_pitch_um(design) -> float:
+    """Side of one PE at 45 nm (um): the square root of its multipliers, adders and registers (as ``ArrayWiring``)."""
+    return math.sqrt(ArrayWiring.of(design).pe_area_um2)
+
+
+# A 32-bit accumulator word travels the reduction network (int32 for int8 products, fp32 otherwise).
+_ACC_BITS = 32
+
+
+@dataclass(frozen=True)
+class BenesNetwork(Component):
+    """SIGMA's distribution network (Qin et al., HPCA 2020): a Benes network of ``ports`` = N ports per Flex-DPE,
+    one per array column, on a design whose patterns include ``unstructured:*``.
+
+    Structure (Benes, "Mathematical theory of connecting networks and telephone traffic", 1965; the rearrangeable
+    network SIGMA uses): ``2 log2 N - 1`` stages of ``N / 2`` 2x2 switches.  A switch is two ``w``-bit 2:1
+    multiplexers (one per output, so an input can be multicast to both) and two configuration flip-flops; area
+    from the NanGate MUX2_X1 and the flip-flop bit of ``primitives``.  It replaces the per-lane selector (SIGMA
+    routes each kept operand straight to its multiplier), so :class:`Selector` is absent on such a design.
+    Energy per operand delivered (``deliver``: every issued MAC slot receives its streaming operand through the
+    network; ``load_bytes``: the stationary operand, once per byte loaded): ``w`` bits through one 2:1 cell per
+    stage, plus the wire the operand crosses.  Wire (derived): the N ports lie along the column (``pe_rows`` PEs
+    of ``_pe_pitch_um``); stage ``s`` of the butterfly half of the network links ports ``2^s`` apart and an
+    operand takes the crossing with probability 1/2, so a path is ``sum_s 2^s / 2`` over the ``2 log2 N - 1``
+    stages = ``(3 N / 4 - 1)`` port pitches on average; priced at Keckler's wire energy per bit and mm.
+    """
+
+    name = "benes"
+    actions = (Action("deliver", "macs_issued"), Action("load_bytes", "wbuf_read_bytes"))
+    flexibility = True
+    source = (f"Qin et al., SIGMA, HPCA 2020 (Benes distribution per Flex-DPE); Benes 1965 (2 log2 N - 1 stages of N/2 "
+              f"2x2 switches); {NANGATE} MUX2_X1, DFF_X1; {KECKLER} (wire)")  # fmt: skip
+
+    ports: int
+    width: int
+    port_pitch_um: float
+
+    @classmethod
+    def count(cls, design) -> int:
+        return design.pe_cols if _unstructured(design) else 0
+
+    @classmethod
+    def of(cls, design, run=None):
+        if not _unstructured(design):
+            return None
+        ports = _flex_dpe_ports(design)
+        return cls(ports, _width(design), design.pe_rows * _pe_pitch_um(design) / ports)
+
+    @property
+    def stages(self) -> int:
+        return 2 * int(math.log2(self.ports)) - 1
+
+    @property
+    def switches(self) -> int:
+        return self.stages * self.ports // 2
+
+    @property
+    def path_mm(self) -> float:
+        """Mean wire an operand crosses (mm): (3 N / 4 - 1) port pitches (see the class docstring)."""
+        return (0.75 * self.ports - 1) * self.port_pitch_um * 1e-3
+
+    def energy_pj(self, action: str = "deliver") -> float:
+        per_operand = self.width * (self.stages * at(MUX2_ENERGY_PJ) + self.path_mm * at(WIRE_PJ_PER_BIT_MM))
+        return per_operand * 8 / self.width if action == "load_bytes" else per_operand
+
+    @property
+    def area_um2(self) -> float:
+        return self.switches * (2 * self.width * at(MUX2_AREA_UM2) + 2 * at(REG_BIT_AREA_UM2))
+
+
+@dataclass(frozen=True)
+class ForwardingAdderNetwork(Component):
+    """SIGMA's reduction network, the FAN (Qin et al., HPCA 2020): per Flex-DPE of N ports an adder tree of N - 1
+    adders with forwarding links, so that clusters of any size and alignment reduce at once; on a design whose
+    patterns include ``unstructured:*``, one per array column.
+
+    The adders themselves are already :class:`Adder` (one accumulate adder per lane, N per column, on every
+    design: the TPU-like baseline has as many), so this prices what the FAN adds to them (derived): per adder
+    node, a 2:1 multiplexer of the 32-bit accumulator word on each of its two inputs (child or forwarding link),
+    a 32-bit pipeline register on its output (the tree is pipelined by level), and two equality comparators of
+    the ``log2 N``-bit cluster (vecID) tags that decide add or forward.  Cells: NanGate MUX2_X1, the flip-flop bit
+    and the comparator bit of ``primitives``.  Energy per issued MAC slot (``reduce``: each product enters the
+    tree, and N products take N - 1 adder nodes): ``(N - 1) / N`` nodes, each two 32-bit mux selections, 32
+    register bits and the tag compares, plus the wire (derived): level ``l`` joins children ``2^(l-1)`` ports apart,
+    so the ``N - 1`` nodes carry ``(N / 2) log2 N`` port pitches of 32-bit wire per N products (Keckler's wire
+    energy; the forwarding links, which join neighbouring subtrees, are not priced as wire).
+    """
+
+    name = "fan"
+    actions = (Action("reduce", "macs_issued"),)
+    flexibility = True
+    source = (f"Qin et al., SIGMA, HPCA 2020 (FAN: N-1 adders with forwarding links per Flex-DPE); {NANGATE} MUX2_X1, "
+              f"DFF_X1; {ALADDIN} (comparator, flip-flop)")  # fmt: skip
+
+    ports: int
+    port_pitch_um: float
+
+    @classmethod
+    def count(cls, design) -> int:
+        return design.pe_cols if _unstructured(design) else 0
+
+    @classmethod
+    def of(cls, design, run=None):
+        if not _unstructured(design):
+            return None
+        ports = _flex_dpe_ports(design)
+        return cls(ports, design.pe_rows * _pe_pitch_um(design) / ports)
+
+    @property
+    def tag_bits(self) -> int:
+        return int(math.log2(self.ports))
+
+    def energy_pj(self, action: str = "reduce") -> float:
+        node = (2 * _ACC_BITS * at(MUX2_ENERGY_PJ) + _ACC_BITS * at(REG_BIT_ENERGY_PJ)
+                + 2 * self.tag_bits * at(CMP_BIT_ENERGY_PJ))  # fmt: skip
+        wire_mm = self.tag_bits / 2 * self.port_pitch_um * 1e-3  # per product: (N / 2) log2 N pitches over N products
+        return node * (self.ports - 1) / self.ports + _ACC_BITS * wire_mm * at(WIRE_PJ_PER_BIT_MM)
+
+    @property
+    def area_um2(self) -> float:
+        node = (2 * _ACC_BITS * at(MUX2_AREA_UM2) + _ACC_BITS * at(REG_BIT_AREA_UM2)
+                + 2 * self.tag_bits * at(CMP_BIT_AREA_UM2))  # fmt: skip
+        return node * (self.ports - 1)
+
+
 _FP32_MULT_AREA = Ranged(7700.0, 0.75 * 7700.0, 1.5 * 7700.0, HOROWITZ)  # fp32 multiplier, one source: x0.75-1.5
 
 
@@ -694,7 +834,8 @@ class Leakage(Component):
 # The order is the order of Cost's per-component dicts and of SimResult.actions.
 COMPONENTS: tuple[type[Component], ...] = (
     Multiplier, Adder, Selector, Register, MetadataDecoder, MetadataBuffer, ActBuffer, WeightBuffer, CompactionUnit,
-    VarianceUnit, MedianUnit, DRAM, ArrayWiring, Leakage,
+    VarianceUnit, MedianUnit, DRAM, ArrayWiring, Leakage, BenesNetwork, ForwardingAdderNetwork,
+    __import__("accelsim.cost.hierarchy", fromlist=["SharedLevel"]).SharedLevel,  # issue 9: the shared level (L2)
 )  # fmt: skip
 
 

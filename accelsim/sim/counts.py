@@ -22,10 +22,13 @@ __all__ = ["CAUSES", "Counts", "COUNT_NAMES", "KERNEL_COUNTS", "DERIVED_COUNTS",
 # compute: max(1, ceil(kept / nh)) per chunk (full reach) plus fill and drain; operand_reach: the
 # cycles limited selector reach adds; metadata_decode: decoders slower than compute
 # (docs/sparse-core-model.md, sections 1 and 2).
-CAUSES = ("compute", "operand_reach", "metadata_bw", "metadata_decode", "weight_bw", "bank_conflict", "compaction", "dram")
+# l2_bw and launch: the shared on-chip level's bandwidth and the fixed per-call overhead (accelsim.sim.hierarchy;
+# always 0 on a design without hierarchy fields).
+CAUSES = ("compute", "operand_reach", "metadata_bw", "metadata_decode", "weight_bw", "bank_conflict", "compaction", "dram",
+          "l2_bw", "launch")  # fmt: skip
 (
     CAUSE_COMPUTE, CAUSE_OPERAND_REACH, CAUSE_METADATA_BW, CAUSE_METADATA_DECODE, CAUSE_WEIGHT_BW, CAUSE_BANK_CONFLICT,
-    CAUSE_COMPACTION, CAUSE_DRAM,
+    CAUSE_COMPACTION, CAUSE_DRAM, CAUSE_L2_BW, CAUSE_LAUNCH,
 ) = range(len(CAUSES))  # fmt: skip
 
 
@@ -64,6 +67,9 @@ class Counts:
     wmeta_read_bits: int = 0  # weight metadata bits read into the array (once per fold, with the compressed weights)
     wmeta_write_bits: int = 0  # weight metadata bits filled from DRAM into the on-chip buffer
     wmeta_decodes: int = 0  # weight metadata records decoded (one per chunk and column per fold)
+    # shared on-chip level (accelsim.sim.hierarchy; 0 without one)
+    l2_read_bytes: int = 0  # bytes the cores' buffers read from the shared level
+    l2_write_bytes: int = 0  # bytes written into it (outputs, and fills from DRAM)
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -94,6 +94,13 @@ class Design:
     compressed_activations: bool = False  # activations stay compacted (values + metadata) in buffers and DRAM
     sparse_operand: str = "activations"  # which operand's zeros the core skips: activations, weights or both
     weight_patterns: tuple[Pattern, ...] = ()  # N:M weight patterns (weights/both; default ("2:4",))
+    # memory hierarchy and chip (accelsim/sim/hierarchy.py; all at their defaults: one core, no shared level)
+    cores: int = 1  # cores (SMs) sharing the shared level and DRAM; a GEMM's output tiles are split over them
+    l2_kib: int = 0  # shared on-chip level between DRAM and the cores' buffers (0: none)
+    l2_bw_bytes_per_cycle: int = 0  # its bandwidth, all cores together (needed when l2_kib > 0)
+    launch_overhead_us: float = 0.0  # fixed cost per call: per traced layer (prefill) or per layer and step (decode)
+    bw_efficiency: float = 1.0  # fraction of the DRAM bandwidth the core's kernel sustains
+    compute_efficiency: float = 1.0  # fraction of the core's on-chip rate the kernel sustains (on-chip cycles / it)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -130,6 +137,28 @@ class Design:
                 raise ValueError(f"Design.{fname} must be True or False, got {getattr(self, fname)!r}")
         _check_int("metadata_decode_groups_per_cycle", self.metadata_decode_groups_per_cycle, 0, 1 << 16)
         self._check_operand_path()
+        self._check_hierarchy()
+
+    def _check_hierarchy(self) -> None:
+        _check_int("cores", self.cores, 1, 1 << 16)
+        _check_int("l2_kib", self.l2_kib, 0, 1 << 24)
+        _check_int("l2_bw_bytes_per_cycle", self.l2_bw_bytes_per_cycle, 0, 1 << 24)
+        if bool(self.l2_kib) != bool(self.l2_bw_bytes_per_cycle):
+            raise ValueError(f"Design.l2_kib = {self.l2_kib} and l2_bw_bytes_per_cycle = {self.l2_bw_bytes_per_cycle}: "
+                             "a shared level needs both (or neither)")  # fmt: skip
+        v = self.launch_overhead_us
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 1e6:
+            raise ValueError(f"Design.launch_overhead_us must be a finite number in [0, 1e6], got {v!r}")
+        for fname in ("bw_efficiency", "compute_efficiency"):
+            v = getattr(self, fname)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 < v <= 1:
+                raise ValueError(f"Design.{fname} must be a number in (0, 1], got {v!r}")
+
+    @property
+    def hierarchical(self) -> bool:
+        """True when a hierarchy field is set (several cores, a shared level, a launch overhead or a bandwidth
+        efficiency below 1): ``accelsim.sim.hierarchy`` then times the layer's memory traffic."""
+        return self.cores > 1 or self.l2_kib > 0 or self.launch_overhead_us > 0 or self.bw_efficiency != 1.0 or self.compute_efficiency != 1.0
 
     def _canonicalise_patterns(self) -> None:
         pats = self.patterns

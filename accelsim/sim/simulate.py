@@ -40,7 +40,11 @@ weights`` or ``both`` capture) and raise a ValueError naming the trace otherwise
 side follows rule 1-2 above (a weight core runs dense activations); their weight side runs the trace's
 weight pattern when the design supports it, else the design's first (the cycles come from the masks).
 
-Not modelled: leakage, an L2 or other cache level, partial-sum storage (outputs are
+Several cores, a shared on-chip level (an L2) and a per-call launch overhead are optional
+(``Design.cores``, ``l2_kib``, ``l2_bw_bytes_per_cycle``, ``launch_overhead_us``, ``bw_efficiency``):
+``accelsim.sim.hierarchy`` re-times each layer from the kernel's outputs when any is set.
+
+Not modelled: leakage, partial-sum storage (outputs are
 assumed to accumulate in place), the cycles of the mitigation units (their work is counted),
 and voltage changes with the design.
 """
@@ -54,8 +58,9 @@ import numpy as np
 from accelsim.patterns import DENSE, Pattern
 from accelsim.sim import kernels, walk
 from accelsim.sim.chunks import TABLE_MAX_MH, chunk_table, full_reach, reach_intervals
-from accelsim.sim.counts import CAUSES, KERNEL_COUNTS, LAYER_PARAMS, MACS_USEFUL, STATS, Counts
+from accelsim.sim.counts import CAUSES, KERNEL_COUNTS, LAYER_PARAMS, MACS_USEFUL, P_UNION_ALL, STATS, Counts
 from accelsim.sim.design import Design
+from accelsim.sim.hierarchy import HierarchyInputs, apply_hierarchy
 from accelsim.sim.networks import bitonic_comparators
 from accelsim.sim.prepared import PreparedLayer, PreparedTrace, prepare
 from accelsim.traces import Trace
@@ -269,6 +274,7 @@ def _run_layers(design: Design, prep: PreparedTrace, pattern: Pattern, mode: str
     stats = _layer_stats(design, prep, rps, engine)
     total_cause = np.zeros(len(CAUSES), dtype=np.int64)
     total_counts = np.zeros(len(KERNEL_COUNTS), dtype=np.int64)
+    total_l2 = {"l2_read_bytes": 0, "l2_write_bytes": 0}
     per_layer = []
     for i, ly in enumerate(prep.layers):
         if ly.t == 0:
@@ -283,13 +289,22 @@ def _run_layers(design: Design, prep: PreparedTrace, pattern: Pattern, mode: str
             from accelsim.sim.reference import reference_layer
 
             cause, counts = reference_layer(ly, rp, params, dram_bytes_per_cycle)
+        if design.hierarchical:
+            from accelsim.sim.counts import DRAM_READ_BYTES, WBUF_WRITE_BYTES
+
+            wf = int(counts[WBUF_WRITE_BYTES])
+            h = HierarchyInputs(ly.t, ly.o, rp.tb, int(params[P_UNION_ALL]) * ly.o * design.bytes_per_element, wf,
+                                int(counts[DRAM_READ_BYTES]) - wf)  # fmt: skip
+            cause, counts, l2 = apply_hierarchy(design, h, decode, cause, counts)
+            for key, v in l2.items():
+                total_l2[key] += v
         total_cause += cause
         total_counts += counts
         per_layer.append(
             {"name": ly.name, "shape": (ly.t, ly.k, ly.o), "cycles": int(cause.sum()),
              "cycles_by_cause": dict(zip(CAUSES, (int(c) for c in cause))), "macs_useful": int(counts[MACS_USEFUL])}
         )  # fmt: skip
-    return total_cause, total_counts, tuple(per_layer)
+    return total_cause, total_counts, tuple(per_layer), total_l2
 
 
 def comparisons_per_group(m: int, topn: bool) -> int:
@@ -301,11 +316,13 @@ def comparisons_per_group(m: int, topn: bool) -> int:
     return bitonic_comparators(m) if topn else m
 
 
-def _derived_counts(kernel_counts: np.ndarray, design: Design, prep: PreparedTrace, pattern: Pattern, weights: dict | None = None) -> Counts:
+def _derived_counts(kernel_counts: np.ndarray, design: Design, prep: PreparedTrace, pattern: Pattern, weights: dict | None = None,
+                    l2: dict | None = None) -> Counts:  # fmt: skip
     """The Counts record: the kernel's counts plus those derived from them, the design and the trace.
 
     weights: the weight-metadata counts of a weight or dual-side run (``accelsim.sim.weights``); every product
-    is then selected (the weight side is sparse even when the activations run dense).
+    is then selected (the weight side is sparse even when the activations run dense).  l2: the shared level's
+    counts (``accelsim.sim.hierarchy``; absent without one).
     """
     k = dict(zip(KERNEL_COUNTS, (int(x) for x in kernel_counts)))
     dense_macs = sum(ly.t * ly.k * ly.o for ly in prep.layers)
@@ -327,6 +344,7 @@ def _derived_counts(kernel_counts: np.ndarray, design: Design, prep: PreparedTra
         median_compares=mit.median_passes * k_tokens if has_unit else 0,
         epilogue_macs=o_tokens if has_unit and mit.epilogue else 0,
         **(weights or {}),
+        **(l2 or {}),
     )
 
 
@@ -338,8 +356,8 @@ def run_group_m(design: Design, pattern: Pattern) -> int:
 
 
 def _simulate_pattern(design: Design, prep: PreparedTrace, pattern: Pattern, mode: str, engine: str) -> SimResult:
-    cause, kernel_counts, per_layer = _run_layers(design, prep, pattern, mode, engine)
-    counts = _derived_counts(kernel_counts, design, prep, pattern)
+    cause, kernel_counts, per_layer, l2 = _run_layers(design, prep, pattern, mode, engine)
+    counts = _derived_counts(kernel_counts, design, prep, pattern, None, l2)
     cycles = int(cause.sum())
     mac_slots = design.multipliers * cycles
     return SimResult(
@@ -399,8 +417,8 @@ def _simulate_weights(design: Design, prep: PreparedTrace, mode: str, engine: st
         cands = (DENSE, *design.sparse_patterns)
     best = None
     for act in cands:
-        cause, kernel_counts, wcounts, per_layer = W.simulate_weight_run(design, prep, act, wpat, mode, engine)
-        counts = _derived_counts(kernel_counts, design, prep, act, wcounts)
+        cause, kernel_counts, wcounts, per_layer, l2 = W.simulate_weight_run(design, prep, act, wpat, mode, engine)
+        counts = _derived_counts(kernel_counts, design, prep, act, wcounts, l2)
         cycles = int(cause.sum())
         mac_slots = design.multipliers * cycles
         r = SimResult(

@@ -485,6 +485,7 @@ def simulate_weight_run(design, prep, act: Pattern, wpat: Pattern, mode: str, en
     cause_t = np.zeros(len(C.CAUSES), dtype=np.int64)
     cnt_t = np.zeros(len(C.KERNEL_COUNTS), dtype=np.int64)
     extra_t = {"wmeta_read_bits": 0, "wmeta_write_bits": 0, "wmeta_decodes": 0}
+    l2_t = {"l2_read_bytes": 0, "l2_write_bytes": 0}
     per_layer = []
     wps = {ly.t: weight_run_params(design, act, wpat, mode, ly.t) for ly in prep.layers}
     key = ("weights", design.sparse_operand, str(act), design.pe_cols,
@@ -510,10 +511,28 @@ def simulate_weight_run(design, prep, act: Pattern, wpat: Pattern, mode: str, en
             st = reference_weight_stats(act_mask if wr.act_sparse else None, unpack_mask(tl.weight_mask, ly.k), wr, design.pe_cols,
                                         t_rows=ly.t)  # fmt: skip
             cause, cnt, extra = reference_weight_timing(st, wr, design, ly.t, ly.k, ly.o, kept, decode, out_kept, out_meta)
+        if design.hierarchical:
+            cause, cnt = _hierarchy(design, ly, wr, decode, cause, cnt, extra, l2_t)
         cause_t += cause
         cnt_t += cnt
         for kk, v in extra.items():
             extra_t[kk] += int(v)
         per_layer.append({"name": ly.name, "shape": (ly.t, ly.k, ly.o), "cycles": int(cause.sum()),
                           "cycles_by_cause": dict(zip(C.CAUSES, (int(c) for c in cause))), "macs_useful": int(cnt[C.MACS_USEFUL])})  # fmt: skip
-    return cause_t, cnt_t, extra_t, tuple(per_layer)
+    return cause_t, cnt_t, extra_t, tuple(per_layer), l2_t
+
+
+def _hierarchy(design, ly, wr, decode: bool, cause, cnt, extra: dict, l2_t: dict):
+    """A layer re-timed by ``accelsim.sim.hierarchy``: compressed weights (values plus metadata) once per load."""
+    from accelsim.sim.hierarchy import HierarchyInputs, apply_hierarchy
+
+    nb = -(-ly.t // wr.tb)
+    w_meta = int(extra["wmeta_read_bits"]) // nb  # metadata bits of the layer's weights
+    loads = int(extra["wmeta_write_bits"]) // w_meta if w_meta else 1
+    w_once = int(cnt[C.WBUF_WRITE_BYTES]) // max(1, loads) + -(-w_meta // 8)
+    fetch = loads * w_once
+    h = HierarchyInputs(ly.t, ly.o, wr.tb, w_once, fetch, int(cnt[C.DRAM_READ_BYTES]) - fetch)
+    cause, cnt, l2 = apply_hierarchy(design, h, decode, cause, cnt)
+    for key, v in l2.items():
+        l2_t[key] += v
+    return cause, cnt

@@ -1,0 +1,47 @@
+"""The memory hierarchy (accelsim/sim/hierarchy.py, issue 9): off by default, twin-exact, and its rules."""
+
+import pytest
+
+from accelsim import synthetic_trace
+from accelsim.cost import price
+from accelsim.sim import simulate
+from accelsim.sim.presets import presets
+
+
+def test_defaults_are_not_hierarchical():
+    assert not presets["dense"].hierarchical and not presets["h100-sm-2:4"].hierarchical
+    assert presets["h200"].hierarchical and presets["h200-2:4"].cores == 132
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="shared level needs both"):
+        presets["dense"].replace(l2_kib=1024)
+    with pytest.raises(ValueError, match="bw_efficiency"):
+        presets["dense"].replace(bw_efficiency=0)
+
+
+@pytest.mark.numba
+@pytest.mark.parametrize("name", ["h200", "h200-2:4"])
+@pytest.mark.parametrize("mode", ["prefill", "decode"])
+def test_twin_exact(name, mode):
+    d = presets[name].replace(cores=4, l2_kib=64, l2_bw_bytes_per_cycle=64)
+    tr = synthetic_trace(shapes=[(40, 256, 96)], pattern="2:4" if "2:4" in name else "dense", seed=3)
+    a, b = simulate(d, tr, mode=mode), simulate(d, tr, mode=mode, engine="reference")
+    assert a.cycles_by_cause == b.cycles_by_cause and a.counts == b.counts
+
+
+def test_launch_and_l2_counts_priced():
+    d = presets["dense"].replace(launch_overhead_us=2.0, l2_kib=1024, l2_bw_bytes_per_cycle=64, cores=2)
+    tr = synthetic_trace(shapes=[(64, 256, 128)], pattern="dense", seed=1)
+    r = simulate(d, tr)
+    assert r.cycles_by_cause["launch"] == 2000
+    assert r.counts.l2_read_bytes > 0 and r.counts.l2_write_bytes > 0
+    assert price(r, d).energy_by_component_j["l2"] > 0
+
+
+def test_cores_split_waves():
+    tr = synthetic_trace(shapes=[(64, 256, 128)], pattern="dense", seed=1)  # 8 O-tiles of 16
+    one = simulate(presets["dense"].replace(launch_overhead_us=0.0, cores=1, bw_efficiency=0.999), tr)
+    eight = simulate(presets["dense"].replace(cores=8), tr)
+    onchip = lambda r: r.cycles - r.cycles_by_cause["dram"] - r.cycles_by_cause["l2_bw"]  # noqa: E731
+    assert onchip(eight) * 8 == pytest.approx(onchip(one), rel=0.01)
