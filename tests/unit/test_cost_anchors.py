@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from accelsim.cost import price
-from accelsim.cost.components import Leakage
+from accelsim.cost.components import BenesNetwork, ForwardingAdderNetwork, Leakage
+from accelsim.cost.primitives import MUX2_AREA_UM2, REG_BIT_AREA_UM2
 from accelsim.cost.ranges import Ranged, at, corner
 from accelsim.sim import presets, simulate
 from accelsim.synthetic import synthetic_trace
@@ -25,7 +26,8 @@ def test_sta_area_ratio_within_10_percent():
     assert vc.sta_area_ratio() == pytest.approx(2.08, rel=0.10)
 
 
-@pytest.mark.xfail(strict=True, reason="SIGMA's Benes distribution and FAN reduction networks are not modelled yet")
+@pytest.mark.xfail(strict=True, reason="with the Benes and FAN networks modelled, area is 1.11x (the fp32 adders and SRAM dilute "
+                   "them) and power 3.45x with the standard Benes layout's wire (1.16x switches only): SIGMA's layout is unknown")
 def test_sigma_area_within_10_percent_and_power_within_20_percent():
     r = vc.sigma_ratios()
     assert r["total_area"] == pytest.approx(1.38, rel=0.10) and r["power"] == pytest.approx(2.0, rel=0.20)
@@ -67,3 +69,30 @@ def test_ranged_constant_reads_its_corner():
         assert at(x) == 2.0
     with pytest.raises(ValueError):
         Ranged(1.0, 2.0, 3.0)
+
+
+def test_benes_network_by_hand_count_and_only_on_unstructured_designs():
+    # Benes 1965: 2 log2 N - 1 stages of N/2 2x2 switches; 128 ports: 13 stages, 832 switches, each two 16-bit 2:1 muxes
+    # and two configuration flip-flops.
+    u = presets["unstructured-sigma"].replace(precision="fp16")
+    b = BenesNetwork.of(u)
+    assert (b.ports, b.stages, b.switches) == (128, 13, 832)
+    assert b.area_um2 == pytest.approx(832 * (2 * 16 * MUX2_AREA_UM2 + 2 * REG_BIT_AREA_UM2))
+    assert BenesNetwork.count(u) == u.pe_cols and ForwardingAdderNetwork.count(u) == u.pe_cols
+    for name in ("dense", "flex-8:16-window"):
+        assert BenesNetwork.of(presets[name]) is None and BenesNetwork.count(presets[name]) == 0
+        assert ForwardingAdderNetwork.count(presets[name]) == 0
+
+
+def test_sigma_like_design_prices_networks_instead_of_selector_and_systolic_hops():
+    u = presets["unstructured-sigma"]
+    c = price(simulate(u, synthetic_trace([(64, 256, 128)], density=0.5, seed=0)), u)
+    assert c.energy_by_component_j["benes"] > 0 and c.energy_by_component_j["fan"] > 0
+    assert c.area_by_component_mm2["selector"] == 0 and c.energy_by_component_j["selector"] == 0
+    assert c.energy_by_component_j["array_wiring"] == 0
+
+
+def test_sigma_anchor_reports_both_power_bounds_around_the_reference():
+    # The switches-only and standard-layout power ratios bracket SIGMA's ~2x: what is unknown is the network's layout.
+    r = vc.sigma_ratios()
+    assert r["power_switches_only"] < 2.0 < r["power"]
