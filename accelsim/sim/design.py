@@ -23,11 +23,19 @@ through a full crossbar.  Dense: one PE serves ``lanes_per_pe`` consecutive chan
 ``activations`` (the default: ``patterns`` are the activation patterns it runs), ``weights``
 (Ampere/Hopper-like: weights pruned to one of ``weight_patterns`` and compressed offline, activations
 dense) or ``both`` (dual-side: activations in ``patterns`` and weights in ``weight_patterns``).
-``weight_patterns`` (N:M only) default to ("2:4",) on a weight or dual-side core and must be empty on
-an activation core.  The lane group, operand budget and reach are sized over the activation and
+``weight_patterns`` (N:M, or ``unstructured:D``: a bitmap over each chunk, pruned offline to any mask) default
+to ("2:4",) on a weight or dual-side core and must be empty on an activation core.  The lane group, operand budget and reach are sized over the activation and
 weight patterns together (``selection_patterns``); a dual-side core's default lane group is
 ``mh x`` the densities of its widest activation and weight patterns (8:16 and 2:4: 4 lanes offered
 16 channels), the expected kept positions of a chunk's intersection.
+
+``lane_balance`` (weight and dual-side cores, weight-stationary): the lane groups of a PE column share its
+work instead of each owning one chunk: the operands reach the multipliers condensed (kept values only, as in
+DSTC's bitmap-condensed outer product, Wang et al., ISCA 2021, arXiv 2105.09564) through a distribution
+network that hands the next chunk-cycle to whichever lane group frees first, so a fold costs the slowest
+column's chunk-cycles over the block and the tile's chunks, divided by its lane groups (rounded up),
+instead of its slowest (chunk, column) pair.  Without it an unstructured weight mask is bound by its
+densest chunk for every token (weights are static over the block).
 
 ``patterns`` holds :class:`~accelsim.patterns.Pattern` objects (strings such as "8:16" are
 parsed once, in ``__post_init__``); ``mitigation_units`` draws from
@@ -93,7 +101,8 @@ class Design:
     selector_pipelined: bool = False  # extra selector levels add a pipeline stage instead of clock period
     compressed_activations: bool = False  # activations stay compacted (values + metadata) in buffers and DRAM
     sparse_operand: str = "activations"  # which operand's zeros the core skips: activations, weights or both
-    weight_patterns: tuple[Pattern, ...] = ()  # N:M weight patterns (weights/both; default ("2:4",))
+    weight_patterns: tuple[Pattern, ...] = ()  # N:M or unstructured weight patterns (weights/both; default ("2:4",))
+    lane_balance: bool = False  # weights/both, weight-stationary: a column's lane groups share its work (see module doc)
     # memory hierarchy and chip (accelsim/sim/hierarchy.py; all at their defaults: one core, no shared level)
     cores: int = 1  # cores (SMs) sharing the shared level and DRAM; a GEMM's output tiles are split over them
     l2_kib: int = 0  # shared on-chip level between DRAM and the cores' buffers (0: none)
@@ -132,12 +141,14 @@ class Design:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 < v <= 1e6:
                 raise ValueError(f"Design.{fname} must be a finite number in (0, 1e6], got {v!r}")
         _check_choice("tech_nm", self.tech_nm, TECH_NODES)
-        for fname in ("selector_pipelined", "compressed_activations"):
+        for fname in ("selector_pipelined", "compressed_activations", "lane_balance"):
             if not isinstance(getattr(self, fname), bool):
                 raise ValueError(f"Design.{fname} must be True or False, got {getattr(self, fname)!r}")
         _check_int("metadata_decode_groups_per_cycle", self.metadata_decode_groups_per_cycle, 0, 1 << 16)
         self._check_operand_path()
         self._check_hierarchy()
+        if self.lane_balance and (self.sparse_operand == "activations" or self.dataflow != "weight_stationary"):
+            raise ValueError("Design.lane_balance needs sparse_operand 'weights' or 'both' and the weight_stationary dataflow")
 
     def _check_hierarchy(self) -> None:
         _check_int("cores", self.cores, 1, 1 << 16)
@@ -178,7 +189,7 @@ class Design:
         _check_choice("sparse_operand", self.sparse_operand, SPARSE_OPERANDS)
         pats = self.weight_patterns
         if isinstance(pats, str) or not isinstance(pats, (tuple, list)):
-            raise ValueError(f'Design.weight_patterns must be a tuple of N:M patterns such as ("2:4",), got {pats!r}')
+            raise ValueError(f'Design.weight_patterns must be a tuple of patterns such as ("2:4",), got {pats!r}')
         if self.sparse_operand == "activations":
             if pats:
                 raise ValueError(f"Design.weight_patterns = {tuple(pats)!r} needs sparse_operand 'weights' or 'both' "
@@ -190,9 +201,11 @@ class Design:
                 p = Pattern.parse(p)
             except (TypeError, ValueError) as e:
                 raise ValueError(f"Design.weight_patterns: {e}") from None
-            if p.kind != "nm":
-                raise ValueError(f"Design.weight_patterns: {p} is not N:M; weights are pruned and compressed offline to N:M groups")
-            if p.m > 62:
+            if p.kind == "dense":
+                raise ValueError("Design.weight_patterns: 'dense' is not a weight pattern; give N:M or unstructured:D patterns")
+            if p.kind == "unstructured" and self.selector == "window":
+                raise ValueError(f"Design.weight_patterns: {p} needs selector 'naive' (a crossbar) or 'hierarchical', not 'window'")
+            if p.kind == "nm" and p.m > 62:
                 raise ValueError(f"Design.weight_patterns: group size M={p.m} of {p} exceeds the supported maximum 62")
             if p not in canon:
                 canon.append(p)
@@ -293,7 +306,7 @@ class Design:
         if self.sparse_operand == "both" and self.sparse_patterns:
             mh = self.resolved_operand_budget
             act = max(self.sparse_patterns, key=lambda p: self._native_group(p)[::-1])
-            wt = max(self.weight_patterns, key=lambda p: (p.m, p.n))
+            wt = max(self.weight_patterns, key=lambda p: self._native_group(p)[::-1])
             return max(1, int(mh * act.density * wt.density))
         return self._widest()[0]
 

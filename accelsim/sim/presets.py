@@ -22,6 +22,14 @@
 * ``dual-8:16-w2:4``: dual-side: 8:16 activations (bitmask metadata) and 2:4 weights, a naive
   16:1 selector and lane groups of 4 offered 16 channels, sized for the intersection of the two
   (16 x 1/2 x 1/2 = 4 kept per chunk on average); needs a ``--sparsify both`` trace.
+* ``dstc-4:16``: dual-side unstructured, DSTC-like (Wang et al., "Dual-side Sparse Tensor Core", ISCA 2021,
+  arXiv 2105.09564): activations and weights both unstructured (bitmap metadata, ``unstructured:D`` on both
+  sides), a full 16:1 crossbar per lane, lane groups of 4 lanes offered 16 channels (a 4x cap, sized for a
+  quarter of the products kept), and ``lane_balance``: the operands reach the multipliers condensed, so a
+  PE column's lane groups share its work (the outer product of condensed vectors) instead of each being
+  bound to one chunk.  The 16:1 selector is pipelined (two more fill cycles per fold) to keep the
+  dense clock, as DSTC keeps the tensor core's.  Needs a trace with weight masks (all-ones weight masks for dense B).
+  Validated on DSTC's Fig. 21 (analysis/validation_dstc.py).
 * ``h100-sm-2:4``: one H100 SM's tensor cores for validation: 4 x 512 = 2048 FP16 FMA per
   clock dense (989.4 TFLOPS / 132 SMs / 1.83 GHz / 2; NVIDIA H100 Tensor Core GPU datasheet,
   SXM5 FP16 dense), 2:4 index metadata,
@@ -50,6 +58,9 @@ presets: dict[str, Design] = {
                                  metadata_format="index"),
     "dual-8:16-w2:4": _BASE.replace(name="dual-8:16-w2:4", patterns=("8:16",), sparse_operand="both", weight_patterns=("2:4",),
                                     selector="naive", metadata_format="bitmask", lane_group=4, operand_budget=16),
+    "dstc-4:16": _BASE.replace(name="dstc-4:16", patterns=("unstructured:0.5",), sparse_operand="both",
+                               weight_patterns=("unstructured:0.5",), selector="naive", metadata_format="bitmask",
+                               lane_group=4, operand_budget=16, lane_balance=True, selector_pipelined=True),
     "h100-sm-2:4": Design(
         name="h100-sm-2:4",
         precision="fp16",

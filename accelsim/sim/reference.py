@@ -203,6 +203,8 @@ def reference_weight_stats(act_mask: np.ndarray | None, w_mask: np.ndarray, wr, 
             cols = range(ot * pe_cols, min(o_n, (ot + 1) * pe_cols))
             for j in range(nj):
                 units, units_ideal = [], []  # one entry per (chunk, column): its cycles over the block
+                col_tot = {o: 0 for o in cols}  # lane_balance: per column, its chunk-cycles over the block and tile
+                col_tot_ideal = {o: 0 for o in cols}
                 for c in range(j * wr.cpt, min(nch, (j + 1) * wr.cpt)):
                     lo, hi = c * wr.mh, min(k, (c + 1) * wr.mh)
                     per_col = {o: [] for o in cols}
@@ -219,8 +221,15 @@ def reference_weight_stats(act_mask: np.ndarray | None, w_mask: np.ndarray, wr, 
                     combine = max if wr.lockstep else sum  # lockstep (output-stationary) or FIFO-decoupled over the block
                     units += [combine(v) for v in per_col.values()]
                     units_ideal += [combine(v) for v in per_col_ideal.values()]
-                out["work"][b, j, ot] = max(units)
-                out["ideal"][b, j, ot] = max(units_ideal)
+                    for o in cols:
+                        col_tot[o] += sum(per_col[o])
+                        col_tot_ideal[o] += sum(per_col_ideal[o])
+                if getattr(wr, "balance", 0):  # the column's lane groups share its work (Design.lane_balance)
+                    out["work"][b, j, ot] = max(-(-v // wr.cpt) for v in col_tot.values())
+                    out["ideal"][b, j, ot] = max(-(-v // wr.cpt) for v in col_tot_ideal.values())
+                else:
+                    out["work"][b, j, ot] = max(units)
+                    out["ideal"][b, j, ot] = max(units_ideal)
     return (*(out[name] for name in names), wkept, wchunks)
 
 

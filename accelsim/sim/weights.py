@@ -12,6 +12,11 @@
   the token's and the column's kept positions: ``cycles(act_bits[t, c] & weight_bits[o, c])`` from
   the same chunk table (``accelsim.sim.chunks``).
 
+Weight patterns are N:M or ``unstructured:D`` (weights pruned offline to any mask, a DSTC-like core:
+Wang et al., ISCA 2021, arXiv 2105.09564).  An unstructured weight pattern's metadata is a bitmap of
+``mh`` bits per chunk (group = chunk), decoded in one step; its cycles, like an N:M pattern's, come from
+the masks alone, so lane count and load balance follow the real kept positions of every chunk.
+
 Fold rules (the dataflow rules of ``simulate``, with per-column work):
 
 * weight-stationary: every (lane group, column) pair is decoupled by FIFOs over the token block, as
@@ -106,6 +111,7 @@ class WeightRunParams:
     w_bits_pg: int
     w_bits_pc: int
     w_dec_cyc: int
+    balance: int = 0  # Design.lane_balance on a weight-stationary core: a column's lane groups share its work
 
     @property
     def full_reach(self) -> bool:
@@ -125,8 +131,8 @@ def weight_run_params(design, act_pattern: Pattern, weight_pattern: Pattern, sim
     if mode not in ("weights", "both"):
         raise ValueError(f"weight_run_params is for weight-sparse and dual-side runs, got sparse_operand={mode!r}")
     act_sparse = int(mode == "both" and act_pattern.kind != "dense")
-    if not weight_pattern.is_nm:
-        raise ValueError(f"weight pattern {weight_pattern} is not N:M; weight-sparse cores take N:M weights")
+    if weight_pattern.kind == "dense":
+        raise ValueError("weight pattern 'dense' is not a weight-sparse pattern; give N:M or unstructured:D")
     n, mh, r = lanes or design.lane_mapping(act_pattern if act_sparse else weight_pattern)
     ws = design.dataflow == "weight_stationary"
     column = design.pe_rows * design.lanes_per_pe
@@ -146,13 +152,13 @@ def weight_run_params(design, act_pattern: Pattern, weight_pattern: Pattern, sim
     am = act_pattern.m if act_pattern.kind == "nm" else mh
     a_bits = -(-_bits_per_group(design, act_pattern, am) * mh // am) if act_sparse else 0
     a_dec = max(1, -(-decode_steps_per_group(design, act_pattern) * mh // (am * rate))) if act_sparse else 0
-    wm = weight_pattern.m
-    w_pg = weight_pattern.metadata_bits_per_group(design.metadata_format)
+    wm = weight_pattern.m if weight_pattern.is_nm else mh  # unstructured: one bitmap of mh bits per chunk
+    w_pg = _bits_per_group(design, weight_pattern, wm)
     w_bits = -(-w_pg * mh // wm)
     w_dec = max(1, -(-decode_steps_per_group(design, weight_pattern) * mh // (wm * rate)))
     fill = design.pe_rows + design.pe_cols - 2 + design.selector_pipeline_stages
     return WeightRunParams(mode, n, mh, r, tb, cpt, cpp, int(not ws), fill, act_sparse, am if act_sparse else 0, a_bits,
-                           a_dec, wm, w_pg, w_bits, w_dec)  # fmt: skip
+                           a_dec, wm, w_pg, w_bits, w_dec, int(bool(getattr(design, "lane_balance", False)) and ws))  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- Numba engine
@@ -218,18 +224,27 @@ def _cyc(v, mh, table, ctab, ptab, rlo, rhi, full):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _weight_tiles(W, mh, table, ctab, ptab, rlo, rhi, full, cpt, pe_cols, cmax, imax, csum, lsum, ksum, wkept, wchunks):
-    """Static per (tile j, O-tile) tables of a weight mask's chunks (W: int64 [O, nch] chunk values)."""
+def _weight_tiles(W, mh, table, ctab, ptab, rlo, rhi, full, cpt, pe_cols, cmax, imax, csum, lsum, ksum, wkept, wchunks, bmax,
+                  bimax):  # fmt: skip
+    """Static per (tile j, O-tile) tables of a weight mask's chunks (W: int64 [O, nch] chunk values).
+
+    bmax, bimax: the O-tile's largest column total over tile j's chunks of cycles / ideal cycles (lane_balance).
+    """
     o_n, nch = W.shape
+    nj = cmax.shape[0]
     for ot in range(cmax.shape[1]):
         o0 = ot * pe_cols
         o1 = min(o_n, o0 + pe_cols)
+        col = np.zeros((nj, pe_cols), dtype=np.int64)
+        coli = np.zeros((nj, pe_cols), dtype=np.int64)
         for c in range(nch):
             j = c // cpt
             mx = 0
             mi = 0
             for o in range(o0, o1):
                 cy, x = _cyc(W[o, c], mh, table, ctab, ptab, rlo, rhi, full)
+                col[j, o - o0] += cy
+                coli[j, o - o0] += ptab[x]
                 if cy > mx:
                     mx = cy
                 if ptab[x] > mi:
@@ -243,11 +258,17 @@ def _weight_tiles(W, mh, table, ctab, ptab, rlo, rhi, full, cpt, pe_cols, cmax, 
             lsum[j, ot] += mx
             wkept[j, ot] = ksum[j, ot]
             wchunks[j, ot] += o1 - o0
+        for j in range(nj):
+            for q in range(o1 - o0):
+                if col[j, q] > bmax[j, ot]:
+                    bmax[j, ot] = col[j, q]
+                if coli[j, q] > bimax[j, ot]:
+                    bimax[j, ot] = coli[j, q]
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _dual_stats(A, WT, mh, table, ctab, ptab, rlo, rhi, full, tb, cpt, pe_cols, lockstep, acc, acci, work, ideal, passes,
-                lpasses, nnz):  # fmt: skip
+def _dual_stats(A, WT, mh, table, ctab, ptab, rlo, rhi, full, tb, cpt, pe_cols, lockstep, balance, acc, acci, work, ideal,
+                passes, lpasses, nnz):  # fmt: skip
     """Per (block, tile, O-tile) statistics of a dual-side run (A: [T, nch], WT: [nch, O] chunk values).
 
     acc, acci: int64 [nch, pe_cols] scratch: per (chunk, column) cycles summed over the block (weight-stationary)
@@ -297,6 +318,19 @@ def _dual_stats(A, WT, mh, table, ctab, ptab, rlo, rhi, full, tb, cpt, pe_cols, 
                     passes[b, j, ot] += s
                     nnz[b, j, ot] += xs
                     lpasses[b, j, ot] += mx
+            if balance:  # a column's lane groups share its chunk-cycles over the tile (Design.lane_balance)
+                for j in range(nj):
+                    for q in range(o1 - o0):
+                        s = 0
+                        si = 0
+                        for c in range(j * cpt, min(nch, (j + 1) * cpt)):
+                            s += acc[c, q]
+                            si += acci[c, q]
+                        if (s + cpt - 1) // cpt > work[b, j, ot]:
+                            work[b, j, ot] = (s + cpt - 1) // cpt
+                        if (si + cpt - 1) // cpt > ideal[b, j, ot]:
+                            ideal[b, j, ot] = (si + cpt - 1) // cpt
+                continue
             for c in range(nch):
                 j = c // cpt
                 for q in range(o1 - o0):
@@ -327,18 +361,22 @@ def weight_stats(act_packed: np.ndarray | None, w_packed: np.ndarray, k: int, wr
     nb, nj, n_ot = -(-t // wr.tb), -(-nch // wr.cpt), -(-o_n // pe_cols)
     table, ctab, ptab, rlo, rhi = _tables(wr.n, wr.mh, wr.reach)
     W = chunk_values(w_packed, k, wr.mh)
-    static = [np.zeros((nj, n_ot), dtype=np.int64) for _ in range(7)]
-    cmax, imax, csum, lsum, ksum, wkept, wchunks = static
+    static = [np.zeros((nj, n_ot), dtype=np.int64) for _ in range(9)]
+    cmax, imax, csum, lsum, ksum, wkept, wchunks, bmax, bimax = static
     _weight_tiles(W, wr.mh, table, ctab, ptab, rlo, rhi, wr.full_reach, wr.cpt, pe_cols, *static)
     if not wr.act_sparse:  # dense activations: the weights' cycles repeat for every token
         tok = np.minimum(wr.tb, t - wr.tb * np.arange(nb, dtype=np.int64))[:, None, None]
-        work = (cmax if wr.lockstep else tok * cmax) * np.ones((nb, 1, 1), dtype=np.int64)
-        ideal = (imax if wr.lockstep else tok * imax) * np.ones((nb, 1, 1), dtype=np.int64)
+        if wr.balance:
+            work, ideal = _cdiv(tok * bmax, wr.cpt), _cdiv(tok * bimax, wr.cpt)
+        else:
+            work = (cmax if wr.lockstep else tok * cmax) * np.ones((nb, 1, 1), dtype=np.int64)
+            ideal = (imax if wr.lockstep else tok * imax) * np.ones((nb, 1, 1), dtype=np.int64)
         return work, ideal, tok * csum, tok * lsum, tok * ksum, wkept, wchunks
     A = chunk_values(act_packed, k, wr.mh)
     out = [np.zeros((nb, nj, n_ot), dtype=np.int64) for _ in WSTATS]
     acc, acci = np.zeros((nch, pe_cols), dtype=np.int64), np.zeros((nch, pe_cols), dtype=np.int64)
-    _dual_stats(A, np.ascontiguousarray(W.T), wr.mh, table, ctab, ptab, rlo, rhi, wr.full_reach, wr.tb, wr.cpt, pe_cols, wr.lockstep, acc, acci, *out)
+    _dual_stats(A, np.ascontiguousarray(W.T), wr.mh, table, ctab, ptab, rlo, rhi, wr.full_reach, wr.tb, wr.cpt, pe_cols, wr.lockstep,
+                wr.balance, acc, acci, *out)
     return (*out, wkept, wchunks)
 
 
@@ -489,7 +527,7 @@ def simulate_weight_run(design, prep, act: Pattern, wpat: Pattern, mode: str, en
     per_layer = []
     wps = {ly.t: weight_run_params(design, act, wpat, mode, ly.t) for ly in prep.layers}
     key = ("weights", design.sparse_operand, str(act), design.pe_cols,
-           tuple(sorted((t, w.n, w.mh, w.reach, w.tb, w.cpt, w.lockstep, w.act_sparse) for t, w in wps.items())))  # fmt: skip
+           tuple(sorted((t, w.n, w.mh, w.reach, w.tb, w.cpt, w.lockstep, w.act_sparse, w.balance) for t, w in wps.items())))  # fmt: skip
     if engine == "numba":
         stats = prep.cached(key, lambda: [
             weight_stats(ly.packed if wps[ly.t].act_sparse else None, np.ascontiguousarray(tl.weight_mask), ly.k, wps[ly.t],

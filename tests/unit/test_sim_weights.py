@@ -141,8 +141,10 @@ def test_design_validates_sparse_operand():
         Design(sparse_operand="bogus")
     with pytest.raises(ValueError, match="weight_patterns"):
         Design(weight_patterns=("2:4",))  # an activation core takes no weight patterns
-    with pytest.raises(ValueError, match="N:M"):
-        Design(sparse_operand="weights", weight_patterns=("unstructured:0.5",))
+    with pytest.raises(ValueError, match="not a weight pattern"):
+        Design(sparse_operand="weights", weight_patterns=("dense",))
+    # unstructured weights (a bitmap per chunk) are allowed: tests/unit/test_sim_dstc.py
+    assert Design(sparse_operand="weights", weight_patterns=("unstructured:0.5",)).weight_patterns[0].kind == "unstructured"
     d = Design(sparse_operand="weights")
     assert d.weight_patterns == (P24,) and d.resolved_lane_group == 2 and d.resolved_operand_budget == 4
     dual = presets["dual-8:16-w2:4"]
