@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--no-share", action="store_true", help="one mask per layer even where layers share their input")
     p.add_argument("--json", type=Path, help="also write the rows here")
+    p.add_argument("--interleaved", action="store_true", help="on a shared machine: one process, the same hooks as the CLI, "
+                   "patterns alternated window by window (and sharing on/off), median CPU seconds per window")
     args = p.parse_args(argv)
 
     from accelsim.capture import hooks
@@ -41,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.no_share:
         hooks._input_only = lambda state: None
+    if args.interleaved:
+        return interleaved(args)
     with tempfile.TemporaryDirectory() as td:
         rc = cli(["--model", args.model, "--patterns", args.patterns, "--seq-len", str(args.seq_len),
                   "--eval-tokens", str(args.seq_len * args.windows), "--threads", str(args.threads), "--out", td, "--no-progress"])
@@ -65,6 +69,54 @@ def main(argv: list[str] | None = None) -> int:
         r["overhead"] = dense["cpu_tokens_per_s"] / r["cpu_tokens_per_s"]
         print(f"{r['pattern']:18s} {r['tokens_per_s']:9.1f} {r['cpu_tokens_per_s']:10.1f} {r['overhead']:19.2f}x {r['first_window_s']:15.2f}")
     print(f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1) + "\n")
+    return 0
+
+
+def interleaved(args) -> int:
+    """Alternate the patterns (sharing on and off) window by window, so that load from other jobs hits all alike."""
+    import statistics
+    import time
+
+    import torch
+
+    from accelsim.capture import hooks
+    from accelsim.capture.data import load_corpus, token_windows
+    from accelsim.capture.models import find_targets, load_model, resolve_model
+    from accelsim.capture.run import _factor
+    from accelsim.methods import criterion
+    from accelsim.patterns import Pattern
+
+    torch.set_num_threads(args.threads)
+    lm = load_model(resolve_model(args.model), progress=False)
+    ids = token_windows(lm.tokenizer, load_corpus("brown").eval_text, args.seq_len, args.windows, lm.spec.add_bos)
+    targets = find_targets(lm.model, list(lm.spec.sparsify))
+    real = hooks._input_only
+    configs = [(p, share) for p in args.patterns.split(",") for share in ((True,) if p == "dense" else (True, False))]
+    cpu = {c: [] for c in configs}
+    mods = dict(lm.model.named_modules())
+    with torch.no_grad():
+        for w in range(args.windows + 1):
+            for pat, share in configs:
+                states = {n: hooks.LayerState(hooks.LayerConfig(n, Pattern.parse(pat), criterion("magnitude"),
+                                                                factor=_factor(criterion("magnitude"), mods[n].weight, 0, n),
+                                                                record_tokens=2048)) for n in targets}
+                hooks._input_only = real if share else (lambda state: None)
+                with hooks.sparsified(lm.model, states):
+                    c0 = time.process_time()
+                    lm.model(input_ids=ids[w % args.windows : w % args.windows + 1])
+                    if w:  # the first round warms up
+                        cpu[(pat, share)].append(time.process_time() - c0)
+    hooks._input_only = real
+    d = statistics.median(cpu[("dense", True)])
+    print(f"model {args.model}, {args.windows} rounds x {args.seq_len} tokens, {args.threads} threads, median process CPU s per window")
+    print(f"{'pattern':18s} {'sharing':8s} {'CPU s/window':>13s} {'vs dense':>9s}")
+    rows = []
+    for (pat, share), v in cpu.items():
+        med = statistics.median(v)
+        rows.append({"pattern": pat, "sharing": share, "cpu_s_per_window": med, "overhead": med / d})
+        print(f"{pat:18s} {'on' if share else 'off':8s} {med:13.3f} {med / d:8.2f}x")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
     return 0

