@@ -5,7 +5,8 @@ A component class states
 * ``name``: the key of ``Cost.energy_by_component_j`` / ``area_by_component_mm2`` and of
   ``SimResult.actions``;
 * ``actions``: its actions, each naming the field of ``accelsim.sim.counts.Counts`` it is;
-* ``count(design)``: how many instances the design has (0: absent; area is ``count x area_um2``);
+* ``count(design)``: how many instances the design has (0: absent; area is ``count x area_um2``), on the
+  whole chip: a per-core component counts ``Design.cores`` times (DRAM and the shared level once);
 * ``of(design, run=None)``: the instance sized for the design (``run``: the pattern the
   simulator ran, for components whose energy per action depends on it); None if absent;
 * ``energy_pj(action)`` per action and ``area_um2`` per instance, at the 45 nm reference;
@@ -139,7 +140,7 @@ class Multiplier(Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return design.multipliers
+        return design.multipliers * design.cores
 
     @classmethod
     def of(cls, design, run=None):
@@ -178,7 +179,7 @@ class Adder(Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return design.multipliers
+        return design.multipliers * design.cores
 
     @classmethod
     def of(cls, design, run=None):
@@ -249,7 +250,7 @@ class Register(Component):
         w = _width(design)
         pipeline = design.multipliers * w * design.selector_pipeline_stages
         shadow = design.multipliers * w if _ws(design) else 0
-        return (design.multipliers * (design.weight_candidates_per_lane * w + w) + shadow
+        return design.cores * (design.multipliers * (design.weight_candidates_per_lane * w + w) + shadow
                 + design.pe_rows * design.pe_cols * 32 + pipeline)  # fmt: skip
 
     @classmethod
@@ -297,7 +298,7 @@ class ArrayWiring(Component):
         lanes = design.lanes_per_pe
         logic = lanes * (Multiplier(design.precision).area_um2 + Adder(design.precision, lanes).area_um2)
         hops = 0.0 if _unstructured(design) else _hop_bits(design)
-        return cls(hops, logic + Register.count(design) / pes * at(Register.A_BIT))
+        return cls(hops, logic + Register.count(design) / (pes * design.cores) * at(Register.A_BIT))
 
     def energy_pj(self, action: str = "hops") -> float:
         return self.hop_bits * math.sqrt(self.pe_area_um2) * 1e-3 * at(WIRE_PJ_PER_BIT_MM)
@@ -317,7 +318,7 @@ class ActBuffer(SRAM, Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return 1
+        return design.cores
 
     @classmethod
     def of(cls, design, run=None):
@@ -334,7 +335,7 @@ class WeightBuffer(SRAM, Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return 1
+        return design.cores
 
     @classmethod
     def of(cls, design, run=None):
@@ -391,7 +392,7 @@ class Selector(Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return design.multipliers if design.selection_patterns and not _unstructured(design) else 0
+        return design.multipliers * design.cores if design.selection_patterns and not _unstructured(design) else 0
 
     @classmethod
     def of(cls, design, run=None):
@@ -461,7 +462,7 @@ class MetadataDecoder(Component):
     @classmethod
     def count(cls, design) -> int:
         column = design.pe_rows * design.lanes_per_pe
-        return max((column // design.lane_mapping(p)[0] for p in design.selection_patterns), default=0)
+        return design.cores * max((column // design.lane_mapping(p)[0] for p in design.selection_patterns), default=0)
 
     @classmethod
     def of(cls, design, run=None):
@@ -471,7 +472,7 @@ class MetadataDecoder(Component):
         sized = tuple(_group(design, q) for q in design.selection_patterns if q.kind == p.kind)
         wt = _widest(design, design.weight_patterns)
         return cls(fmt, n, m, design.lane_mapping(p)[1], design.resolved_decode_groups_per_cycle, sized,
-                   (wt.n, wt.m) if wt is not None else ())  # fmt: skip
+                   _group(design, wt) if wt is not None else ())  # fmt: skip
 
     def _step(self, n: int, m: int) -> tuple[float, float, float, float, int]:
         """(area gates, area full adders, energy gates, energy full adders, steps per group) of one step unit."""
@@ -526,7 +527,7 @@ class CompactionUnit(Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return 1 if design.sparse_patterns else 0
+        return design.cores if design.sparse_patterns else 0
 
     @classmethod
     def of(cls, design, run=None):
@@ -568,7 +569,7 @@ class VarianceUnit(Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return int("var" in design.mitigation_units)
+        return design.cores * int("var" in design.mitigation_units)
 
     @classmethod
     def of(cls, design, run=None):
@@ -602,7 +603,7 @@ class MedianUnit(Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return int("median" in design.mitigation_units)
+        return design.cores * int("median" in design.mitigation_units)
 
     @classmethod
     def of(cls, design, run=None):
@@ -701,7 +702,7 @@ class BenesNetwork(Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return design.pe_cols if _unstructured(design) else 0
+        return design.pe_cols * design.cores if _unstructured(design) else 0
 
     @classmethod
     def of(cls, design, run=None):
@@ -761,7 +762,7 @@ class ForwardingAdderNetwork(Component):
 
     @classmethod
     def count(cls, design) -> int:
-        return design.pe_cols if _unstructured(design) else 0
+        return design.pe_cols * design.cores if _unstructured(design) else 0
 
     @classmethod
     def of(cls, design, run=None):

@@ -98,3 +98,11 @@ def test_design_checks_for_unstructured_weights_and_balance():
         d.replace(lane_balance=1)
     # default lane group of a dual-side core with unstructured weights: mh x the two densities
     assert Design(patterns=("8:16",), sparse_operand="both", weight_patterns=("unstructured:0.5",)).resolved_lane_group >= 1
+@pytest.mark.numba
+def test_dstc_preset_prices():
+    from accelsim.cost import price
+
+    tr = _with_weights(synthetic_trace([(16, 256, 64)], density=0.5, seed=6), 0.4)
+    d = presets["dstc-4:16"]
+    r = simulate(d, tr)
+    assert price(r, d).energy_j > 0 and r.counts.wmeta_read_bits > 0

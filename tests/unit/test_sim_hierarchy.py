@@ -45,3 +45,16 @@ def test_cores_split_waves():
     eight = simulate(presets["dense"].replace(cores=8), tr)
     onchip = lambda r: r.cycles - r.cycles_by_cause["dram"] - r.cycles_by_cause["l2_bw"]  # noqa: E731
     assert onchip(eight) * 8 == pytest.approx(onchip(one), rel=0.01)
+
+
+def test_area_of_a_multi_core_design_is_cores_times_the_core():
+    """cost.components: every per-core component counts Design.cores times; the shared level and DRAM once."""
+    tr = synthetic_trace([(16, 256, 64)], pattern="2:4", seed=0)
+    one = presets["h200-2:4"].replace(cores=1)
+    many = presets["h200-2:4"]
+    a, b = price(simulate(one, tr), one), price(simulate(many, tr), many)
+    for name, area in a.area_by_component_mm2.items():
+        if name in ("dram", "l2", "leakage"):
+            assert b.area_by_component_mm2[name] == pytest.approx(area)
+        else:
+            assert b.area_by_component_mm2[name] == pytest.approx(area * many.cores), name
