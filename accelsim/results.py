@@ -129,6 +129,19 @@ class Table:
         """A new table with ``name`` added (or replaced)."""
         return Table({**self._cols, name: np.asarray(values)})
 
+    def __repr__(self) -> str:
+        cols = list(self._cols)
+        shown = ", ".join(cols[:6]) + (f", ... (+{len(cols) - 6})" if len(cols) > 6 else "")
+        return f"Table({len(self)} rows x {len(cols)} columns: {shown})"
+
+    def to_pandas(self):
+        """The table as a ``pandas.DataFrame`` (columns in order; needs pandas: ``pip install pandas``)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Table.to_pandas needs pandas: pip install pandas (or pip install -e '.[pandas]')") from None
+        return pd.DataFrame({k: v for k, v in self._cols.items()})
+
 
 def load_results(out_dir: "str | Path") -> Table:
     """The rows of a results directory as a :class:`Table` (read-only; a torn last line is ignored)."""

@@ -156,6 +156,11 @@ class Trace:
     layers: tuple[LayerTrace, ...]
     manifest: Manifest = field(default_factory=Manifest)
 
+    def __repr__(self) -> str:  # the masks and the manifest are large: name what the trace is, not its contents
+        rows = sum(ly.tokens for ly in self.layers)
+        wt = f", weights {self.manifest.config.weight_pattern}" if self.manifest.config.weight_pattern is not None else ""
+        return f"Trace({self.run_id!r}, pattern {self.pattern}{wt}, {len(self.layers)} layers, {rows} mask rows)"
+
     def __post_init__(self) -> None:
         names = [ly.name for ly in self.layers]
         if len(set(names)) != len(names):

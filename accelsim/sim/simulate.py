@@ -99,6 +99,12 @@ class SimResult:
     sparse_operand: str = "activations"  # the design's: activations, weights or both
     weight_pattern: Pattern | None = None  # the weight pattern a weight or dual-side run used (None: dense weights)
 
+    def __repr__(self) -> str:
+        stalls = {k: v for k, v in self.cycles_by_cause.items() if v and k != "compute"}
+        return (f"SimResult({self.design_name!r}, {self.mode}, ran {self.run_pattern}: {self.cycles:,} cycles "
+                f"({self.cycles_per_token:,.1f}/token) at {self.clock_ghz:.3g} GHz, PE utilization {self.pe_utilization:.1%}, "
+                f"stalls {stalls or 'none'})")
+
     @property
     def actions(self) -> dict[str, dict[str, int]]:
         """component -> action -> count, as the cost model's components read ``counts``."""

@@ -53,3 +53,12 @@ def test_sample_trace_operand_path_sizing_and_reach():
         w5, w9 = simulate(window5, prep, mode=mode), simulate(window9, prep, mode=mode)
         assert w5.cycles > r816.cycles and w5.cycles_by_cause["operand_reach"] > 0  # masks the window does not fit
         assert w9.cycles == r816.cycles and r816.cycles_by_cause["operand_reach"] == 0  # the default window reaches all
+
+
+@pytest.mark.skipif(not SAMPLE.is_dir(), reason="sample trace not present")
+def test_reprs_name_the_run_not_its_contents():
+    """repr(trace) used to print every mask (38,137 characters); now one line each."""
+    tr = load_trace(SAMPLE)
+    r = simulate(presets["flex-sized-2:4"], tr)
+    assert repr(tr) == f"Trace({tr.run_id!r}, pattern 8:16, {len(tr.layers)} layers, {sum(ly.tokens for ly in tr.layers)} mask rows)"
+    assert len(repr(r)) < 300 and f"{r.cycles:,} cycles" in repr(r) and "ran 8:16" in repr(r)

@@ -94,3 +94,13 @@ def test_a_torn_last_line_is_not_a_row(tmp_path):
         load_results(tmp_path)
     with pytest.raises(StoreError, match="holds no sweep.json"):
         load_meta(tmp_path)
+
+
+def test_table_repr_is_short_and_to_pandas_keeps_every_value():
+    pd = pytest.importorskip("pandas")
+    t = Table.from_rows([{"design_id": "a", "area_mm2": 1.5, "cycles": 10}, {"design_id": "b", "area_mm2": 2.5, "cycles": 20}])
+    assert repr(t) == "Table(2 rows x 3 columns: design_id, area_mm2, cycles)"
+    df = t.to_pandas()
+    assert isinstance(df, pd.DataFrame) and list(df.columns) == t.columns
+    for c in t.columns:
+        assert list(df[c]) == list(t[c])
