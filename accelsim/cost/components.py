@@ -309,37 +309,37 @@ class ArrayWiring(Component):
 
 
 @dataclass(frozen=True)
-class ActBuffer(SRAM, Component):
+class _DesignBuffer(SRAM, Component):
+    """An SRAM buffer sized by a Design field (``kib_field`` KiB in ``buffer_banks`` banks), one per core."""
+
+    kib_field: ClassVar[str]
+    source = SRAM.source
+
+    @classmethod
+    def count(cls, design) -> int:
+        return design.cores
+
+    @classmethod
+    def of(cls, design, run=None):
+        return cls(getattr(design, cls.kib_field), design.buffer_banks)
+
+
+@dataclass(frozen=True)
+class ActBuffer(_DesignBuffer):
     """The activation buffer (an SRAM of ``act_buffer_kib`` in ``buffer_banks`` banks)."""
 
     name = "act_buffer"
     actions = (Action("read_bytes", "act_read_bytes"), Action("write_bytes", "act_write_bytes"))
-    source = SRAM.source
-
-    @classmethod
-    def count(cls, design) -> int:
-        return design.cores
-
-    @classmethod
-    def of(cls, design, run=None):
-        return cls(design.act_buffer_kib, design.buffer_banks)
+    kib_field = "act_buffer_kib"
 
 
 @dataclass(frozen=True)
-class WeightBuffer(SRAM, Component):
+class WeightBuffer(_DesignBuffer):
     """The weight buffer (an SRAM of ``weight_buffer_kib`` in ``buffer_banks`` banks)."""
 
     name = "weight_buffer"
     actions = (Action("read_bytes", "wbuf_read_bytes"), Action("write_bytes", "wbuf_write_bytes"))
-    source = SRAM.source
-
-    @classmethod
-    def count(cls, design) -> int:
-        return design.cores
-
-    @classmethod
-    def of(cls, design, run=None):
-        return cls(design.weight_buffer_kib, design.buffer_banks)
+    kib_field = "weight_buffer_kib"
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,28 @@ def bank_max(bits, lo, hi, banks, spread, cnt):
         if cnt[i] > best:
             best = cnt[i]
     return best
+
+
+@numba.njit(cache=True, error_model="numpy")
+def pointer_cycles(pend, x, cap, rlo, rhi):
+    """Least C >= cap for which the pointer of accelsim.sim.chunks places the x kept positions
+    ``pend[:x]`` (ascending, chunk-relative) with at most C per lane; lane intervals rlo/rhi."""
+    while True:
+        cur = 0
+        used = 0
+        ok = True
+        for i in range(x):
+            q = pend[i]
+            if cur < rlo[q]:
+                cur = rlo[q]
+                used = 0
+            if used >= cap:
+                cur += 1
+                used = 0
+            if cur > rhi[q]:
+                ok = False
+                break
+            used += 1
+        if ok:
+            return cap
+        cap += 1

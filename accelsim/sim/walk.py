@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = ["tile_stats", "scratch_sizes", "KIND_NIBBLE", "KIND_BYTE", "KIND_WORD", "KIND_TABLE", "KIND_POPCOUNT", "KIND_GREEDY"]
 
-from accelsim.sim.bitcount import bank_max, range_count
+from accelsim.sim.bitcount import bank_max, pointer_cycles, range_count
 from accelsim.sim.walk_decode import decode_stats
 from accelsim.sim.walk_kinds import KIND_BYTE, KIND_GREEDY, KIND_NIBBLE, KIND_POPCOUNT, KIND_TABLE, KIND_WORD
 
@@ -78,27 +78,7 @@ def _row_chunks(row, k, mh, kind, ctab, ptab, rlo, rhi, popcount, pend, cyc, kep
                     pend[x] = q - lo
                     x += 1
             kept[c] = x
-            cap = ptab[x]
-            while True:
-                cur = 0
-                used = 0
-                ok = True
-                for i in range(x):
-                    q = pend[i]
-                    if cur < rlo[q]:
-                        cur = rlo[q]
-                        used = 0
-                    if used >= cap:
-                        cur += 1
-                        used = 0
-                    if cur > rhi[q]:
-                        ok = False
-                        break
-                    used += 1
-                if ok:
-                    break
-                cap += 1
-            cyc[c] = cap
+            cyc[c] = pointer_cycles(pend, x, ptab[x], rlo, rhi)
     return nch
 
 

@@ -63,6 +63,7 @@ import numpy as np
 
 from accelsim.patterns import Pattern
 from accelsim.sim import counts as C
+from accelsim.sim.bitcount import pointer_cycles
 from accelsim.sim.chunks import TABLE_MAX_MH, chunk_table, reach_intervals
 from accelsim.sim.reference import reference_weight_stats, reference_weight_timing
 
@@ -199,28 +200,15 @@ def _cyc(v, mh, table, ctab, ptab, rlo, rhi, full):
     while w:
         w &= w - 1
         x += 1
-    cap = ptab[x]
     if full or x == 0:
-        return cap, x
-    while True:  # the least C for which the pointer of accelsim.sim.chunks places every position
-        cur = 0
-        used = 0
-        ok = True
-        for q in range(mh):
-            if (v >> q) & 1:
-                if cur < rlo[q]:
-                    cur = rlo[q]
-                    used = 0
-                if used >= cap:
-                    cur += 1
-                    used = 0
-                if cur > rhi[q]:
-                    ok = False
-                    break
-                used += 1
-        if ok:
-            return cap, x
-        cap += 1
+        return ptab[x], x
+    pend = np.empty(x, dtype=np.int64)  # the rare path (mh > 16, reach below the chunk): kept positions, ascending
+    i = 0
+    for q in range(mh):
+        if (v >> q) & 1:
+            pend[i] = q
+            i += 1
+    return pointer_cycles(pend, x, ptab[x], rlo, rhi), x
 
 
 @numba.njit(cache=True, error_model="numpy")
