@@ -1,9 +1,11 @@
-"""Shared I/O: atomic file writes, provenance (package versions, accelsim commit), the user cache directory.
+"""Shared I/O: atomic file writes, provenance (package versions, accelsim commit), the user cache directory, file locks.
 
 Every output of accelsim (trace manifests, sweep results, reports, cached corpora) is written through
 :func:`atomic_write_bytes`: a unique temporary sibling, fsync, then rename, so a reader sees either the old
 file or the complete new one.  :func:`cache_dir` is where downloaded or derived inputs (model weights,
-corpora) live, never the source tree, so a non-editable install works.
+corpora) live, never the source tree, so a non-editable install works.  :func:`exclusive_lock` keeps two
+processes from writing one output directory (``filelock``: flock on POSIX, LockFileEx on Windows, where ``fcntl``
+does not exist).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "dumps_json", "package_versions", "git_commit",
-           "cache_dir", "current_umask", "code_id", "provenance", "source_sha256", "file_sha256", "package_version"]  # fmt: skip
+           "cache_dir", "LockBusy", "exclusive_lock", "current_umask", "code_id", "provenance", "source_sha256", "file_sha256", "package_version"]  # fmt: skip
 
 
 def atomic_write_bytes(path: "str | Path", data: bytes) -> None:
@@ -171,3 +173,23 @@ def cache_dir(*parts: str) -> Path:
         xdg = os.environ.get("XDG_CACHE_HOME")
         root = (Path(xdg).expanduser() if xdg and Path(xdg).is_absolute() else Path.home() / ".cache") / "accelsim"
     return root.joinpath(*parts)
+
+
+class LockBusy(OSError):
+    """Another process holds the lock."""
+
+
+def exclusive_lock(path: "str | Path"):
+    """Take an exclusive, non-blocking lock on ``path`` (created if missing); returns the held lock (``.release()``).
+
+    Raises :class:`LockBusy` at once when another process (or another lock object in this one) holds it; the
+    operating system drops the lock when its holder dies, so a crashed writer never leaves it stuck.
+    """
+    import filelock  # imported here: only writers need it
+
+    lock = filelock.FileLock(str(path), timeout=0, thread_local=False, is_singleton=False)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise LockBusy(f"{path} is locked by another process") from None
+    return lock

@@ -21,10 +21,11 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
+from accelsim.explore.inputs import resolve_space, trace_paths
 from accelsim.explore.points import Backend, clear_process_caches, default_backend, evaluate_chunk
-from accelsim.explore.spec import Space, design_id, load_space
+from accelsim.explore.spec import Space, design_id
 from accelsim.explore.store import ResultStore, row_key
 from accelsim.explore.workloads import Workload, discover_workloads
 from accelsim.io import git_commit, provenance
@@ -40,15 +41,16 @@ _PACKAGES = ("accelsim", "numpy", "numba", "scipy", "matplotlib", "tqdm", "dask"
 class SweepConfig:
     """What to sweep and where.
 
-    space: a TOML path or a built-in space name; traces: trace directories (or folders of them);
-    out: results directory; jobs: local worker processes (0 = all cores, 1 = in this process);
+    space: a TOML path, a built-in space name, a :class:`Space`, or a list of ``Design`` objects;
+    traces: trace directories (or folders of them) and/or ``Trace`` objects built in Python (saved once under
+    ``<out>/traces/``, see :mod:`accelsim.explore.inputs`); out: results directory; jobs: local worker processes (0 = all cores, 1 = in this process);
     scheduler: Dask scheduler address (overrides jobs); chunk: points per task (0 = automatic).
     connect_timeout_s: how long to try to reach the Dask scheduler; worker_wait_s: how long a Dask sweep waits
     while its cluster has no worker (all died) before it stops with an error (finished points are kept).
     """
 
-    space: str
-    traces: tuple[str, ...]
+    space: Any
+    traces: tuple
     out: str
     jobs: int = 0
     scheduler: str | None = None
@@ -58,6 +60,11 @@ class SweepConfig:
     worker_wait_s: float = 60.0
 
     def __post_init__(self) -> None:
+        if isinstance(self.space, list):  # a frozen config keeps tuples
+            object.__setattr__(self, "space", tuple(self.space))
+        if not isinstance(self.traces, tuple):
+            object.__setattr__(self, "traces", tuple(self.traces) if isinstance(self.traces, (list, set)) else (self.traces,))
+        object.__setattr__(self, "out", str(self.out))
         for name in ("jobs", "chunk"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
@@ -275,8 +282,8 @@ def run_sweep(cfg: SweepConfig, *, backend: Backend | None = None, on_chunk: Cal
     t0 = time.perf_counter()
     backend_arg = backend  # None: workers import accelsim.sim / accelsim.cost themselves
     backend = backend or default_backend()
-    space = load_space(cfg.space, design_cls=backend.design_cls, presets=backend.presets)
-    workloads = discover_workloads(cfg.traces)
+    space = resolve_space(cfg.space, design_cls=backend.design_cls, presets=backend.presets)
+    workloads = discover_workloads(trace_paths(cfg.traces, cfg.out))
     client = _connect(cfg.scheduler, cfg.connect_timeout_s) if cfg.scheduler else None  # before anything is written
     store = ResultStore(cfg.out)
     meta = _sweep_meta(space, workloads, backend.design_cls)

@@ -7,6 +7,8 @@ Layout of ``results/<name>/``::
     rows.jsonl     one flat JSON object per evaluated point (``code``: the accelsim code that evaluated it); appended, flushed and fsynced
                    chunk by chunk, so a crash loses at most the chunk in flight
     results.csv    the same rows as a table, rewritten atomically when a sweep finishes
+    results.parquet  the same table in Parquet (typed columns, fast to load in pandas/polars/DuckDB), written beside
+                   the CSV when pyarrow is installed (``pip install 'accelsim[parquet]'``)
 
 Resume reads ``rows.jsonl``, drops a torn last line (a crash mid-write), and skips every
 (design_id, workload_id, mode) already present, so rows are never lost or duplicated.
@@ -27,12 +29,12 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from accelsim.io import LockBusy, atomic_write_bytes, atomic_write_json, atomic_write_text, exclusive_lock
 from accelsim.results import META, ROWS, StoreError, Table, load_meta, load_results, read_rows
-from accelsim.traces import atomic_write_json, atomic_write_text
 
-__all__ = ["ResultStore", "Table", "load_results", "load_meta", "StoreError", "row_key"]
+__all__ = ["ResultStore", "Table", "load_results", "load_meta", "StoreError", "row_key", "write_parquet"]
 
-CSV = "results.csv"
+CSV, PARQUET = "results.csv", "results.parquet"
 
 
 def row_key(row: dict) -> tuple[str, str, str]:
@@ -48,20 +50,15 @@ class ResultStore:
 
     def _acquire(self) -> None:
         """Hold an exclusive lock on ``out_dir`` so two sweeps never append to one file."""
-        import fcntl
-
-        f = open(self.out_dir / ".lock", "a+")
         try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            f.close()
+            self._lock = exclusive_lock(self.out_dir / ".lock")
+        except LockBusy:
             raise StoreError(f"{self.out_dir} is in use by another running sweep; wait for it or pass another --out") from None
-        self._lock = f
 
     def close(self) -> None:
         """Release the lock (the rows are already on disk)."""
         if self._lock is not None:
-            self._lock.close()
+            self._lock.release()
             self._lock = None
 
     def open(self, meta: dict[str, Any]) -> set[tuple[str, str, str]]:
@@ -97,8 +94,9 @@ class ResultStore:
             os.fsync(f.fileno())
 
     def finalize(self) -> Path:
-        """Rewrite ``results.csv`` from the rows (atomic rename)."""
+        """Rewrite ``results.csv`` (and ``results.parquet`` when pyarrow is installed) from the rows (atomic rename)."""
         table = load_results(self.out_dir)
+        write_parquet(table, self.out_dir / PARQUET)
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(table.columns)
@@ -106,6 +104,20 @@ class ResultStore:
             w.writerow(["" if _missing(table[c][i]) else table[c][i] for c in table.columns])
         atomic_write_text(self.out_dir / CSV, buf.getvalue())
         return self.out_dir / CSV
+
+
+def write_parquet(table: Table, path: Path) -> bool:
+    """Write ``table`` to ``path`` as Parquet (atomic); False, writing nothing, when pyarrow is not installed."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:  # an optional extra: the JSONL rows and the CSV hold the same table
+        return False
+    arrow = pa.table({c: pa.array(table[c].tolist() if table[c].dtype == object else table[c]) for c in table.columns})
+    buf = pa.BufferOutputStream()
+    pq.write_table(arrow, buf)
+    atomic_write_bytes(path, buf.getvalue().to_pybytes())
+    return True
 
 
 def _json_default(x):

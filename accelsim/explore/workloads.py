@@ -83,7 +83,7 @@ class Workload:
     def choose(self, design) -> TraceRef:
         """The trace a design runs for this workload.
 
-        1. the supported sparse trace with the lowest perplexity (ties: the sparser pattern);
+        1. the supported sparse trace with the lowest perplexity (ties: the sparser pattern, then the wider group);
         2. else the dense trace (dense is the fallback, not a candidate: a design built for
            sparsity runs sparse);
         3. else (the workload has no dense trace) the most accurate trace, executed however the
@@ -93,7 +93,8 @@ class Workload:
 
         def rank(t: TraceRef):
             ppl = t.perplexity if t.perplexity is not None else math.inf
-            return (ppl, t.pattern.density, str(t.pattern))
+            # at equal perplexity and density (synthetic traces carry none) the widest group, the design's own pattern
+            return (ppl, t.pattern.density, -(t.pattern.m if t.pattern.is_nm else 0), str(t.pattern))
 
         if self.operand != "activations":  # weight and dual-side cores need traces with weight masks
             wpats = {str(p) for p in getattr(design, "weight_patterns", ())}

@@ -34,3 +34,20 @@ def test_provenance():
     assert v["numpy"][0].isdigit() and v["surely-not-a-package-xyz"] == "not installed"
     c = git_commit()
     assert c == "unknown" or len(c.split("+")[0]) == 12
+
+
+def test_exclusive_lock_refuses_a_second_holder_until_released(tmp_path):
+    import subprocess
+    import sys
+
+    import pytest
+
+    from accelsim.io import LockBusy, exclusive_lock
+
+    held = exclusive_lock(tmp_path / ".lock")
+    with pytest.raises(LockBusy, match=r"\.lock is locked"):
+        exclusive_lock(tmp_path / ".lock")
+    code = "import sys; from accelsim.io import LockBusy, exclusive_lock\ntry:\n exclusive_lock(sys.argv[1])\nexcept LockBusy:\n sys.exit(3)"
+    assert subprocess.run([sys.executable, "-c", code, str(tmp_path / ".lock")]).returncode == 3  # another process is refused too
+    held.release()
+    exclusive_lock(tmp_path / ".lock").release()
