@@ -8,12 +8,17 @@ Front door::
 or ``python -m accelsim.explore --space quick --traces traces/sample --out results/quick --report``.
 """
 
-from accelsim.explore.points import Backend, default_backend
-from accelsim.explore.run import SweepConfig, SweepError, SweepSummary, run_sweep
-from accelsim.explore.spec import Space, SpecError, builtin_spaces, design_id, load_space, nested_patterns
-from accelsim.explore.store import ResultStore, StoreError, Table, load_meta, load_results
-from accelsim.explore.workloads import Workload, discover_workloads
-from accelsim.results import pareto_mask
+import importlib
+
+# Exports load on first use: ``python -m accelsim.explore --help`` imports this package first and must not pay for
+# the simulator, NumPy-heavy modules or Dask before it has parsed its arguments.
+_EXPORTS = {
+    "Backend": "points", "default_backend": "points", "SweepConfig": "run", "SweepError": "run", "SweepSummary": "run",
+    "run_sweep": "run", "Space": "spec", "SpecError": "spec", "builtin_spaces": "spec", "design_id": "spec",
+    "load_space": "spec", "nested_patterns": "spec", "space_from_designs": "inputs", "ResultStore": "store",
+    "StoreError": "store", "Table": "store", "load_meta": "store", "load_results": "store", "Workload": "workloads",
+    "discover_workloads": "workloads", "pareto_mask": "results",
+}  # fmt: skip
 
 __all__ = [
     "Backend",
@@ -36,4 +41,12 @@ __all__ = [
     "Table",
     "load_meta",
     "load_results",
+    "space_from_designs",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        mod = "accelsim.results" if _EXPORTS[name] == "results" else f"accelsim.explore.{_EXPORTS[name]}"
+        return getattr(importlib.import_module(mod), name)
+    raise AttributeError(f"module 'accelsim.explore' has no attribute {name!r}")

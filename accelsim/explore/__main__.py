@@ -13,17 +13,21 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from importlib import resources
 from pathlib import Path
 
-from accelsim.explore.run import SweepConfig, SweepError, run_sweep
-from accelsim.explore.spec import SpecError, builtin_spaces
-from accelsim.explore.store import StoreError
-from accelsim.traces import TraceError
+# Only the standard library above: the sweep machinery (NumPy, the simulator, Dask) is imported after the arguments
+# parse, so --help and a usage error answer at once.
+
+
+def _builtin_names() -> list[str]:
+    """Names of the built-in spaces (``accelsim/explore/spaces/*.toml``), read without importing the spec parser."""
+    return sorted(Path(str(p)).stem for p in (resources.files("accelsim.explore") / "spaces").iterdir() if str(p).endswith(".toml"))
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m accelsim.explore", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--space", help=f"space spec: a TOML file or a built-in name ({', '.join(sorted(builtin_spaces()))})")
+    p.add_argument("--space", help=f"space spec: a TOML file or a built-in name ({', '.join(_builtin_names())})")
     p.add_argument("--traces", nargs="+", help="trace directories, or folders holding them")
     p.add_argument("--out", help="results directory (resumed if it already holds this sweep)")
     p.add_argument("--jobs", type=int, default=0, help="local worker processes (0 = all cores, 1 = no pool)")
@@ -43,6 +47,11 @@ def _terminate(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    from accelsim.explore.run import SweepConfig, SweepError, run_sweep
+    from accelsim.explore.spec import SpecError, builtin_spaces
+    from accelsim.explore.store import StoreError
+    from accelsim.traces import TraceError
+
     if args.list_spaces:
         for name, path in sorted(builtin_spaces().items()):
             print(f"{name:12s} {path}")
@@ -65,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"interrupted: the rows finished so far are in {args.out}; rerun the same command to resume", file=sys.stderr)
         return 130
     print(f"{s.designs} designs x {s.workloads} workloads: {s.points} points ({s.evaluated} new) in {s.seconds:.1f} s -> {s.out}")
+    from accelsim.report.console import summary_lines
+
+    for line in summary_lines(s.out):
+        print(line, file=sys.stderr if line.startswith("warning:") else sys.stdout)
     if args.report:
         from accelsim.report import write_report
 

@@ -5,7 +5,14 @@ Front door: ``write_report(results_dir, out_dir=None, compare=("8:16", "2:4"))``
 :mod:`accelsim.results`; ``findings.find`` gives the numbers, ``verdict.verdict_lines`` the words.
 """
 
-from accelsim.report.findings import Findings, find
-from accelsim.report.report import write_report
+import importlib
 
 __all__ = ["write_report", "find", "Findings"]
+# loaded on first use: ``python -m accelsim.report --help`` imports this package first and must not load matplotlib
+_EXPORTS = {"write_report": "accelsim.report.report", "find": "accelsim.report.findings", "Findings": "accelsim.report.findings"}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'accelsim.report' has no attribute {name!r}")
