@@ -25,6 +25,7 @@ EXAMPLE = """examples:
   python -m accelsim.capture --model smollm2-135m --dataset brown --patterns dense,2:4,4:8,8:16,16:32,unstructured:0.5 \\
       --criterion magnitude --mitigation none --seq-len 512 --eval-tokens 32768 --out traces/
   python -m accelsim.capture --criterion magnitude,clact --mitigation none,var,dpts --sparsify activations,weights
+  python -m accelsim.capture --patterns dense,2:4,8:16 --zeroshot-tasks arc_easy,piqa --zeroshot-limit 200   # needs [zeroshot]
 
 criteria (rank the elements of each group): magnitude |x|; amber |x| * robust-normalised weight-column norm;
   clact |x| * batch column norm / token norm; wanda |x| * weight-column L2 norm.
@@ -84,7 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     a("--out", type=Path, help=f"directory for the trace directories (default {d.out}/)")
     a("--force", action="store_true", default=None, help="recompute runs whose trace directory is already complete")
     a("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    a("--no-progress", dest="progress", action="store_false", default=None, help="hide progress bars")
+    a("--zeroshot-tasks", type=_csv, help="comma list of lm-eval tasks evaluated on each run's sparsified model (e.g. "
+                                          "arc_easy,piqa; needs pip install -e '.[zeroshot]' and, for the standard tasks, internet)")
+    a("--zeroshot-include", type=Path, help="a folder of extra lm-eval task YAMLs (offline tasks over local files)")
+    a("--zeroshot-limit", type=int, help="documents per zero-shot task (default all)")
+    a("--no-progress", dest="progress", action="store_false", default=None,
+      help="hide every progress bar (capture's, transformers', huggingface_hub's, lm-eval's)")
     return p
 
 
@@ -110,6 +116,10 @@ def preflight(cfg: CaptureConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
+    if ns.progress is False:  # before anything imports tqdm: it reads TQDM_DISABLE once, at import
+        from accelsim.capture.quiet import silence_environment
+
+        silence_environment()
     try:
         cfg = config_from_args(ns)
         preflight(cfg)

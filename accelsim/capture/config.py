@@ -49,6 +49,8 @@ class CaptureConfig:
     are computed on the device from the activations in that dtype.  batch_size: evaluation windows per forward pass.
     windows: "spread" takes eval_tokens // seq_len windows at seeded random places over the whole evaluation split
     (non-overlapping, in text order); "start" takes them from its start.
+    zeroshot_tasks: lm-eval task names evaluated on each run's hooked model (needs the [zeroshot] extra; empty = none);
+    zeroshot_include: a folder of extra lm-eval task YAMLs; zeroshot_limit: documents per task (0 = all).
     """
 
     model: str = "smollm2-135m"
@@ -78,6 +80,9 @@ class CaptureConfig:
     out: Path = Path("traces")
     force: bool = False
     threads: int = 0  # 0 = torch default
+    zeroshot_tasks: tuple[str, ...] = ()
+    zeroshot_include: Path | None = None
+    zeroshot_limit: int = 0
     progress: bool = True
     cache_dir: Path | None = None
     data_dir: Path | None = None
@@ -116,7 +121,9 @@ class CaptureConfig:
             raise ValueError(f"eval_tokens={self.eval_tokens} is below one window of seq_len={self.seq_len}")
         if self.calib_tokens < self.seq_len and self.needs_calibration:
             raise ValueError(f"calib_tokens={self.calib_tokens} is below one window of seq_len={self.seq_len}")
-        for k in ("trace_tokens", "stats_windows", "lpts_steps", "lpts_tokens", "threads"):
+        if self.zeroshot_include is not None and not Path(self.zeroshot_include).is_dir():
+            raise ValueError(f"--zeroshot-include {self.zeroshot_include} is not a folder; pass a folder of lm-eval task YAMLs")
+        for k in ("trace_tokens", "stats_windows", "lpts_steps", "lpts_tokens", "threads", "zeroshot_limit"):
             if getattr(self, k) < 0:
                 raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
         object.__setattr__(self, "out", Path(self.out))
@@ -161,6 +168,9 @@ class CaptureConfig:
             d["batch_size"] = self.batch_size
         if self.device not in ("cpu", "auto"):
             d["device"] = self.device
+        if self.zeroshot_tasks:  # only then, so run ids without zero-shot stay as they were
+            d.update(zeroshot_tasks=list(self.zeroshot_tasks), zeroshot_limit=self.zeroshot_limit,
+                     zeroshot_include=str(self.zeroshot_include) if self.zeroshot_include else None)
         return d
 
 

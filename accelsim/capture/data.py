@@ -117,8 +117,13 @@ def load_corpus(name: str, data_dir: Path | None = None) -> Corpus:
         except ImportError:
             raise RuntimeError("wikitext2 needs the `datasets` package and internet (pip install datasets); "
                                "offline, use --dataset brown or a .txt file") from None
-        test = load_dataset("wikitext", "wikitext-2-raw-v1", split="test")["text"]
-        train = load_dataset("wikitext", "wikitext-2-raw-v1", split="train")["text"]
+        try:
+            test = load_dataset("wikitext", "wikitext-2-raw-v1", split="test")["text"]
+            train = load_dataset("wikitext", "wikitext-2-raw-v1", split="train")["text"]
+        except Exception as e:  # offline, hub errors, a broken cache: datasets raises many types; one line, before the model
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise RuntimeError(f"could not fetch wikitext2 through `datasets` ({type(e).__name__}: {first}); it needs internet "
+                               "once; offline, use --dataset brown or a .txt file") from None
         return Corpus("wikitext2", "\n\n".join(test), "\n\n".join(train),
                       "WikiText-2 raw v1: evaluation = test split joined with '\\n\\n', calibration = train split")
     p = Path(name)

@@ -25,7 +25,6 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from accelsim.capture import stats
 from accelsim.capture.config import CaptureConfig, RunSpec
 from accelsim.capture.criteria import column_factor
 from accelsim.capture.data import check_corpus_size, load_corpus, token_windows
@@ -42,6 +41,8 @@ from accelsim.capture.models import (
     resolve_model,
 )
 from accelsim.capture.perplexity import forward_base, perplexity
+from accelsim.capture.quiet import library_bars_off
+from accelsim.capture.table import format_table
 from accelsim.capture.weight_pruning import input_channel_norms, needs_input_norms, pruned_weights
 from accelsim.io import package_versions, provenance
 from accelsim.methods import criterion, mitigation
@@ -58,7 +59,7 @@ from accelsim.traces import (
     save_trace,
 )
 
-__all__ = ["capture", "versions", "format_table", "code_provenance", "data_sha256"]
+__all__ = ["capture", "versions", "format_table", "code_provenance", "data_sha256"]  # format_table lives in table.py
 
 #: the code a trace depends on: its provenance hashes these (a change elsewhere, e.g. in the report, keeps traces valid)
 CAPTURE_CODE = ("capture", "masks", "methods.py", "patterns.py", "traces.py", "manifest.py")
@@ -215,9 +216,26 @@ def _run_one(s: _Session, run: RunSpec) -> tuple[dict, list[LayerTrace], dict]:
             desc += f" w{run.weight_pattern}/{run.weight_criterion}"
         with sparsified(model, states):
             res = perplexity(model, s.eval_ids, on_window, cfg.progress, desc, cfg.batch_size)
-    layers = _layer_traces(s, states, pat, wmasks, wpat)
-    extra["layer_stats"] = {n: st.error_stats() for n, st in states.items() if st.error_stats()}
+            # Traces and error statistics describe the perplexity windows only: read them before lm-eval's forwards.
+            layers = _layer_traces(s, states, pat, wmasks, wpat)
+            extra["layer_stats"] = {n: st.error_stats() for n, st in states.items() if st.error_stats()}
+            if cfg.zeroshot_tasks:
+                for st in states.values():
+                    st.stats.enabled = False
+                extra["zeroshot"] = _zeroshot(s)
     return res, layers, extra
+
+
+def _zeroshot(s: _Session) -> dict:
+    """lm-eval accuracy of the model as hooked now (the run's sparsity active), for the manifest."""
+    from accelsim.capture import zeroshot
+
+    cfg = s.cfg
+    t0 = time.perf_counter()
+    limit = cfg.zeroshot_limit or None
+    raw = zeroshot.evaluate_tasks(s.lm.model, s.lm.tokenizer, cfg.zeroshot_tasks, cfg.zeroshot_include, limit,
+                                  batch_size=cfg.batch_size, seed=cfg.seed)
+    return {**zeroshot.summarise(raw, limit), "seconds": time.perf_counter() - t0}
 
 
 def _dense_ppl_from(path: Path) -> float | None:
@@ -288,6 +306,11 @@ def _check_before_loading(cfg: CaptureConfig, lm: LoadedModel | None, corpus) ->
     limit = config_context_length(lm.model.config.to_dict()) if lm is not None else None
     check_seq_len(spec, cfg.seq_len, cfg.cache_dir, limit)
     check_corpus_size(corpus, cfg.seq_len, cfg.eval_windows, cfg.calib_windows if cfg.needs_calibration else None, spec.add_bos)
+    if cfg.zeroshot_tasks:
+        from accelsim.capture import zeroshot
+
+        if not zeroshot.available():
+            raise RuntimeError(f"--zeroshot-tasks {','.join(cfg.zeroshot_tasks)}: {zeroshot.INSTALL_HINT}")
 
 
 def capture(cfg: CaptureConfig, lm: LoadedModel | None = None) -> list[Path]:
@@ -303,85 +326,39 @@ def capture(cfg: CaptureConfig, lm: LoadedModel | None = None) -> list[Path]:
     torch.manual_seed(cfg.seed)
     lock = _lock(Path(cfg.out))
     try:
-        corpus = load_corpus(cfg.dataset, cfg.data_dir)
-        _check_before_loading(cfg, lm, corpus)
-        prov = {**code_provenance(), "data_sha256": data_sha256(corpus)}
-        runs = cfg.runs()
-        paths = [cfg.out / r.run_id(cfg) for r in runs]
-        todo = []
-        for r, p in zip(runs, paths):
-            why = None if cfg.force or not is_complete_trace(p) else _stale(p, prov)
-            if why is not None:
-                print(f"resume: recomputing {p.name}: {why}", file=sys.stderr)
-            if cfg.force or not is_complete_trace(p) or why is not None:
-                todo.append((r, p))
-        if len(todo) < len(runs):
-            print(f"resume: {len(runs) - len(todo)} of {len(runs)} runs already complete in {cfg.out} with this code and data "
-                  "(use --force to redo)", file=sys.stderr)  # fmt: skip
-        redo = {p for _, p in todo}
-        dense_ppl = None if cfg.force or paths[0] in redo else _dense_ppl_from(paths[0])
-        if todo:
-            s = _Session(cfg, lm, corpus)
-            for run, path in tqdm(todo, desc="capture", disable=not cfg.progress or len(todo) < 2):
-                res, layers, extra = _run_one(s, run)
-                if run.pattern == "dense":
-                    dense_ppl = res["perplexity"]
-                manifest = _manifest(s, run, res, dense_ppl, extra, prov)
-                save_trace(Trace(run_id=path.name, layers=tuple(layers), manifest=manifest), path)
+        with library_bars_off(cfg.progress):
+            paths = _capture_locked(cfg, lm)
     finally:
         lock.close()
     print(format_table(paths))
     return paths
 
 
-_KIND = {"activations": "act", "weights": "wt", "both": "both"}
-
-
-def format_table(paths: list[Path]) -> str:
-    """Plain-text table (one row per run) from the manifests, with the protocol of the last run above it.
-
-    sparsify: act (activations), wt (weight pruning: pattern and criterion are the weights'), both (dual-side:
-    pattern, criterion and mitigation are the activations', ``weights`` the weights' pattern and criterion).
-    perplexity and vs dense carry 95 % bootstrap intervals over the evaluation windows (:mod:`accelsim.capture.stats`;
-    vs dense paired by window with the dense run); a change is marked ``*`` when its interval excludes zero.
-    """
-    rows, proto = [], None
-    mans = []
-    for p in paths:
-        try:
-            mans.append(read_manifest(p))
-        except TraceError:
-            continue
-    dense = next((m for m in mans if str(m.config.pattern) == "dense" and m.config.sparsify == "activations"), None)
-    for m in mans:
-        c, a = m.config, m.accuracy or Accuracy()
-        proto = m.protocol  # the last run's: it names what was sparsified
-        d = a.dense_perplexity
-        wnll = m.extra.get("window_nll")
-        ppl = stats.perplexity_interval(wnll).fmt(".3f") if wnll else f"{a.perplexity:.3f}"
-        change = f"{100 * (a.perplexity / d - 1):+.1f}%" if d else "n/a"
-        if wnll and dense is not None and dense is not m and stats.same_windows(m.extra, dense.extra):
-            iv = stats.relative_change(wnll, dense.extra["window_nll"])
-            change = iv.fmt(".1f", pct=True) + (" *" if iv.supported else "")
-        elif str(c.pattern) == "dense" and c.sparsify == "activations":
-            change = "-"
-        kind = _KIND.get(str(c.sparsify), str(c.sparsify))
-        weights = (f"{c.weight_pattern} {c.weight_criterion}" if c.weight_pattern is not None
-                   else f"{c.pattern} {c.criterion}" if c.sparsify == "weights" else "dense")  # older weight traces name no weight_pattern
-        rows.append((str(c.pattern), kind, str(c.criterion), str(c.mitigation), weights, ppl, change,
-                     str(a.tokens_scored), f"{m.extra.get('seconds', 0):.0f}"))
-    head = ("pattern", "sparsify", "criterion", "mitigation", "weights", "perplexity [95% CI]", "vs dense [95% CI]", "tokens",
-            "seconds")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    lines = []
-    if proto:
-        lines.append(f"protocol: {proto['dataset']} ({proto['split']}), seq_len {proto['seq_len']}, {proto['windows']} windows, "
-                     f"{proto['tokens_scored']} tokens scored, {proto['metric']}; sparsified: {proto['sparsified']}")
-    lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
-    lines.append("intervals: 95 % percentile bootstrap over evaluation windows (2,000 resamples; vs dense paired by window); "
-                 f"* = the interval excludes zero (with at least {stats.MIN_WINDOWS} windows)")
-    few = min((len(m.extra.get("window_nll") or []) for m in mans), default=0)
-    if 0 < few < 10:
-        lines.append(f"caution: {few} window(s) per run; an interval over so few windows is rough (raise --eval-tokens)")
-    return "\n".join(lines)
+def _capture_locked(cfg: CaptureConfig, lm: LoadedModel | None) -> list[Path]:
+    """The body of :func:`capture`, holding the output directory's lock."""
+    corpus = load_corpus(cfg.dataset, cfg.data_dir)
+    _check_before_loading(cfg, lm, corpus)
+    prov = {**code_provenance(), "data_sha256": data_sha256(corpus)}
+    runs = cfg.runs()
+    paths = [cfg.out / r.run_id(cfg) for r in runs]
+    todo = []
+    for r, p in zip(runs, paths):
+        why = None if cfg.force or not is_complete_trace(p) else _stale(p, prov)
+        if why is not None:
+            print(f"resume: recomputing {p.name}: {why}", file=sys.stderr)
+        if cfg.force or not is_complete_trace(p) or why is not None:
+            todo.append((r, p))
+    if len(todo) < len(runs):
+        print(f"resume: {len(runs) - len(todo)} of {len(runs)} runs already complete in {cfg.out} with this code and data "
+              "(use --force to redo)", file=sys.stderr)  # fmt: skip
+    redo = {p for _, p in todo}
+    dense_ppl = None if cfg.force or paths[0] in redo else _dense_ppl_from(paths[0])
+    if todo:
+        s = _Session(cfg, lm, corpus)
+        for run, path in tqdm(todo, desc="capture", disable=not cfg.progress or len(todo) < 2):
+            res, layers, extra = _run_one(s, run)
+            if run.pattern == "dense":
+                dense_ppl = res["perplexity"]
+            manifest = _manifest(s, run, res, dense_ppl, extra, prov)
+            save_trace(Trace(run_id=path.name, layers=tuple(layers), manifest=manifest), path)
+    return paths

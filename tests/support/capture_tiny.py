@@ -49,3 +49,27 @@ def corpus_file(tmp_path, chars: int = 20_000):
     p = tmp_path / "corpus.txt"
     p.write_text(text)
     return p
+
+
+TINY_WORDS = ("the of and a to in is was he for it with as his on be at by had are but from or have an they "
+              "man house dog day end home she").split()
+
+
+def tiny_fast_tokenizer(vocab: int = 64):
+    """A real ``transformers`` fast tokenizer (word level, whitespace split) over :data:`TINY_WORDS`, ids < ``vocab``:
+    what lm-eval and ``AutoTokenizer.from_pretrained`` need, built offline."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    words = ["<unk>", "<s>", "</s>", *TINY_WORDS]
+    assert len(words) <= vocab
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
+
+
+def save_tiny_checkpoint(path, seed: int = 0):
+    """A tiny Llama plus :func:`tiny_fast_tokenizer` saved as a local checkpoint folder (``--model PATH``)."""
+    tiny_llama(seed).save_pretrained(path)
+    tiny_fast_tokenizer().save_pretrained(path)
+    return path
