@@ -9,9 +9,16 @@ each output channel, from i.i.d. standard normal weight scores); the run is then
 (dual-side), or ``"weights"`` when the activation pattern is dense (weight pruning: as in capture, the
 manifest's pattern is then the weight pattern and the layers' activation masks are all ones).
 The manifest records the generator, its arguments and the seed.
+
+``shapes`` may also be the path of a SCALE-Sim topology CSV (``Layer, M, N, K,`` GEMM rows, or its convolution
+format; :func:`accelsim.interop.scalesim.read_topology`): the layers keep the file's names, and ``tokens`` (if given)
+replaces every layer's T (M rows), e.g. to run a topology written for one batch size at another.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -35,7 +42,7 @@ def llama7b_shapes(tokens: int = 2048, blocks: int = 32) -> list[tuple[int, int,
 
 def synthetic_trace(
     shapes, pattern: str | None = None, density: float | None = None, seed: int = 0, names=None, run_id: str | None = None,
-    weight_pattern: str | None = None,
+    weight_pattern: str | None = None, tokens: int | None = None,
 ) -> Trace:
     """A Trace with one layer per (T, K, O) in ``shapes``; give exactly one of pattern or density.
 
@@ -44,6 +51,18 @@ def synthetic_trace(
     """
     if (pattern is None) == (density is None):
         raise ValueError("synthetic_trace needs exactly one of pattern='N:M' (e.g. '8:16') or density=D (e.g. 0.4)")
+    source, shapes_file = "synthetic", None
+    if isinstance(shapes, (str, os.PathLike)):  # a SCALE-Sim topology file
+        from accelsim.interop.scalesim import read_topology
+
+        layers_in = read_topology(shapes)
+        source, shapes_file = f"scalesim-{Path(shapes).stem}", shapes
+        names = [n for n, *_ in layers_in] if names is None else names
+        shapes = [(t, k, o) for _, t, k, o in layers_in]
+    if tokens is not None:
+        if not isinstance(tokens, int) or tokens < 1:
+            raise ValueError(f"tokens must be a positive integer, got {tokens!r}")
+        shapes = [(tokens, *s[1:]) for s in shapes]
     shapes = [tuple(int(v) for v in s) for s in shapes]
     if not shapes or any(len(s) != 3 or min(s) < 1 for s in shapes):
         raise ValueError(f"shapes must be a non-empty list of (T, K, O) with positive entries, got {shapes!r}")
@@ -82,9 +101,12 @@ def synthetic_trace(
     if wpat is not None:
         sparsify = "weights" if run_pat.kind == "dense" else "both"
         run_pat = wpat if sparsify == "weights" else run_pat
+    # a topology names the workload (its traces group as one model in a sweep); plain synthetic shapes name none
     config = RunConfig(pattern=run_pat, mitigation=mitigation("none"), sparsify=sparsify, weight_pattern=wpat,
-                       settings={"seed": seed, "generator": "accelsim.synthetic", "density": density})
+                       model=source if shapes_file is not None else None,
+                       settings={"seed": seed, "generator": "accelsim.synthetic", "density": density,
+                                 **({"topology": os.fspath(shapes_file)} if shapes_file is not None else {})})
     manifest = Manifest(config=config, protocol={"synthetic": True,
                                                  "scores": "iid standard normal" if density is None else "iid Bernoulli"})
     wtag = "" if wpat is None else f"-w{str(wpat).replace(':', '_')}"
-    return Trace(run_id=run_id or f"synthetic-{pat.replace(':', '_')}{wtag}-s{seed}", layers=tuple(layers), manifest=manifest)
+    return Trace(run_id=run_id or f"{source}-{pat.replace(':', '_')}{wtag}-s{seed}", layers=tuple(layers), manifest=manifest)
