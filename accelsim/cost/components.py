@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+from accelsim.cost import pe as _pe
 from accelsim.cost.primitives import (
     CMP_BIT_AREA_UM2,
     CMP_BIT_ENERGY_PJ,
@@ -183,7 +184,7 @@ class Adder(Component):
 
     @classmethod
     def of(cls, design, run=None):
-        return cls(design.precision, design.lanes_per_pe)
+        return cls(design.precision, _pe.reduction_lanes(design))
 
     def _int32_bits_per_lane(self) -> float:
         """The lane's share of the PE's adders, in bits of a 32-bit adder (32 for a scalar PE)."""
@@ -205,31 +206,20 @@ class Adder(Component):
         return at(self._INT32[1]) * self._int32_bits_per_lane() / 32
 
 
-def _ws(design) -> bool:
-    return design.dataflow == "weight_stationary"
-
-
-def _hop_bits(design) -> float:
-    """Bits clocked into the next PE's pipeline registers per issued MAC slot (derived): weight-stationary, the
-    operand (``w``) and the PE's 32-bit partial sum shared by its lanes (``32 / lanes``); output-stationary, both
-    operands (``2 w``)."""
-    w = _width(design)
-    return w + 32 / design.lanes_per_pe if _ws(design) else 2 * w
-
-
 @dataclass(frozen=True)
 class Register(Component):
     """Flip-flop storage of the array, priced per bit (Aladdin 40 nm 1-bit register 0.009 pJ per access,
     5.98 um^2; low end NanGate DFF_X1 4.522 um^2).
 
-    Bits (area), per lane: the stationary weight candidates (``ceil(mh / nh)`` x ``w``), the shadow copy the
-    next weight tile loads into while the current one computes (weight-stationary: the double buffering the
-    simulator assumes), and the operand pipeline register that passes the operand to the next PE; per PE a
-    32-bit partial-sum pipeline register (weight-stationary) or accumulator (output-stationary); plus one
-    ``w``-bit register per lane and selector pipeline stage (docs/sparse-core-model.md section 3).
-    Energy: a weight write clocks 8 bits per byte; every issued MAC slot clocks the pipeline registers into the
-    next PE (``_hop_bits``: the operand and the lane's share of the partial sum, the per-MAC register traffic
-    of a systolic array); a selection through a pipelined selector ``w`` bits per stage."""
+    Bits (area; counted by ``accelsim.cost.pe.register_bits`` per tensor PE, a 1 x 1 block being the scalar-lane
+    PE): the stationary weight candidates and their shadow copy (weight-stationary: the double buffering the
+    simulator assumes), the operand pipeline registers at the tensor PE's boundary (shared by the units the
+    operand is broadcast to inside it), the 32-bit partial sums (weight-stationary) or accumulators
+    (output-stationary), plus one ``w``-bit register per lane and selector pipeline stage
+    (docs/sparse-core-model.md section 3).
+    Energy: a weight write clocks 8 bits per byte; every issued MAC slot clocks its share of the pipeline
+    registers into the next tensor PE (``pe.hop_register_bits``: the per-MAC register traffic of a systolic
+    array); a selection through a pipelined selector ``w`` bits per stage."""
 
     name = "register"
     actions = (
@@ -247,15 +237,11 @@ class Register(Component):
 
     @classmethod
     def count(cls, design) -> int:
-        w = _width(design)
-        pipeline = design.multipliers * w * design.selector_pipeline_stages
-        shadow = design.multipliers * w if _ws(design) else 0
-        return design.cores * (design.multipliers * (design.weight_candidates_per_lane * w + w) + shadow
-                + design.pe_rows * design.pe_cols * 32 + pipeline)  # fmt: skip
+        return design.cores * _pe.register_bits(design)
 
     @classmethod
     def of(cls, design, run=None):
-        return cls(1, _width(design), design.selector_pipeline_stages, _hop_bits(design))
+        return cls(1, _width(design), design.selector_pipeline_stages, _pe.hop_register_bits(design))
 
     def energy_pj(self, action: str = "read") -> float:
         per_access = at(self.E_BIT) * self.bits
@@ -272,7 +258,7 @@ class Register(Component):
 
 @dataclass(frozen=True)
 class ArrayWiring(Component):
-    """Inter-PE wires of the systolic array: each issued MAC slot drives ``_hop_bits`` bits one PE pitch.
+    """Inter-PE wires of the systolic array: each issued MAC slot drives ``pe.hop_wire_bits`` bits one PE pitch.
 
     Energy per slot: hop bits x PE pitch (the square root of the PE's multipliers, adders and registers) x
     wire energy per bit and mm (Keckler et al. 2011, 40 nm: 0.10-0.20 pJ/bit/mm, moved to 45 nm).  Area 0: the
@@ -295,9 +281,9 @@ class ArrayWiring(Component):
     @classmethod
     def of(cls, design, run=None):
         pes = design.pe_rows * design.pe_cols
-        lanes = design.lanes_per_pe
-        logic = lanes * (Multiplier(design.precision).area_um2 + Adder(design.precision, lanes).area_um2)
-        hops = 0.0 if _unstructured(design) else _hop_bits(design)
+        adder = Adder.of(design)
+        logic = design.lanes_per_pe * (Multiplier(design.precision).area_um2 + adder.area_um2)
+        hops = 0.0 if _unstructured(design) else _pe.hop_wire_bits(design)
         return cls(hops, logic + Register.count(design) / (pes * design.cores) * at(Register.A_BIT))
 
     def energy_pj(self, action: str = "hops") -> float:
@@ -372,19 +358,27 @@ class MetadataBuffer(SRAM, Component):
 
 @dataclass(frozen=True)
 class Selector(Component):
-    """Operand selector per multiplier lane: a ``fanin``:1 mux of ``width`` bits built from 2:1 cells.
+    """Operand selector per multiplier lane, from its gates: a ``fanin``:1 mux of ``width`` bits built from 2:1 cells,
+    and the flip-flops that hold its select word for the cycle.
 
-    An M:1 mux is (M-1) x width 2:1 cells and log2(M) levels (derived); a 2:1 cell is ~1.9 um^2
-    (NanGate 45 nm).  Hierarchical (two stages of fanin/2 inputs) needs fanin-2 cells.  Energy
-    per selection: the ceil(log2 fanin) cells on the path per bit.  Check: 8:16 naive int8 =
-    120 cells ~ 225 um^2 = 80 % of an int8 multiplier.  One per multiplier on a sparse design, except a
-    SIGMA-like one (patterns include ``unstructured:*``), whose :class:`BenesNetwork` routes each operand instead.
+    Gate counts (derived): a naive M:1 or window (M-N+1):1 mux is (fanin - 1) x width 2:1 cells in
+    ceil(log2 fanin) levels; the hierarchical selector (docs/sparse-core-model.md section 1) is two cascaded
+    stages of fanin / 2 inputs, 2 (fanin / 2 - 1) cells per bit in 2 ceil(log2(fanin / 2)) levels.  Its select
+    word, one bit per level, is produced by the metadata decoder (:class:`MetadataDecoder`: the one-hot decode
+    or prefix popcount of the group's metadata, priced there) and held in a register per lane, so the decode
+    and the mux sit in different cycles.  Cells: NanGate MUX2_X1 (1.862 um^2) and the flip-flop bit of
+    ``primitives``.  Energy per selection: the ``levels`` cells on each bit's path plus the select bits clocked.
+    Check: 8:16 naive int8 = 120 cells ~ 225 um^2 = 80 % of an int8 multiplier, plus 4 select flip-flops.
+    Published check (analysis/validation_cost.py): STA-DBB's 4/8 weight DBB array with an 8:1 mux per
+    multiplier (Liu et al., IEEE CAL 2020) at iso-throughput, against the dense tensor array.  One per
+    multiplier on a sparse design, except a SIGMA-like one (patterns include ``unstructured:*``), whose
+    ``BenesNetwork`` routes each operand instead.
     """
 
     name = "selector"
     actions = (Action("select", "selects"),)
     flexibility = True
-    source = "NanGate FreePDK45 Open Cell Library (MUX2_X1); Aladdin 40 nm gate energy (Accelergy library)"
+    source = f"{NANGATE} MUX2_X1, DFF_X1; Aladdin 40 nm gate and flip-flop energy (Accelergy library)"
 
     kind: str
     fanin: int
@@ -405,12 +399,21 @@ class Selector(Component):
         per_bit = self.fanin - 2 if self.kind == "hierarchical" else self.fanin - 1
         return per_bit * self.width
 
+    @property
+    def levels(self) -> int:
+        """2:1 cells on one bit's path, which is also the select word's width in bits."""
+        if self.fanin <= 1:
+            return 0
+        if self.kind == "hierarchical":
+            return 2 * math.ceil(math.log2(self.fanin / 2))
+        return math.ceil(math.log2(self.fanin))
+
     def energy_pj(self, action: str = "select") -> float:
-        return 0.0 if self.fanin <= 1 else math.ceil(math.log2(self.fanin)) * self.width * at(MUX2_ENERGY_PJ)
+        return self.levels * (self.width * at(MUX2_ENERGY_PJ) + at(REG_BIT_ENERGY_PJ))
 
     @property
     def area_um2(self) -> float:
-        return self.cells * at(MUX2_AREA_UM2)
+        return self.cells * at(MUX2_AREA_UM2) + self.levels * at(REG_BIT_AREA_UM2)
 
 
 def _group(design, p: Pattern) -> tuple[int, int]:
@@ -657,137 +660,6 @@ def _unstructured(design) -> bool:
     return any(p.kind == "unstructured" for p in design.selection_patterns)
 
 
-def _flex_dpe_ports(design) -> int:
-    """Ports of one Flex-DPE (SIGMA's unit of distribution and reduction): the multiplier lanes of one array column
-    (``pe_rows x lanes_per_pe``, which reduce into one output), rounded up to a power of two."""
-    return 1 << max(1, math.ceil(math.log2(design.pe_rows * design.lanes_per_pe)))
-
-
-def _pe_pitch_um(design) -> float:
-    """Side of one PE at 45 nm (um): the square root of its multipliers, adders and registers (as ``ArrayWiring``)."""
-    return math.sqrt(ArrayWiring.of(design).pe_area_um2)
-
-
-# A 32-bit accumulator word travels the reduction network (int32 for int8 products, fp32 otherwise).
-_ACC_BITS = 32
-
-
-@dataclass(frozen=True)
-class BenesNetwork(Component):
-    """SIGMA's distribution network (Qin et al., HPCA 2020): a Benes network of ``ports`` = N ports per Flex-DPE,
-    one per array column, on a design whose patterns include ``unstructured:*``.
-
-    Structure (Benes, "Mathematical theory of connecting networks and telephone traffic", 1965; the rearrangeable
-    network SIGMA uses): ``2 log2 N - 1`` stages of ``N / 2`` 2x2 switches.  A switch is two ``w``-bit 2:1
-    multiplexers (one per output, so an input can be multicast to both) and two configuration flip-flops; area
-    from the NanGate MUX2_X1 and the flip-flop bit of ``primitives``.  It replaces the per-lane selector (SIGMA
-    routes each kept operand straight to its multiplier), so :class:`Selector` is absent on such a design.
-    Energy per operand delivered (``deliver``: every issued MAC slot receives its streaming operand through the
-    network; ``load_bytes``: the stationary operand, once per byte loaded): ``w`` bits through one 2:1 cell per
-    stage, plus the wire the operand crosses.  Wire (derived): the N ports lie along the column (``pe_rows`` PEs
-    of ``_pe_pitch_um``); stage ``s`` of the butterfly half of the network links ports ``2^s`` apart and an
-    operand takes the crossing with probability 1/2, so a path is ``sum_s 2^s / 2`` over the ``2 log2 N - 1``
-    stages = ``(3 N / 4 - 1)`` port pitches on average; priced at Keckler's wire energy per bit and mm.
-    """
-
-    name = "benes"
-    actions = (Action("deliver", "macs_issued"), Action("load_bytes", "wbuf_read_bytes"))
-    flexibility = True
-    source = (f"Qin et al., SIGMA, HPCA 2020 (Benes distribution per Flex-DPE); Benes 1965 (2 log2 N - 1 stages of N/2 "
-              f"2x2 switches); {NANGATE} MUX2_X1, DFF_X1; {KECKLER} (wire)")  # fmt: skip
-
-    ports: int
-    width: int
-    port_pitch_um: float
-
-    @classmethod
-    def count(cls, design) -> int:
-        return design.pe_cols * design.cores if _unstructured(design) else 0
-
-    @classmethod
-    def of(cls, design, run=None):
-        if not _unstructured(design):
-            return None
-        ports = _flex_dpe_ports(design)
-        return cls(ports, _width(design), design.pe_rows * _pe_pitch_um(design) / ports)
-
-    @property
-    def stages(self) -> int:
-        return 2 * int(math.log2(self.ports)) - 1
-
-    @property
-    def switches(self) -> int:
-        return self.stages * self.ports // 2
-
-    @property
-    def path_mm(self) -> float:
-        """Mean wire an operand crosses (mm): (3 N / 4 - 1) port pitches (see the class docstring)."""
-        return (0.75 * self.ports - 1) * self.port_pitch_um * 1e-3
-
-    def energy_pj(self, action: str = "deliver") -> float:
-        per_operand = self.width * (self.stages * at(MUX2_ENERGY_PJ) + self.path_mm * at(WIRE_PJ_PER_BIT_MM))
-        return per_operand * 8 / self.width if action == "load_bytes" else per_operand
-
-    @property
-    def area_um2(self) -> float:
-        return self.switches * (2 * self.width * at(MUX2_AREA_UM2) + 2 * at(REG_BIT_AREA_UM2))
-
-
-@dataclass(frozen=True)
-class ForwardingAdderNetwork(Component):
-    """SIGMA's reduction network, the FAN (Qin et al., HPCA 2020): per Flex-DPE of N ports an adder tree of N - 1
-    adders with forwarding links, so that clusters of any size and alignment reduce at once; on a design whose
-    patterns include ``unstructured:*``, one per array column.
-
-    The adders themselves are already :class:`Adder` (one accumulate adder per lane, N per column, on every
-    design: the TPU-like baseline has as many), so this prices what the FAN adds to them (derived): per adder
-    node, a 2:1 multiplexer of the 32-bit accumulator word on each of its two inputs (child or forwarding link),
-    a 32-bit pipeline register on its output (the tree is pipelined by level), and two equality comparators of
-    the ``log2 N``-bit cluster (vecID) tags that decide add or forward.  Cells: NanGate MUX2_X1, the flip-flop bit
-    and the comparator bit of ``primitives``.  Energy per issued MAC slot (``reduce``: each product enters the
-    tree, and N products take N - 1 adder nodes): ``(N - 1) / N`` nodes, each two 32-bit mux selections, 32
-    register bits and the tag compares, plus the wire (derived): level ``l`` joins children ``2^(l-1)`` ports apart,
-    so the ``N - 1`` nodes carry ``(N / 2) log2 N`` port pitches of 32-bit wire per N products (Keckler's wire
-    energy; the forwarding links, which join neighbouring subtrees, are not priced as wire).
-    """
-
-    name = "fan"
-    actions = (Action("reduce", "macs_issued"),)
-    flexibility = True
-    source = (f"Qin et al., SIGMA, HPCA 2020 (FAN: N-1 adders with forwarding links per Flex-DPE); {NANGATE} MUX2_X1, "
-              f"DFF_X1; {ALADDIN} (comparator, flip-flop)")  # fmt: skip
-
-    ports: int
-    port_pitch_um: float
-
-    @classmethod
-    def count(cls, design) -> int:
-        return design.pe_cols * design.cores if _unstructured(design) else 0
-
-    @classmethod
-    def of(cls, design, run=None):
-        if not _unstructured(design):
-            return None
-        ports = _flex_dpe_ports(design)
-        return cls(ports, design.pe_rows * _pe_pitch_um(design) / ports)
-
-    @property
-    def tag_bits(self) -> int:
-        return int(math.log2(self.ports))
-
-    def energy_pj(self, action: str = "reduce") -> float:
-        node = (2 * _ACC_BITS * at(MUX2_ENERGY_PJ) + _ACC_BITS * at(REG_BIT_ENERGY_PJ)
-                + 2 * self.tag_bits * at(CMP_BIT_ENERGY_PJ))  # fmt: skip
-        wire_mm = self.tag_bits / 2 * self.port_pitch_um * 1e-3  # per product: (N / 2) log2 N pitches over N products
-        return node * (self.ports - 1) / self.ports + _ACC_BITS * wire_mm * at(WIRE_PJ_PER_BIT_MM)
-
-    @property
-    def area_um2(self) -> float:
-        node = (2 * _ACC_BITS * at(MUX2_AREA_UM2) + _ACC_BITS * at(REG_BIT_AREA_UM2)
-                + 2 * self.tag_bits * at(CMP_BIT_AREA_UM2))  # fmt: skip
-        return node * (self.ports - 1)
-
-
 _FP32_MULT_AREA = Ranged(7700.0, 0.75 * 7700.0, 1.5 * 7700.0, HOROWITZ)  # fp32 multiplier, one source: x0.75-1.5
 
 
@@ -831,6 +703,10 @@ class Leakage(Component):
     def static_w(self, chip_area_mm2: float) -> float:
         return self.w_per_mm2 * chip_area_mm2
 
+
+# SIGMA's networks live in networks.py (they import this module's base classes, hence the import here, once
+# everything they need is defined); re-exported so ``from accelsim.cost.components import BenesNetwork`` keeps working.
+from accelsim.cost.networks import BenesNetwork, ForwardingAdderNetwork  # noqa: E402
 
 # The order is the order of Cost's per-component dicts and of SimResult.actions.
 COMPONENTS: tuple[type[Component], ...] = (

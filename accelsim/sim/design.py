@@ -110,6 +110,10 @@ class Design:
     launch_overhead_us: float = 0.0  # fixed cost per call: per traced layer (prefill) or per layer and step (decode)
     bw_efficiency: float = 1.0  # fraction of the DRAM bandwidth the core's kernel sustains
     compute_efficiency: float = 1.0  # fraction of the core's on-chip rate the kernel sustains (on-chip cycles / it)
+    # tensor PE (cost only; see _check_pe_shape): A = tensor_pe_rows x C = tensor_pe_cols of the grid's lanes_per_pe-long
+    # dot-product units form one A x B x C tensor PE (STA, Liu et al., IEEE CAL 2020); 1 x 1: every unit its own PE
+    tensor_pe_rows: int = 1
+    tensor_pe_cols: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -147,6 +151,7 @@ class Design:
         _check_int("metadata_decode_groups_per_cycle", self.metadata_decode_groups_per_cycle, 0, 1 << 16)
         self._check_operand_path()
         self._check_hierarchy()
+        self._check_pe_shape()
         if self.lane_balance and (self.sparse_operand == "activations" or self.dataflow != "weight_stationary"):
             raise ValueError("Design.lane_balance needs sparse_operand 'weights' or 'both' and the weight_stationary dataflow")
 
@@ -164,6 +169,23 @@ class Design:
             v = getattr(self, fname)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 < v <= 1:
                 raise ValueError(f"Design.{fname} must be a number in (0, 1], got {v!r}")
+
+    def _check_pe_shape(self) -> None:
+        """A tensor PE of A x B x C (B = lanes_per_pe) groups A rows x C columns of dot-product units: the A units of
+        a TPE column share its weight operands and (weight-stationary) reduce into one partial sum, the C units of a
+        TPE row share its activation operands, so operand pipeline registers sit only at TPE boundaries.  It changes
+        registers, adders and wires (accelsim.cost), not the cycle count: the simulator's fill and drain still
+        count pe_rows + pe_cols register stages (a tensor array has fewer: a small optimism for scalar arrays)."""
+        _check_int("tensor_pe_rows", self.tensor_pe_rows, 1, 256)
+        _check_int("tensor_pe_cols", self.tensor_pe_cols, 1, 256)
+        if self.pe_rows % self.tensor_pe_rows or self.pe_cols % self.tensor_pe_cols:
+            raise ValueError(f"Design.tensor_pe_rows = {self.tensor_pe_rows} must divide pe_rows = {self.pe_rows} and "
+                             f"tensor_pe_cols = {self.tensor_pe_cols} pe_cols = {self.pe_cols}")  # fmt: skip
+
+    @property
+    def pe_shape(self) -> tuple[int, int, int]:
+        """(A, B, C) of one tensor PE in STA's notation: A x C dot products of length B = lanes_per_pe."""
+        return self.tensor_pe_rows, self.lanes_per_pe, self.tensor_pe_cols
 
     @property
     def hierarchical(self) -> bool:

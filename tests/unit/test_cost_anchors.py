@@ -21,21 +21,37 @@ def test_s2ta_mac_share_within_5_points_of_20_percent():
     assert abs(vc.s2ta_mac_share() - 0.20) <= 0.05
 
 
-@pytest.mark.xfail(strict=True, reason="STA's 2.08x needs an A x B x C tensor PE (operand reuse inside the PE); Design expresses 1 x L x 1 only")
 def test_sta_area_ratio_within_10_percent():
-    assert vc.sta_area_ratio() == pytest.approx(2.08, rel=0.10)
+    # STA (IEEE CAL 2020, abstract): tensor PEs cut array area by as much as 2.08x against a scalar-PE SA, iso-throughput.
+    assert vc.sta_area_ratio() == pytest.approx(vc.STA_AREA, rel=0.10)
 
 
-@pytest.mark.xfail(strict=True, reason="with the Benes and FAN networks modelled, area is 1.11x (the fp32 adders and SRAM dilute "
-                   "them) and power 3.45x with the standard Benes layout's wire (1.16x switches only): SIGMA's layout is unknown")
-def test_sigma_area_within_10_percent_and_power_within_20_percent():
-    r = vc.sigma_ratios()
-    assert r["total_area"] == pytest.approx(1.38, rel=0.10) and r["power"] == pytest.approx(2.0, rel=0.20)
+def test_sta_area_gain_grows_with_the_tensor_pe():
+    r = {s: vc.sta_area_ratio(s) for s in ((1, 8, 1), (2, 8, 2), (4, 8, 4), (8, 8, 8))}
+    assert 1.0 < r[(1, 8, 1)] < r[(2, 8, 2)] < r[(4, 8, 4)] < r[(8, 8, 8)]
+
+
+def test_sta_dbb_selector_check_within_10_percent():
+    # STA-DBB 3.14x vs STA 2.08x against the same SA (IEEE CAL 2020, abstract): DBB array = 2.08 / 3.14 of the dense one.
+    assert vc.sta_dbb_area_ratio() == pytest.approx(vc.STA_AREA / vc.STA_DBB_AREA, rel=0.10)
+
+
+@pytest.mark.xfail(strict=True, reason="counted from gates, SIGMA's Benes and FAN are ~10 % of the compute logic: whole-chip "
+                   "area 1.11x, compute logic 1.17x vs +38 %; the block SIGMA has and the model lacks is not known here")
+def test_sigma_area_within_10_percent():
+    assert vc.sigma_ratios()["total_area"] == pytest.approx(1.38, rel=0.10)
+
+
+def test_sigma_power_within_20_percent():
+    # SIGMA (HPCA 2020) vs a TPU-like engine at equal multipliers and clock: almost twice the power.
+    assert vc.sigma_ratios()["power"] == pytest.approx(2.0, rel=0.20)
 
 
 def test_cost_anchor_rows_are_complete():
     for row in vc.cost_anchors():
-        assert set(row) == {"anchor", "reference", "accelsim", "error", "tolerance", "source", "note"} and row["source"]
+        assert set(row) == {"anchor", "reference", "accelsim", "error", "tolerance", "passed", "source", "note"} and row["source"]
+        assert row["passed"] == (abs(row["error"]) <= row["tolerance"])
+    assert "| reference | accelsim | error |" in vc.table(vc.cost_anchors()[:0])
 
 
 def test_leakage_is_density_times_area_times_seconds_and_slowness_costs_energy():
@@ -77,6 +93,11 @@ def test_benes_network_by_hand_count_and_only_on_unstructured_designs():
     u = presets["unstructured-sigma"].replace(precision="fp16")
     b = BenesNetwork.of(u)
     assert (b.ports, b.stages, b.switches) == (128, 13, 832)
+    # Mean path: half the crossing lengths of stages on bits 0..6 then 5..0; square (Z-order): 2^floor(bit/2) lane
+    # pitches = (1+1+2+2+4+4+8 + 4+4+2+2+1+1) / 2 = 18; strip: 3N/4 - 1 = 95 port pitches (high corner).
+    assert b.path_mm == pytest.approx(18 * b.layout.lane_pitch_um * 1e-3)
+    with corner("high"):
+        assert b.path_mm == pytest.approx(max(18 * b.layout.lane_pitch_um, 95 * b.layout.strip_pitch_um) * 1e-3)
     assert b.area_um2 == pytest.approx(832 * (2 * 16 * MUX2_AREA_UM2 + 2 * REG_BIT_AREA_UM2))
     assert BenesNetwork.count(u) == u.pe_cols and ForwardingAdderNetwork.count(u) == u.pe_cols
     for name in ("dense", "flex-8:16-window"):
@@ -92,7 +113,9 @@ def test_sigma_like_design_prices_networks_instead_of_selector_and_systolic_hops
     assert c.energy_by_component_j["array_wiring"] == 0
 
 
-def test_sigma_anchor_reports_both_power_bounds_around_the_reference():
-    # The switches-only and standard-layout power ratios bracket SIGMA's ~2x: what is unknown is the network's layout.
+def test_sigma_power_range_spans_the_layouts_and_wire_is_what_costs():
+    # Low corner (square Flex-DPE, every constant low) < nominal < high corner (strip layout); without the wire the
+    # networks' switches alone would leave SIGMA near the TPU-like power.
     r = vc.sigma_ratios()
-    assert r["power_switches_only"] < 2.0 < r["power"]
+    lo, hi = r["power_low_high"]
+    assert lo < r["power"] < hi and r["power_switches_only"] < 1.5 < r["power"]

@@ -20,6 +20,7 @@ from accelsim.cost import (
 )  # fmt: skip
 from accelsim.cost import components as components_module
 from accelsim.cost.components import DRAM, Adder, Leakage
+from accelsim.cost.primitives import MUX2_AREA_UM2, REG_BIT_AREA_UM2
 from accelsim.sim import presets, simulate
 from accelsim.sim.counts import COUNT_NAMES
 from accelsim.synthetic import synthetic_trace
@@ -60,9 +61,11 @@ def test_selector_cells_by_hand_count(fanin_naive, fanin_window, cells_naive, ce
     # Hand count, int8 operand (w = 8): an M:1 mux of 2:1 cells has (M-1) w cells, a window (M-N+1):1 has (M-N) w.
     assert Selector("naive", fanin_naive, 8).cells == cells_naive
     assert Selector("window", fanin_window, 8).cells == cells_window
-    # ~225 um^2 for 8:16 naive, i.e. ~80 % of an int8 multiplier (282 um^2).
+    # ~225 um^2 of mux cells for 8:16 naive, i.e. ~80 % of an int8 multiplier (282 um^2), plus its 4-bit select register.
     if fanin_naive == 16:
-        assert Selector("naive", 16, 8).area_um2 / Multiplier("int8").area_um2 == pytest.approx(0.80, abs=0.02)
+        s = Selector("naive", 16, 8)
+        assert s.cells * MUX2_AREA_UM2 / Multiplier("int8").area_um2 == pytest.approx(0.80, abs=0.02)
+        assert s.area_um2 == pytest.approx(s.cells * MUX2_AREA_UM2 + 4 * REG_BIT_AREA_UM2)
 
 
 def test_metadata_decoder_cost_orders():
