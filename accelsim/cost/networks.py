@@ -9,7 +9,9 @@ talk only through these two networks, so the nominal floorplan is a compact squa
 recursive (Z-) order: ports whose indices differ in bit ``b`` lie ``2^floor(b / 2)`` lane pitches apart (the
 square layout that keeps a butterfly's wires short; Thompson's grid model).  The high end of the range is the
 strip the TPU-like grid would give, the Flex-DPE laid along one array column: ports differing in bit ``b`` lie
-``2^b`` port pitches apart, column length / N each.  ``at()`` picks the layout with the other constants' corner.
+``2^b`` port pitches apart, column length / N each.  ``at()`` picks the layout with the other constants' corner:
+the square nominal and low, the longer of the two high (the strip for the Benes network; for the FAN, whose
+short lower levels dominate, the square is the longer).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import math
 from dataclasses import dataclass
 
 from accelsim.cost import pe as _pe
-from accelsim.cost.components import Action, ArrayWiring, Component, _unstructured
+from accelsim.cost.base import Action, Component, _unstructured
+from accelsim.cost.datapath import ArrayWiring
 from accelsim.cost.primitives import (
     ALADDIN,
     CMP_BIT_AREA_UM2,
