@@ -1,13 +1,16 @@
-"""Capture report: perplexity of SmolLM2-135M and Gemma 3 270M on Brown under N:M activation sparsity.
+"""Capture report: perplexity of SmolLM2-135M, Gemma 3 270M and Qwen2.5-Coder-1.5B on Brown under N:M activation
+sparsity, and the scale study across the three.
 
-    .venv/bin/python analysis/capture_report.py --stage smollm2   # runs the SmolLM2 grid (resumable)
-    .venv/bin/python analysis/capture_report.py --stage gemma     # runs the Gemma 3 270M grid (resumable)
-    .venv/bin/python analysis/capture_report.py --stage check --eval-tokens 8192   # budget check (SmolLM2)
-    # the 16k budget check is the CLI's default run: python -m accelsim.capture --out results/capture_report/smollm2-16k
+    .venv/bin/python analysis/capture_report.py --stage qwen      # the Qwen2.5-Coder-1.5B grid (resumable)
+    .venv/bin/python analysis/capture_report.py --stage gemma     # the Gemma 3 270M grid (resumable)
+    .venv/bin/python analysis/capture_report.py --stage smollm2   # the SmolLM2 grid (resumable)
+    .venv/bin/python analysis/capture_report.py --stage check     # SmolLM2 magnitude/none at 16,384 tokens (optional)
     .venv/bin/python analysis/capture_report.py --stage report    # tables + figures from whatever traces exist
+    .venv/bin/python analysis/capture_report.py                   # all: the three grids, then the report
 
 Writes ``analysis/capture_report.md``, ``analysis/capture_results.csv`` (tidy: one row per run) and
-``analysis/capture_*.png``.  Traces go to ``results/capture_report/`` (git-ignored).  The grid is ordered by
+``analysis/capture_*.png`` (the scale study: capture_report_scale.py).  Traces go to ``results/capture_report/``
+(git-ignored).  The grid is ordered by
 priority (magnitude/none and the weight baselines first), so an interrupted stage still leaves the core table.
 """
 
@@ -24,13 +27,26 @@ OUT = HERE.parent / "results" / "capture_report"
 PATTERNS = ("2:4", "4:8", "8:16", "16:32", "unstructured:0.5")
 
 
-def smollm2_grid(eval_tokens: int, threads: int) -> list:
-    """The SmolLM2 configurations, most important first."""
+#: The scale-study protocol shared by all three models: Brown evaluation part, windows of SEQ_LEN tokens at seeded
+#: random places (seed 0), float32 on CPU.  256 tokens (not 512) so that the 1.5B model gets 8 windows, the fewest
+#: an interval is reported on, within a 2-shared-core CPU budget (about 10 s per dense and 18 s per sparse 1.5B window).
+SEQ_LEN = 256
+EVAL_TOKENS = {"smollm2": 4096, "gemma": 4096, "qwen": 2048}
+SETS = {"smollm2": "smollm2-135m", "gemma": "gemma3-270m", "qwen": "qwen2.5-coder-1.5b"}
+DIRS = {"smollm2": "smollm2", "gemma": "gemma3", "qwen": "qwen2.5"}
+
+
+def _base(stage: str, eval_tokens: int, threads: int, **kw):
     from accelsim.capture import CaptureConfig
 
-    base = CaptureConfig(model="smollm2-135m", dataset="brown", patterns=("dense", *PATTERNS), seq_len=512,
-                         eval_tokens=eval_tokens, calib_tokens=2048, trace_tokens=64, trace_filter=("layers.0.",),
-                         lpts_tokens=256, lpts_steps=20, out=OUT / "smollm2", threads=threads, progress=False)
+    return CaptureConfig(model=SETS[stage], dataset="brown", patterns=("dense", *PATTERNS), seq_len=SEQ_LEN,
+                         eval_tokens=eval_tokens, calib_tokens=4 * SEQ_LEN, trace_tokens=64, trace_filter=("layers.0.",),
+                         out=OUT / DIRS[stage], threads=threads, progress=False, **kw)
+
+
+def smollm2_grid(eval_tokens: int, threads: int) -> list:
+    """The SmolLM2 configurations, most important first (the model with every criterion and mitigation)."""
+    base = _base("smollm2", eval_tokens, threads, lpts_tokens=256, lpts_steps=20)
     return [
         replace(base, sparsify=("activations", "weights")),
         replace(base, criteria=("amber", "clact", "wanda")),
@@ -39,19 +55,41 @@ def smollm2_grid(eval_tokens: int, threads: int) -> list:
 
 
 def gemma_grid(eval_tokens: int, threads: int) -> list:
-    from accelsim.capture import CaptureConfig
+    base = _base("gemma", eval_tokens, threads)
+    # magnitude / none first (the scale study), then the weight-pruning baselines, then VAR and the Wanda criterion.
+    return [base, replace(base, sparsify=("weights",)), replace(base, mitigations=("var",)), replace(base, criteria=("wanda",))]
 
-    base = CaptureConfig(model="gemma3-270m", dataset="brown", patterns=("dense", "2:4", "8:16", "16:32", "unstructured:0.5"),
-                         seq_len=512, eval_tokens=eval_tokens, calib_tokens=2048, trace_tokens=64, trace_filter=("layers.0.",),
-                         out=OUT / "gemma3", threads=threads, progress=False)
-    # The issue's minimum first, then 4:8 and the weight-pruning baselines, then VAR.
-    full = replace(base, patterns=("dense", *PATTERNS))
-    return [base, replace(full, sparsify=("activations", "weights")), replace(full, mitigations=("var",))]
+
+def qwen_grid(eval_tokens: int, threads: int) -> list:
+    """Qwen2.5-Coder-1.5B: the same grid as Gemma, ordered so an interrupted stage still leaves the scale-study core;
+    the Wanda weight baseline (the stronger one on the small models) before the magnitude one."""
+    base = _base("qwen", eval_tokens, threads)
+    return [base, replace(base, sparsify=("weights",), weight_criteria=("wanda",)), replace(base, mitigations=("var",)),
+            replace(base, sparsify=("weights",), weight_criteria=("magnitude",)), replace(base, criteria=("wanda",))]
 
 
 def budget_check_grid(eval_tokens: int, threads: int) -> list:
-    """SmolLM2 magnitude / none at a 4x larger budget, to show how much the small-budget numbers move."""
-    return [replace(smollm2_grid(eval_tokens, threads)[0], sparsify=("activations",), out=OUT / "smollm2-8k")]
+    """SmolLM2 magnitude / none at a larger budget, to show how much the small-budget numbers move."""
+    return [replace(smollm2_grid(eval_tokens, threads)[0], sparsify=("activations",), out=OUT / "smollm2-check")]
+
+
+def run_stage(stage: str, eval_tokens: int | None, threads: int) -> None:
+    """Run one stage's configurations in order, loading the model once (capture skips runs already complete)."""
+    from accelsim.capture import capture
+    from accelsim.capture.models import load_model, resolve_model
+
+    grid = {"smollm2": smollm2_grid, "gemma": gemma_grid, "qwen": qwen_grid, "check": budget_check_grid}[stage]
+    cfgs = grid(eval_tokens or EVAL_TOKENS.get(stage, 16384), threads)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    from accelsim.capture.quiet import library_bars_off
+
+    with library_bars_off(False):
+        lm = load_model(resolve_model(cfgs[0].model), progress=False)
+    for cfg in cfgs:
+        capture(cfg, lm)
 
 
 def tidy(root: Path = OUT) -> list[dict]:
@@ -69,7 +107,9 @@ def tidy(root: Path = OUT) -> list[dict]:
             "nll": a["nll"], "tokens_scored": a["tokens_scored"], "seq_len": c["seq_len"], "seconds": m.get("seconds"),
             "mean_rel_l2": sum(s["rel_l2"] for s in stats.values()) / len(stats) if stats else None,
             "mean_cosine": sum(s["cosine"] for s in stats.values()) / len(stats) if stats else None,
-            "run_id": m["run_id"], "set": man.parent.parent.name,
+            "run_id": m["run_id"], "set": man.parent.parent.name, "parameters": (m.get("model_info") or {}).get("parameters"),
+            "windows": len(m.get("window_nll") or []), "placement": (m.get("protocol") or {}).get("placement"),
+            "code": (m.get("provenance") or {}).get("code"),
             "window_nll": m.get("window_nll"), "window_starts": m.get("window_starts"),
         })
     _add_intervals(rows)
@@ -133,7 +173,7 @@ def _series_fig(rows, model, series: list[tuple[str, dict]], title: str):
     ax.set_xticks(x, [p.replace("unstructured:0.5", "unstr. 50%") for p in PATTERNS])
     ax.set_yscale("log")
     ax.set_xlabel("pattern (all 50 % sparsity)")
-    ax.set_ylabel("perplexity (Brown eval part, log scale)")
+    ax.set_ylabel(f"perplexity (Brown eval part, {SEQ_LEN}-token windows, log)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -163,7 +203,7 @@ def fig_models(rows):
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     x = list(range(len(PATTERNS)))
-    for model in ("smollm2-135m", "gemma3-270m"):
+    for model in SETS.values():
         dense = _ppl(rows, model=model, pattern="dense")
         ys = [_ppl(rows, model=model, pattern=p, sparsify="activations", criterion="magnitude", mitigation="none") for p in PATTERNS]
         pts = [(i, y / dense) for i, y in zip(x, ys) if y is not None and dense]
@@ -173,7 +213,7 @@ def fig_models(rows):
     ax.set_xticks(x, [p.replace("unstructured:0.5", "unstr. 50%") for p in PATTERNS])
     ax.set_xlabel("pattern (all 50 % sparsity)")
     ax.set_ylabel("perplexity / dense perplexity")
-    ax.set_title("Activation magnitude pruning, no mitigation, Brown", fontsize=10)
+    ax.set_title(f"Activation magnitude pruning, no mitigation, Brown ({SEQ_LEN}-token windows)", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -197,10 +237,13 @@ def _table(rows, model, cols: list[tuple[str, dict]]) -> list[str]:
 
 
 def write_report(all_rows, path: Path) -> None:
-    rows = [r for r in all_rows if r["set"] in ("smollm2", "gemma3")]
-    check = [r for r in all_rows if r["set"] in ("smollm2-8k", "smollm2-16k")]
+    from capture_report_scale import fig_scale
+
+    rows = [r for r in all_rows if r["set"] in DIRS.values()]
+    check = [r for r in all_rows if r["set"] == "smollm2-check"]
     figs = {"capture_criteria.png": fig_criteria, "capture_mitigations.png": fig_mitigations,
-            "capture_act_vs_weight.png": fig_act_vs_weight, "capture_models.png": fig_models}
+            "capture_act_vs_weight.png": fig_act_vs_weight, "capture_models.png": fig_models,
+            "capture_scale.png": lambda r: fig_scale(r, list(SETS.values()), PATTERNS)}
     for name, fn in figs.items():
         fn(rows).savefig(HERE / name, dpi=110)
     with open(HERE / "capture_results.csv", "w", newline="") as f:
@@ -215,18 +258,19 @@ def write_report(all_rows, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--stage", choices=("smollm2", "gemma", "check", "report"), default="report",
-                   help="what to run: a capture grid (smollm2, gemma, check = SmolLM2 magnitude/none at --eval-tokens into "
-                        "results/capture_report/smollm2-8k) or the report from existing traces")
-    p.add_argument("--eval-tokens", type=int, default=2048, help="evaluation tokens per run (SmolLM2 and Gemma)")
+    p.add_argument("--stage", choices=("all", "smollm2", "gemma", "qwen", "check", "report"), default="all",
+                   help="what to run: a capture grid (smollm2, gemma, qwen; check = SmolLM2 magnitude/none at --eval-tokens "
+                        "into results/capture_report/smollm2-check), the report from existing traces (report), or "
+                        "all = qwen, gemma, smollm2, then the report (hours on 2 CPU cores)")
+    p.add_argument("--eval-tokens", type=int, default=None,
+                   help=f"evaluation tokens per run (default per stage: {EVAL_TOKENS}; check: 16384)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads per process")
     args = p.parse_args(argv)
-    if args.stage in ("smollm2", "gemma", "check"):
-        from accelsim.capture import capture
-
-        grid = {"smollm2": smollm2_grid, "gemma": gemma_grid, "check": budget_check_grid}[args.stage]
-        for cfg in grid(args.eval_tokens, args.threads):
-            capture(cfg)
+    if args.stage == "all":
+        for stage in ("qwen", "gemma", "smollm2"):
+            run_stage(stage, args.eval_tokens, args.threads)
+    elif args.stage != "report":
+        run_stage(args.stage, args.eval_tokens, args.threads)
         return 0
     rows = tidy()
     write_report(rows, HERE / "capture_report.md")
