@@ -108,6 +108,12 @@ class Design:
     l2_kib: int = 0  # shared on-chip level between DRAM and the cores' buffers (0: none)
     l2_bw_bytes_per_cycle: int = 0  # its bandwidth, all cores together (needed when l2_kib > 0)
     launch_overhead_us: float = 0.0  # fixed cost per call: per traced layer (prefill) or per layer and step (decode)
+    # a call's parallel unit (a GPU kernel's CTA tile: tokens x outputs; 0: the core's token block x pe_cols) and
+    # the cores its units occupy at once (a persistent grid smaller than the chip; 0: all cores): wave quantisation
+    cta_tokens: int = 0
+    cta_outputs: int = 0
+    cta_slots: int = 0
+    core_dram_gb_per_s: float = 0.0  # DRAM bandwidth one core's kernel can pull (requests in flight / latency; 0: no cap)
     bw_efficiency: float = 1.0  # fraction of the DRAM bandwidth the core's kernel sustains
     compute_efficiency: float = 1.0  # fraction of the core's on-chip rate the kernel sustains (on-chip cycles / it)
     # tensor PE (cost only; see _check_pe_shape): A = tensor_pe_rows x C = tensor_pe_cols of the grid's lanes_per_pe-long
@@ -159,12 +165,17 @@ class Design:
         _check_int("cores", self.cores, 1, 1 << 16)
         _check_int("l2_kib", self.l2_kib, 0, 1 << 24)
         _check_int("l2_bw_bytes_per_cycle", self.l2_bw_bytes_per_cycle, 0, 1 << 24)
+        for fname in ("cta_tokens", "cta_outputs", "cta_slots"):
+            _check_int(fname, getattr(self, fname), 0, 1 << 20)
         if bool(self.l2_kib) != bool(self.l2_bw_bytes_per_cycle):
             raise ValueError(f"Design.l2_kib = {self.l2_kib} and l2_bw_bytes_per_cycle = {self.l2_bw_bytes_per_cycle}: "
                              "a shared level needs both (or neither)")  # fmt: skip
         v = self.launch_overhead_us
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 1e6:
             raise ValueError(f"Design.launch_overhead_us must be a finite number in [0, 1e6], got {v!r}")
+        v = self.core_dram_gb_per_s
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 1e6:
+            raise ValueError(f"Design.core_dram_gb_per_s must be a finite number in [0, 1e6], got {v!r}")
         for fname in ("bw_efficiency", "compute_efficiency"):
             v = getattr(self, fname)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 < v <= 1:

@@ -12,7 +12,11 @@ Rules, per traced layer ``Y[T, O] = X[T, K] W[K, O]`` (one call; decode: T calls
 * **Cores.** The parallel units of a call are its (token block, O-tile) pairs (every K-tile of a unit
   accumulates into the same outputs, so a unit stays on one core); ``cores`` cores take them in waves, so
   the on-chip cycles (every cause but the memory ones) become ``onchip x ceil(U / cores) / U`` (wave
-  quantisation: 12 O-tiles on 132 cores use 12 of them).  The causes keep their proportions; rounding goes
+  quantisation: 12 O-tiles on 132 cores use 12 of them).  A GPU library kernel fixes its own unit, the CTA
+  tile (``cta_tokens x cta_outputs``), and may run a persistent grid on fewer cores than the chip has
+  (``cta_slots``): then ``U = ceil(T / cta_tokens) x ceil(O / cta_outputs)`` and the waves are
+  ``ceil(U / cta_slots)`` (cuSPARSELt's default fp16 kernel on an H200: 256 x 128 tiles on 120 CTAs, so 128
+  tiles take two waves, the second 7 % full).  The causes keep their proportions; rounding goes
   to ``compute``.  ``compute_efficiency`` (a kernel's achieved fraction of the core's rate) divides them.
 * **Traffic into the cores** (``l2_read_bytes``).  The split that moves the fewest bytes: as few cores per
   token block as keep every core busy, ``s = min(O-tiles, ceil(cores / blocks))`` (decode: one block per
@@ -31,6 +35,10 @@ Rules, per traced layer ``Y[T, O] = X[T, K] W[K, O]`` (one call; decode: T calls
   (chip totals, per cycle of the achievable clock); the call takes ``max(onchip per core, l2, dram)``, the
   excess over on-chip charged to ``dram`` or ``l2_bw``, whichever is slower; plus ``launch_overhead_us``
   per call (cause ``launch``).  Decode re-times the layer's T steps together (layer totals, not per step).
+
+``core_dram_gb_per_s`` caps the DRAM bandwidth by the units in flight: ``min(bw, min(U, slots) x core_dram)``.  One
+core pulls at most its outstanding requests per memory latency (Little's law), so a call with few units cannot
+stream at the chip's rate (cuSPARSELt's 32 tiles of a 4096 x 4096 layer at T <= 256 on an H200).
 
 ``bw_efficiency`` is the fraction of the nominal DRAM bandwidth a core's kernel sustains; a GPU library kernel
 reaches a fraction of peak that depends on the kernel (the presets say where theirs comes from).
@@ -75,8 +83,11 @@ def apply_hierarchy(design, h: HierarchyInputs, decode: bool, cause: np.ndarray,
     cores = design.cores
     n_ot = -(-h.o // design.pe_cols)
     nb = -(-h.t // h.tb)
-    units = n_ot if decode else nb * n_ot  # parallel units of one call
-    waves = -(-units // cores)
+    # waves: a call's parallel units (the core's own tiles, or the kernel's CTA tiles when the design names them) over
+    # the cores it occupies at once; the traffic split below stays on the core's own tiles
+    tm, tn = design.cta_tokens or h.tb, design.cta_outputs or design.pe_cols
+    units = -(-h.o // tn) * (1 if decode else -(-h.t // tm))
+    waves = -(-units // min(cores, design.cta_slots or cores))
     for i in _MEMORY:
         cause[i] = 0
     onchip = int(cause.sum())
@@ -86,7 +97,7 @@ def apply_hierarchy(design, h: HierarchyInputs, decode: bool, cause: np.ndarray,
         scaled[C.CAUSE_COMPUTE] += per_core - sum(scaled)
         cause = np.array(scaled, dtype=np.int64)
     spread = min(n_ot, -(-cores // (1 if decode else nb)))  # cores sharing one token block (over its O-tiles)
-    groups = -(-min(cores, units) // spread)  # groups of cores working on different token blocks
+    groups = -(-min(cores, n_ot * (1 if decode else nb)) // spread)  # groups of cores working on different token blocks
     wbuf = design.weight_buffer_kib * 1024
     l2_w = h.w_once * groups if h.w_once <= wbuf * spread else h.weight_fetch
     out_bytes = int(counts[C.DRAM_WRITE_BYTES])
@@ -100,8 +111,10 @@ def apply_hierarchy(design, h: HierarchyInputs, decode: bool, cause: np.ndarray,
         l2 = {"l2_read_bytes": 0, "l2_write_bytes": 0}
     counts[C.DRAM_READ_BYTES] = dram_rd
     clk = design.achievable_clock_ghz
-    eff = design.bw_efficiency
-    dram_cyc = math.ceil((dram_rd + out_bytes) * clk / (design.dram_bw_gb_per_s * eff))
+    bw = design.dram_bw_gb_per_s * design.bw_efficiency
+    if design.core_dram_gb_per_s:  # few units in flight cannot fill the chip's DRAM bandwidth
+        bw = min(bw, min(units, cores, design.cta_slots or cores) * design.core_dram_gb_per_s)
+    dram_cyc = math.ceil((dram_rd + out_bytes) * clk / bw)
     l2_cyc = math.ceil((into_cores + out_bytes) / design.l2_bw_bytes_per_cycle) if cap else 0
     over = max(0, max(dram_cyc, l2_cyc) - per_core)
     cause[C.CAUSE_DRAM if dram_cyc >= l2_cyc else C.CAUSE_L2_BW] = over

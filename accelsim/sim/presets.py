@@ -88,11 +88,21 @@ GPU_CALIBRATION = {
     # validation leaves out of its scored points.
     "launch_overhead_us_dense": 11.0,
     "launch_overhead_us_sparse": 12.7,  # 10.98 and 12.69 us
-    # cuSPARSELt's activation-2:4 kernel: the fraction of HBM bandwidth it sustains and of the dense kernel's
-    # compute rate, fitted together (grid search, mean abs error) on the even-indexed Llama-7B points of the same
-    # file and checked on the odd-indexed ones (analysis/validation_gpu.py --calibrate).
-    "bw_efficiency_sparse": 0.18,
-    "compute_efficiency_sparse": 0.86,
+    # cuSPARSELt's activation-2:4 kernel (default alg_id 0, torch 2.11 / cuSPARSELt 0.8.0): its CTA tile and grid,
+    # read from the kernel it launches (profiler, analysis/data/h200_sign_ci.json): sm90_xmma_sparse_gemm_..._
+    # tilesize128x256x64_cgasize4x1x1 on a persistent grid of 30 x 4 = 120 CTAs (clusters of 4 fit 120 of the 132
+    # SMs) once a call has more than 64 tiles; 256 tokens x 128 outputs per tile (the grid grows past 64 CTAs
+    # where ceil(T / 256) x ceil(O / 128) passes 64: 4096 x 11008 at T = 1, 4096 x 4096 at T = 1024).
+    "sparse_cta_tokens": 256,
+    "sparse_cta_outputs": 128,
+    "sparse_cta_slots": 120,
+    # Fitted together (grid search, mean abs error of the speedup) on the even-indexed Llama-7B points of
+    # h200_semistructured_v2.json and checked on the odd-indexed ones (analysis/validation_gpu.py --calibrate): the
+    # fraction of HBM bandwidth the kernel sustains, the DRAM bandwidth one of its CTAs pulls, and its compute rate
+    # relative to the dense kernel's.
+    "bw_efficiency_sparse": 0.38,
+    "core_dram_gb_per_s_sparse": 25.0,
+    "compute_efficiency_sparse": 0.96,
 }
 _SM = presets["h100-sm-2:4"].replace(name="h100-sm", patterns=("dense",))
 
@@ -104,6 +114,10 @@ def _gpu(name: str, dram_gb_per_s: float, sparse: bool) -> Design:
         dram_bw_gb_per_s=dram_gb_per_s, launch_overhead_us=cal["launch_overhead_us_sparse" if sparse else "launch_overhead_us_dense"],
         bw_efficiency=cal["bw_efficiency_sparse"] if sparse else 1.0,
         compute_efficiency=cal["compute_efficiency_sparse"] if sparse else 1.0,
+        # cuBLAS picks its tile per shape (split-K at small T) to fill all 132 SMs: the dense chip keeps the core's
+        # own units, all cores and no per-core cap; the sparse kernel's fixed tile and grid are measured
+        **({"cta_tokens": cal["sparse_cta_tokens"], "cta_outputs": cal["sparse_cta_outputs"], "cta_slots": cal["sparse_cta_slots"],
+            "core_dram_gb_per_s": cal["core_dram_gb_per_s_sparse"]} if sparse else {}),
     )  # fmt: skip
 
 

@@ -58,3 +58,27 @@ def test_area_of_a_multi_core_design_is_cores_times_the_core():
             assert b.area_by_component_mm2[name] == pytest.approx(area)
         else:
             assert b.area_by_component_mm2[name] == pytest.approx(area * many.cores), name
+
+
+def test_cta_tiles_set_the_waves():
+    """U = ceil(T / cta_tokens) x ceil(O / cta_outputs) units on cta_slots cores: 8 units fill one wave of 8, 9 take two."""
+    base = presets["dense"].replace(cores=16, cta_tokens=32, cta_outputs=32, cta_slots=8, bw_efficiency=0.999)
+    tr8 = synthetic_trace(shapes=[(64, 256, 128)], pattern="dense", seed=1)  # 2 x 4 = 8 units
+    tr9 = synthetic_trace(shapes=[(96, 256, 96)], pattern="dense", seed=1)  # 3 x 3 = 9 units
+    one = presets["dense"].replace(bw_efficiency=0.999)  # one core, hierarchical: the same on-chip cycles, unsplit
+    onchip = lambda r: r.cycles - r.cycles_by_cause["dram"] - r.cycles_by_cause["l2_bw"]  # noqa: E731
+    assert onchip(simulate(base, tr8)) == pytest.approx(onchip(simulate(one, tr8)) / 8, rel=0.01)
+    assert onchip(simulate(base, tr9)) == pytest.approx(onchip(simulate(one, tr9)) * 2 / 9, rel=0.01)
+
+
+def test_core_dram_cap_binds_with_few_units():
+    """Two units in flight at 1 GB/s each stream 2 GB/s, not the 100 GB/s of the chip: DRAM time x 50."""
+    tr = synthetic_trace(shapes=[(16, 256, 128)], pattern="dense", seed=1)  # one token block x 2 tiles of 64
+    free = presets["dense"].replace(cores=8, cta_tokens=16, cta_outputs=64, bw_efficiency=0.999)
+    capped = free.replace(core_dram_gb_per_s=1.0)
+    a, b = simulate(free, tr), simulate(capped, tr)
+    assert a.counts.dram_read_bytes == b.counts.dram_read_bytes
+    onchip = a.cycles - a.cycles_by_cause["dram"]
+    assert b.cycles_by_cause["dram"] + onchip == pytest.approx(max(onchip, (a.cycles_by_cause["dram"] + onchip) * 50), rel=0.02)
+    with pytest.raises(ValueError, match="core_dram_gb_per_s"):
+        free.replace(core_dram_gb_per_s=-1.0)
