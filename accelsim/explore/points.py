@@ -104,6 +104,11 @@ def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend, c
         dense_perplexity=ref_ppl,
         ppl_delta=(ppl - ref_ppl) if ppl is not None and ref_ppl is not None else None,
         tokens_scored=ref.tokens_scored,
+        # 95 % bootstrap intervals over the capture's evaluation windows (None when it recorded fewer than 2)
+        perplexity_lo=ref.ppl_interval[0] if ref.ppl_interval else None,
+        perplexity_hi=ref.ppl_interval[1] if ref.ppl_interval else None,
+        ppl_delta_lo=ref.delta_interval[0] if ref.delta_interval else None,
+        ppl_delta_hi=ref.delta_interval[1] if ref.delta_interval else None,
         tokens=tokens,
         cycles=int(res.cycles),
         cycles_per_token=res.cycles / tokens,

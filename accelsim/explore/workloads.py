@@ -9,6 +9,7 @@ masks are loaded only by the workers that simulate.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -40,6 +41,12 @@ class TraceRef:
     fingerprint: str  # hash of the manifest (changes when the trace is recaptured)
     manifest: Manifest | None = field(default=None, compare=False, repr=False)  # this process only
     weight_pattern: Pattern | None = None  # weights/both runs: the pattern of the stored weight masks
+    window_nll: tuple[float, ...] | None = None  # per-window mean NLL of the capture (manifest extra), for intervals
+    window_starts: tuple[int, ...] | None = None
+    # 95 % bootstrap intervals over the capture's windows (None: fewer than 2 windows or not recorded):
+    # of the perplexity, and of its change vs the workload's dense trace (paired by window); set by discovery
+    ppl_interval: tuple[float, float] | None = None
+    delta_interval: tuple[float, float] | None = None
 
     def __getstate__(self) -> dict:  # workers need no manifest: keep the pickled points small
         return {**self.__dict__, "manifest": None}
@@ -166,6 +173,8 @@ def trace_ref(p: Path) -> tuple[TraceRef, tuple, str]:
         tokens_scored=acc.tokens_scored if acc and isinstance(acc.tokens_scored, int) else None,
         layers=tuple((e.name, e.K, e.O) for e in m.layers),
         weight_pattern=m.config.weight_pattern,
+        window_nll=_floats(m.extra.get("window_nll")),
+        window_starts=tuple(m.extra["window_starts"]) if isinstance(m.extra.get("window_starts"), list) else None,
         fingerprint=hashlib.sha256(json.dumps(m.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16],
         manifest=m,
     )
@@ -205,8 +214,30 @@ def _workload(key: tuple, tag: str, trs: list[TraceRef], dense: list[TraceRef]) 
     ref_ppl = by_pattern["dense"].perplexity if "dense" in by_pattern else None
     if ref_ppl is None:
         ref_ppl = next((t.dense_perplexity for t in by_pattern.values() if t.dense_perplexity is not None), None)
-    traces = tuple(by_pattern.values())
+    traces = tuple(_with_intervals(t, by_pattern.get("dense")) for t in by_pattern.values())
     return Workload(key, traces, ref_ppl, _common_layers(name, list(traces)), tag)
+
+
+def _floats(x) -> tuple[float, ...] | None:
+    if isinstance(x, list) and x and all(_num(v) is not None for v in x):
+        return tuple(float(v) for v in x)
+    return None
+
+
+def _with_intervals(t: TraceRef, dense: TraceRef | None) -> TraceRef:
+    """``t`` with its perplexity interval and, when its windows are the dense trace's, the paired interval of its
+    change vs dense (the capture's own statistics, accelsim.capture.stats: NumPy only, no torch)."""
+    if t.window_nll is None or len(t.window_nll) < 2:
+        return t
+    from accelsim.capture.stats import paired_difference, perplexity_interval
+
+    iv = perplexity_interval(t.window_nll)
+    delta = None
+    if dense is not None and dense.window_nll is not None and len(dense.window_nll) == len(t.window_nll) and (
+            t.window_starts is None or dense.window_starts is None or t.window_starts == dense.window_starts):  # fmt: skip
+        d = paired_difference(t.window_nll, dense.window_nll)
+        delta = (d.lo, d.hi) if d.lo is not None else None
+    return dataclasses.replace(t, ppl_interval=(iv.lo, iv.hi) if iv.lo is not None else None, delta_interval=delta)
 
 
 def _common_layers(name: str, refs: list[TraceRef]) -> tuple[str, ...] | None:

@@ -14,10 +14,11 @@ from accelsim.report.operands import has_several_operands, operand_rows
 from accelsim.report.verdict import verdict_lines
 from accelsim.results import Table, accuracy_column, front_rows, has_accuracy, load_meta, load_results, select
 
-__all__ = ["write_report", "fmt_energy"]
+__all__ = ["write_report", "fmt_energy", "figure_stem"]
 
 _FIGURES = (
     ("accuracy_vs_area_time", F.fig_accuracy_vs_area_time),  # first: the main figure (area at equal throughput)
+    ("accuracy_premium", F.fig_premium),  # what each wider pattern costs over the compared base, and buys
     ("accuracy_vs_area", F.fig_accuracy_vs_area),
     ("accuracy_vs_energy", F.fig_accuracy_vs_energy),
     ("cycles_vs_area", F.fig_cycles_vs_area),
@@ -54,7 +55,7 @@ def _front_table(t: Table, limit: int = 20) -> list[str]:
     col, _ = accuracy_column(t)
     cols = [c for c in _FRONT_COLS if c in f]
     rows = [
-        [f["design_id"][i], *(f[c][i] for c in cols), _acc(f[col][i]), f"{f['area_mm2'][i]:.3g}", fmt_energy(f["energy_per_token_j"][i]),
+        [f"`{f['design_name'][i]}`", *(f[c][i] for c in cols), _acc(f[col][i]), f"{f['area_mm2'][i]:.3g}", fmt_energy(f["energy_per_token_j"][i]),
          (fmt_energy(f["energy_onchip_j"][i] / f["tokens"][i]) if "energy_onchip_j" in f else "-"), f"{f['cycles_per_token'][i]:.4g}", f"{f['tokens_per_s'][i]:.4g}", f"{f['tops_per_w'][i]:.3g}", f"{f['tops_per_mm2'][i]:.3g}"]
         for i in range(len(f))
     ]
@@ -69,17 +70,23 @@ def _family_table(t: Table, families) -> list[str]:
     return _md_table(["largest pattern", "designs", f"best {col}", "min area mm²", "min energy/token", "on front"], rows)
 
 
-def _section(table: Table, wl: str, mode: str, out_dir: Path, design_fields, k: int, compare: tuple[str, str]) -> list[str]:
+def figure_stem(stem: str, mode: str, workload_index: int = 0) -> str:
+    """File stem of a figure: ``<stem>_<mode>`` for the first workload, ``<stem>_w<i>_<mode>`` for the i-th (from 2)."""
+    return f"{stem}_{mode}" if workload_index == 0 else f"{stem}_w{workload_index + 1}_{mode}"
+
+
+def _section(table: Table, wl: str, mode: str, out_dir: Path, design_fields, k: int, compare: tuple[str, str], wi: int = 0) -> list[str]:
     t = select(table, wl, mode)
     found = find(t, design_fields, compare)
-    slug = "" if k == 0 else f"-{k + 1}"  # the first workload's figures keep plain names (README links them)
     lines = [f"## {wl} ({mode})", "", f"{len(t)} feasible designs of {int(((table['workload_id'] == wl) & (table['mode'] == mode)).sum())}.", ""]
     lines += ["### Verdict", ""] + [f"- {s}" for s in verdict_lines(found, fmt_energy)] + [""]
     if k < MAX_SECTIONS:
         lines += ["### Figures", ""]
         for stem, fn in _FIGURES if has_accuracy(t) else [f for f in _FIGURES if not f[0].startswith("accuracy")]:
-            F.save_figure(fn(table, wl, mode), out_dir, f"{stem}{slug}")
-            lines += [f"![{stem}]({stem}{slug}.png)", ""]
+            kw = {"base": compare[1], "design_fields": design_fields} if fn is F.fig_premium else {}
+            name = figure_stem(stem, mode, wi)
+            F.save_figure(fn(table, wl, mode, **kw), out_dir, name)
+            lines += [f"![{stem} ({mode})]({name}.png)", ""]
     lines += ["### By largest supported pattern", ""] + _family_table(t, found.families) + [""]
     lines += ["### Designs on the main Pareto front (accuracy, area, energy, cycles) (smallest first)", ""] + _front_table(t) + [""]
     return lines
@@ -184,9 +191,10 @@ def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None,
              "Every number below is computed from that table by `python -m accelsim.report`.", ""]
     lines += _summary(table, pairs, design_fields, compare)
     lines += _operands(table)
+    workload_index = {w: i for i, w in enumerate(dict.fromkeys(w for w, _ in pairs))}
     for k, (wl, mode) in enumerate(pairs):
         try:
-            lines += _section(table, wl, mode, out_dir, design_fields, k, compare)
+            lines += _section(table, wl, mode, out_dir, design_fields, k, compare, workload_index[wl])
         except ValueError as e:  # e.g. every design of that workload infeasible
             lines += [f"## {wl} ({mode})", "", f"Not reported: {e}.", ""]
     lines += _provenance(meta)

@@ -47,7 +47,7 @@ def test_cli_sweep_and_report_with_the_real_simulator(traces, tmp_path, capsys):
     assert set(t["trace_pattern"][t["largest_pattern"] == "dense"]) == {"dense"}
     np.testing.assert_allclose(t["ppl_delta"], t["perplexity"] - PPL["dense"])
     report = (analysis / "quick" / "report.md").read_text()
-    assert "**Cost of 8:16 over 2:4**" in report and (analysis / "quick" / "accuracy_vs_area.png").is_file()
+    assert "**Cost of 8:16 over 2:4**" in report and (analysis / "quick" / "accuracy_vs_area_prefill.png").is_file()
     # a second run finds everything done
     assert main(argv[:-3]) == 0
     assert "(0 new)" in capsys.readouterr().out

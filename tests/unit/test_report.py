@@ -14,8 +14,9 @@ import pytest
 
 from accelsim.explore import SweepConfig, run_sweep
 from accelsim.report import figures as F
-from accelsim.report import write_report
+from accelsim.report import style, write_report
 from accelsim.report.__main__ import main as report_main
+from accelsim.report.figures_premium import premium_points
 from accelsim.report.findings import find, flexibility_columns, marginal_returns, matched_pairs
 from accelsim.report.verdict import verdict_lines
 from accelsim.results import Table, accuracy_column, load_results
@@ -100,9 +101,14 @@ def test_the_compared_pair_is_a_parameter(tmp_path):
 def test_report_writes_figures_and_tables(tmp_path):
     md = write_report(run(tmp_path), tmp_path / "analysis" / "toy")
     text = md.read_text()
-    for stem in ("accuracy_vs_area", "accuracy_vs_energy", "accuracy_vs_area_time", "cycles_vs_area", "stall_breakdown", "energy_breakdown"):
-        assert (md.parent / f"{stem}.png").stat().st_size > 1000 and (md.parent / f"{stem}.svg").is_file()
-        assert f"({stem}.png)" in text
+    for stem in ("accuracy_vs_area", "accuracy_vs_energy", "accuracy_vs_area_time", "accuracy_premium", "cycles_vs_area",
+                 "stall_breakdown", "energy_breakdown"):  # fmt: skip
+        assert (md.parent / f"{stem}_prefill.png").stat().st_size > 1000 and (md.parent / f"{stem}_prefill.svg").is_file()
+        assert f"({stem}_prefill.png)" in text
+    assert not list(md.parent.glob("*_decode.png"))  # the toy space runs prefill only
+    # one design label everywhere: the front table names designs as the sweep does (<family>-<8 hex>), never bare ids
+    front = text.split("### Designs on the main Pareto front")[1].split("\n## ")[0]
+    assert re.search(r"\| `8:16-[0-9a-f]{8}` \|", front) and not re.search(r"\| [0-9a-f]{12} \|", front)
     summary = next(line for line in text.splitlines() if line.startswith("| toy/toytext/magnitude/none/activations | prefill |"))
     # best ppl change of 2:4, 8:16, 16:32; 8:16 designs on the front; premium (area(16) / area(4) - 1) and equal energy
     assert summary.startswith("| toy/toytext/magnitude/none/activations | prefill | +4.000 | +2.000 | +1.500 |")
@@ -162,9 +168,14 @@ def test_flexibility_hardware_comes_from_the_cost_registry():
 def test_each_figure_reads_only_the_table(tmp_path):
     t = load_results(run(tmp_path))
     for fn in (F.fig_accuracy_vs_area, F.fig_accuracy_vs_energy, F.fig_accuracy_vs_area_time, F.fig_cycles_vs_area, F.fig_stall_breakdown,
-               F.fig_energy_breakdown):  # fmt: skip
-        ax = fn(t).axes[0]
+               F.fig_energy_breakdown, F.fig_premium):  # fmt: skip
+        fig = fn(t)
+        ax = fig.axes[0]
         assert len(ax.collections) + len(ax.patches) > 0  # points or bars were drawn
+        assert fig.dpi == style.DPI  # one style for every figure
+        assert fig.legends and not ax.get_legend()  # the legend sits outside the axes, never over the data
+        titles = " ".join([ax.get_title(), fig._suptitle.get_text() if fig._suptitle else ""])
+        assert "toy, toytext, magnitude · prefill" in titles and "toy/toytext" not in titles  # a short workload label
     with pytest.raises(ValueError, match="no feasible rows"):
         F.fig_accuracy_vs_area(t, workload="nope")
 
@@ -191,7 +202,7 @@ def test_report_without_accuracy_claims_none(tmp_path):
     np.testing.assert_allclose(f.pairs.area, area(16) / area(4))
     assert keys(verdict_lines(f, str)) == ["No accuracy", "Cost of 8:16 over 2:4"]
     md = write_report(out, tmp_path / "a")
-    assert not (md.parent / "accuracy_vs_area.png").exists() and (md.parent / "cycles_vs_area.png").exists()
+    assert not (md.parent / "accuracy_vs_area_prefill.png").exists() and (md.parent / "cycles_vs_area_prefill.png").exists()
     assert "+nan" not in md.read_text() and "nan %" not in md.read_text()
 
 
@@ -229,3 +240,50 @@ def _unit(ax) -> float:
     """The scale factor of an energy axis from its label unit."""
     unit = ax.get_ylabel().rsplit("[", 1)[1].rstrip("]")
     return {"pJ": 1e-12, "nJ": 1e-9, "µJ": 1e-6, "mJ": 1e-3, "J": 1.0}[unit]
+
+
+def test_premium_figure_places_each_family_at_its_matched_pair_premium(tmp_path):
+    """Stand-in closed form: area ratio over the 2:4 twin area(M) / area(4); energy equal; recovered = 14 - ppl(family)."""
+    t = prefill(run(tmp_path))
+    pts = {p["family"]: p for p in premium_points(t, "2:4", FIELDS)}
+    assert set(pts) == {"8:16", "16:32"} and pts["8:16"]["pairs"] == 4
+    assert pts["8:16"]["area"] == pytest.approx(area(16) / area(4) - 1) and pts["16:32"]["area"] == pytest.approx(area(32) / area(4) - 1)
+    assert pts["8:16"]["energy"] == pytest.approx(0.0) and pts["16:32"]["recovered"] == pytest.approx(14.0 - 11.5)
+    assert premium_points(t, "2:4") == list(pts.values())  # the Design-field columns are found in the table itself
+    ax = F.fig_premium(t, base="2:4", design_fields=FIELDS).axes[0]
+    xy = sorted(tuple(c.get_offsets()[0]) for c in ax.collections if type(c).__name__ == "PathCollection")
+    np.testing.assert_allclose(xy, [(100 * (area(16) / area(4) - 1), 2.0), (100 * (area(32) / area(4) - 1), 2.5)])
+
+
+def test_bar_charts_say_how_many_front_designs_they_show(tmp_path):
+    t = prefill(run(tmp_path))
+    fig = F.fig_stall_breakdown(t, limit=3)
+    total = int(F.front_rows(t).sum())
+    assert total > 3 and f"3 of {total} designs on the main front" in fig.axes[0].get_title()
+    assert [x.get_text() for x in fig.axes[0].get_xticklabels()][0] in set(t["design_name"])  # bars named as the tables name them
+    assert f"all {total} designs on the main front" in F.fig_stall_breakdown(t, limit=100).axes[0].get_title()
+
+
+def test_decode_figures_are_named_by_mode_and_intervals_become_error_bars(tmp_path):
+    traces = tmp_path / "traces"
+    make_trace_set(traces, PPL)
+    for i, m in enumerate(sorted(traces.glob("*/manifest.json"))):  # per-window NLLs as the capture records them
+        doc = json.loads(m.read_text())
+        base = float(np.log(doc["accuracy"]["perplexity"]))
+        doc["window_nll"], doc["window_starts"] = [base - 0.05, base + 0.05, base - 0.02 * i, base + 0.02], [0, 16, 32, 48]
+        m.write_text(json.dumps(doc))
+    spec = tmp_path / "toy.toml"
+    spec.write_text(SPACE.format(patterns='["dense", "2:4", "8:16"]') + '[evaluation]\nmodes = ["prefill", "decode"]\n')
+    out = tmp_path / "results" / "toy"
+    run_sweep(SweepConfig(str(spec), (str(traces),), str(out), jobs=1, progress=False), backend=BACKEND)
+    md = write_report(out, tmp_path / "a")
+    for mode in ("prefill", "decode"):
+        assert (md.parent / f"accuracy_vs_area_{mode}.png").is_file() and f"(accuracy_vs_area_{mode}.png)" in md.read_text()
+    t = prefill(out)
+    lo, hi, d = t["ppl_delta_lo"].astype(float), t["ppl_delta_hi"].astype(float), t["ppl_delta"].astype(float)
+    sparse = t["trace_pattern"] != "dense"
+    assert np.isfinite(lo).all() and (lo[sparse] < hi[sparse]).all() and (lo[~sparse] == 0).all() and (hi[~sparse] == 0).all()
+    ax = F.fig_accuracy_vs_area(t).axes[0]
+    bars = [c for c in ax.collections if type(c).__name__ == "LineCollection"]
+    assert bars and len(bars[0].get_segments()) == int(F.front_rows(t).sum())  # one interval per front design
+    assert d[sparse].size  # the windows bracket the stored perplexities loosely; only the bars' presence is asserted
