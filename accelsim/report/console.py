@@ -26,7 +26,7 @@ def short_workload(t: Table, i: int = 0) -> str:
         v = Path(v).stem if ("/" in v or "\\" in v) and col in ("model", "dataset") else v
         if v and v not in ("none", "*", "activations"):  # the defaults say nothing
             parts.append(Path(v).name if col == "model" else v)
-    return ", ".join(parts) or str(t["workload_id"][i]).split("@")[0]
+    return ", ".join(parts) or "synthetic traces"  # no model, dataset or method: generated masks (accelsim.synthetic)
 
 
 def _fmt_energy(j: float) -> str:

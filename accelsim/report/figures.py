@@ -47,6 +47,11 @@ def title_of(t: Table, what: str, count: str | None = None) -> str:
     return f"{what}\n{short_workload(t)} · {t['mode'][0]} · {count or f'{len(t)} designs'}"
 
 
+def _front_objectives(t: Table) -> tuple[str, ...]:
+    """The objectives ``front_rows`` uses on ``t``: without any accuracy the front is hardware-only."""
+    return FRONT_OBJECTIVES if has_accuracy(t) else tuple(c for c in FRONT_OBJECTIVES if c != "ppl_delta")
+
+
 def _interval_columns(t: Table, ycol: str) -> tuple[np.ndarray, np.ndarray] | None:
     """(lo, hi) of the plotted accuracy column when the capture recorded intervals, else None."""
     col = accuracy_column(t)[0] if ycol == "ppl_delta" else ycol
@@ -84,7 +89,7 @@ def _scatter(t: Table, xcol: str, ycol: str, xlabel: str, ylabel: str, title: st
         handles.append(Line2D([], [], color="0.35", lw=0.9, ls="--", label="front of these two axes"))
     ax.scatter(x[main] / xf, y[main], s=55, facecolors="none", edgecolors="black", lw=1.1, zorder=3)
     handles.append(Line2D([], [], ls="none", marker="o", markersize=7, markerfacecolor="none", markeredgecolor="black",
-                          label="main front (" + ", ".join(_SHORT[c] for c in FRONT_OBJECTIVES) + ")"))  # fmt: skip
+                          label="main front (" + ", ".join(_SHORT[c] for c in _front_objectives(t)) + ")"))  # fmt: skip
     if iv is not None:
         handles.append(Line2D([], [], color="0.25", lw=0.8, label="95 % interval over windows"))
     pos = x[np.isfinite(x) & (x > 0)]
