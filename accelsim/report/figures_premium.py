@@ -82,5 +82,5 @@ def fig_premium(table: Table, workload: str | None = None, mode: str | None = No
     handles, labels = axes[0].get_legend_handles_labels()
     extra = [Line2D([], [], color="0.5", lw=2.2, alpha=0.45, label="cost-model low-high range"),
              Line2D([], [], ls="none", marker="o", markerfacecolor="none", markeredgecolor="0.3", label="hollow: runs a narrower trace")]  # fmt: skip
-    legend_outside(fig, handles + extra, labels + [h.get_label() for h in extra], title="largest supported pattern")
+    legend_outside(fig, handles + extra, labels + [h.get_label() for h in extra], ncols=6, where="bottom")
     return fig
