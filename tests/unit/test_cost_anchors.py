@@ -31,6 +31,11 @@ def test_sta_area_gain_grows_with_the_tensor_pe():
     assert 1.0 < r[(1, 8, 1)] < r[(2, 8, 2)] < r[(4, 8, 4)] < r[(8, 8, 8)]
 
 
+def test_sta_power_ratio_within_20_percent():
+    # STA (IEEE CAL 2020, abstract): power reduced by as much as 1.36x at iso-throughput; the area anchor's best shape.
+    assert vc.sta_power_ratio((8, 8, 8)) == pytest.approx(vc.STA_POWER, rel=0.20)
+
+
 def test_sta_dbb_selector_check_within_10_percent():
     # STA-DBB 3.14x vs STA 2.08x against the same SA (IEEE CAL 2020, abstract): DBB array = 2.08 / 3.14 of the dense one.
     assert vc.sta_dbb_area_ratio() == pytest.approx(vc.STA_AREA / vc.STA_DBB_AREA, rel=0.10)
