@@ -21,8 +21,8 @@ are fitted on the even-indexed Llama points (grid search, mean absolute relative
 odd-indexed ones; both halves are reported.
 
 Noise: ``analysis/data/h200_sign_ci.json`` re-measured every shape in a later session (15 interleaved rounds each).
-Within a session the speedups repeat to about 1 % (95 % intervals), but between the two sessions they moved by far
-more (the GPU ran slower in the second): over the 12 points with T >= 512 the standard deviation of one session's
+Within a session the speedups repeat closely (95 % intervals 0.5-5 % wide, 12-19 % for 4096 x 4096 at T <= 256).
+Between the two sessions they moved by far more (the GPU ran slower in the second): over the 12 points with T >= 512 the standard deviation of one session's
 log speedup, sd(ln r1 - ln r2) / sqrt(2), is :func:`session_sd` (about 0.07).  A point whose measured speedup lies
 within 1.96 of those of 1 (about 0.87-1.15x) has a sign that the data do not determine; the sign anchor counts the
 others and lists these as "within noise" with both sessions' values.
@@ -49,24 +49,14 @@ SOURCE = "analysis/data/h200_semistructured_v2.json (H200, torch 2.11 / cuSPARSE
 MAE_TOLERANCE = 0.20
 
 DENSE_FOLD_NOTE = (
-    "Dense folds, 2048x4096x4096 on the dense preset (16x16 PEs x 8 lanes, WS, 256 KiB activation buffer): a token "
-    "block is tb = 256 KiB / (2 x 128 B) = 1024 tokens, so the GEMM runs 2 blocks x 32 K-tiles x 256 O-tiles = 16384 "
-    "folds of tb + 30 fill/drain cycles: 17.3 M cycles. SCALE-Sim's closed form folds x (2R + C + T - 2) - 1 streams "
-    "all T = 2048 rows through each of the 8192 (K-tile, O-tile) folds and pays the fill (2R + C - 2 = 46) once per "
-    "fold: 17.15 M; accelsim is above it (about 1 %-5 % by block size) because it refills the array for every "
-    "activation-buffer block, which is right for a core whose activation buffer cannot hold all T rows of a K-slice "
-    "(SCALE-Sim assumes an unbounded operand SRAM stream). ZigZag's 15-18 % lower figure comes from its temporal "
-    "mapping: it overlaps the fill of one fold with the drain of the previous (steady-state pipelining across folds) "
-    "and picks the loop order that minimises stalls; accelsim charges fill and drain per fold, unoverlapped, which "
-    "matches a weight-stationary array that must load a new weight tile before the first token of a fold enters "
-    "(SCALE-Sim does the same). Both accountings are defensible; accelsim keeps the per-fold charge (no double "
-    "buffering of weights inside the PEs is modelled), so its dense cycles are an upper bound of ZigZag's. "
-    "Decode (T = 1): accelsim is fill-bound only without a DRAM roofline that binds; each token pays fill + 1 cycle "
-    "per fold, 8192 folds x 31 = 254 k cycles against 4096 x 4096 weights of 16.8 MB = 168 k cycles at 100 GB/s "
-    "and 1 GHz, so the fill wins in accelsim, whereas ZigZag's DRAM-bound answer assumes the fill overlaps the weight "
-    "load. For decode the DRAM-bound answer is the right one on a core that double-buffers weight tiles (the next "
-    "fold's weights stream in while the current fold drains); accelsim's fill-bound figure is right for a single-"
-    "buffered weight-stationary array. Accounting unchanged here; the difference is a modelling choice, stated."
+    "Dense folds (docs/hardware-anchors.md section 6; analysis/dense_folds.py runs SCALE-Sim's closed form and ZigZag "
+    "3.9.1 on the same layer and array). 2048x4096x4096 on 128x128 (the peers' array): accelsim 2,617,344 cycles = 2,048 "
+    "folds x (1,024 tokens + R + C - 2), SCALE-Sim 2,488,319 (+5.2 %: one fold per (K-tile, O-tile) with all 2,048 "
+    "tokens, but 2R + C - 2 per fold), ZigZag 2,193,899 (+19.3 %: drain once per layer). accelsim's 256 KiB activation "
+    "buffer doubles the folds (real); its per-fold fill is right for an array that drains between folds, ZigZag's for a "
+    "TPU-like array with double-buffered weights. On accelsim's own dense preset (16x16x8) all three agree within 1.1 %. "
+    "Decode (T = 1): accelsim is fill-bound (253,952) where ZigZag is DRAM-bound (168,064); the DRAM-bound answer is "
+    "right for a double-buffered array, so accelsim's decode cycles are an upper bound (1.51x)."
 )
 
 
