@@ -67,7 +67,8 @@ wl = [{"id": 0, "operator_type": "Gemm", "equation": "O[b][k]+=I[b][c]*W[c][k]",
 e, lat, cmes = get_hardware_performance_zigzag(wl, sys.argv[1], sys.argv[2], opt="latency", dump_folder=sys.argv[6],
                                                loma_show_progress_bar=False)
 c = cmes[0][0]
-print(json.dumps({"cycles": c.latency_total2, "ideal": c.ideal_cycle, "ideal_temporal": c.ideal_temporal_cycle,
+from importlib.metadata import version
+print(json.dumps({"zigzag_dse": version("zigzag-dse"), "cycles": c.latency_total2, "ideal": c.ideal_cycle, "ideal_temporal": c.ideal_temporal_cycle,
                   "computation": c.latency_total0, "onloading": c.latency_total1 - c.latency_total0,
                   "offloading": c.latency_total2 - c.latency_total1, "systolic_drain": c.systolic_drain_cycle}))
 """
