@@ -90,13 +90,15 @@ def legend_outside(fig: Figure, handles=None, labels=None, title: str | None = N
     return fig.legend(handles, labels, loc=loc, title=title, ncols=ncols, frameon=False)
 
 
-def save_figure(fig: Figure, out_dir: "str | Path", stem: str) -> list[Path]:
-    """Save as ``<stem>.png`` (:data:`DPI`) and ``<stem>.svg`` under ``out_dir``; closes the figure."""
+def save_figure(fig: Figure, out_dir: "str | Path", stem: str, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
+    """Save as ``<stem>.png`` (:data:`DPI`) and ``<stem>.svg`` (or the given ``formats``) under ``out_dir``; closes the
+    figure.  Other figure scripts (the capture report, validation plots) get the same look by building their figures
+    inside ``with plt.rc_context(RC):`` (or with :func:`styled`) and saving them here."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg"]
+    paths = [out_dir / f"{stem}.{fmt}" for fmt in formats]
     with plt.rc_context(RC):
-        for path, fmt in zip(paths, ("png", "svg")):
+        for path, fmt in zip(paths, formats):
             buf = io.BytesIO()
             fig.savefig(buf, format=fmt, dpi=DPI)
             atomic_write_bytes(path, buf.getvalue())  # a reader never sees half a figure

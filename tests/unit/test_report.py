@@ -287,3 +287,13 @@ def test_decode_figures_are_named_by_mode_and_intervals_become_error_bars(tmp_pa
     bars = [c for c in ax.collections if type(c).__name__ == "LineCollection"]
     assert bars and len(bars[0].get_segments()) == int(F.front_rows(t).sum())  # one interval per front design
     assert d[sparse].size  # the windows bracket the stored perplexities loosely; only the bars' presence is asserted
+
+
+def test_save_figure_writes_the_style_dpi_and_nothing_else(tmp_path):
+    import matplotlib.image as mpimg
+
+    fig = style.styled(lambda: __import__("matplotlib.figure", fromlist=["Figure"]).Figure(figsize=(4.0, 2.0)))()
+    fig.subplots().plot([0, 1], [0, 1])
+    paths = style.save_figure(fig, tmp_path, "x", formats=("png",))
+    assert [p.name for p in tmp_path.iterdir()] == ["x.png"] and paths == [tmp_path / "x.png"]  # no temporary file left
+    assert mpimg.imread(paths[0]).shape[:2] == (2 * style.DPI, 4 * style.DPI)
