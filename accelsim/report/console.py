@@ -23,9 +23,11 @@ def short_workload(t: Table, i: int = 0) -> str:
     parts = []
     for col in ("model", "dataset", "criterion", "mitigation", "sparsify"):
         v = str(t[col][i]) if col in t else ""
-        v = Path(v).stem if ("/" in v or "\\" in v) and col in ("model", "dataset") else v
+        if col in ("model", "dataset") and ("/" in v or "\\" in v):  # a hub id or a path: its last part
+            v = Path(v.replace("\\", "/")).name
+            v = v.rsplit(".", 1)[0] if col == "dataset" and v.lower().endswith((".txt", ".text", ".jsonl", ".json")) else v
         if v and v not in ("none", "*", "activations"):  # the defaults say nothing
-            parts.append(Path(v).name if col == "model" else v)
+            parts.append(v)
     return ", ".join(parts) or "synthetic traces"  # no model, dataset or method: generated masks (accelsim.synthetic)
 
 

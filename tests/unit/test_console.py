@@ -74,3 +74,22 @@ def test_report_cli_default_pair_is_the_findings_default():
     from accelsim.report.findings import DEFAULT_COMPARE
 
     assert cli == DEFAULT_COMPARE
+
+
+def test_short_workload_label_cuts_paths_and_defaults():
+    import numpy as np
+
+    from accelsim.report.console import short_workload
+    from accelsim.results import Table
+
+    def t(**cols):
+        return Table({k: np.array([v], dtype=object) for k, v in cols.items()})
+
+    row = t(model="HuggingFaceTB/SmolLM2-135M-Instruct", dataset="/home/me/corpora/my_text.txt", criterion="wanda",
+            mitigation="none", sparsify="activations", workload_id="x")  # fmt: skip
+    assert short_workload(row) == "SmolLM2-135M-Instruct, my_text, wanda"  # no absolute path, no '//' join
+    assert short_workload(t(model="Qwen/Qwen2.5-0.5B", dataset="brown", workload_id="x")) == "Qwen2.5-0.5B, brown"
+    both = t(model="smollm2-135m", dataset="brown", criterion="magnitude", mitigation="lpts", sparsify="both-w2:4", workload_id="x")
+    assert short_workload(both) == "smollm2-135m, brown, magnitude, lpts, both-w2:4"
+    assert short_workload(t(model="none", dataset="none", criterion="none", mitigation="none", sparsify="activations",
+                            workload_id="none/none/none/none/activations")) == "synthetic traces"  # fmt: skip
