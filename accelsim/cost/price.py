@@ -8,7 +8,8 @@ components that are not made in the logic node).  ``Cost.energy_onchip_j`` and
 ``static_w(chip area)`` (the ``leakage`` component) is charged for ``result.seconds``, so area and slowness cost
 energy.  Uncertainty: ``price(..., bound="low"|"high")`` prices with every constant at that end of its range
 (``accelsim.cost.ranges``); the default nominal price also carries ``energy_range_j``/``area_range_mm2``/
-``energy_onchip_range_j``, the (low, high) corners.
+``energy_onchip_range_j``, the (low, high) corners.  A layer-adaptive run (``SimResult.parts``) is priced group by
+group at each group's run pattern and summed.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def price(result: SimResult, design: Design, components=None, bound: str = "nomi
             f"result was not simulated on this design: its MAC slots ({result.mac_slots}) != multipliers of "
             f"{design.name!r} ({design.multipliers}) x cycles ({result.cycles}); price(simulate(d, trace), d)"
         )
+    if result.parts:  # a layer-adaptive run: each pattern group at its own run pattern (accelsim.sim.mixed)
+        return _sum_costs([price(part, design, components, bound) for part in result.parts])
     with corner(bound):
         cost = _price(result, design, components, bound)
     if bound != "nominal":
@@ -76,6 +79,22 @@ def price(result: SimResult, design: Design, components=None, bound: str = "nomi
     lo, hi = (price(result, design, components, b) for b in ("low", "high"))
     return replace(cost, energy_range_j=(lo.energy_j, hi.energy_j), area_range_mm2=(lo.area_mm2, hi.area_mm2),
                    energy_onchip_range_j=(lo.energy_onchip_j, hi.energy_onchip_j))  # fmt: skip
+
+
+def _sum_costs(costs: list[Cost]) -> Cost:
+    """Groups that ran one after another on one design: energies add, the area is the design's (once)."""
+    first = costs[0]
+
+    def add(attr):
+        return sum(getattr(c, attr) for c in costs)
+
+    def add_pair(attr):
+        return (sum(getattr(c, attr)[0] for c in costs), sum(getattr(c, attr)[1] for c in costs))
+
+    return replace(first, energy_j=add("energy_j"), energy_onchip_j=add("energy_onchip_j"), energy_offchip_j=add("energy_offchip_j"),
+                   energy_by_component_j={k: sum(c.energy_by_component_j[k] for c in costs) for k in first.energy_by_component_j},
+                   tokens=max(c.tokens for c in costs), energy_range_j=add_pair("energy_range_j"),
+                   energy_onchip_range_j=add_pair("energy_onchip_range_j"))  # fmt: skip
 
 
 def _price(result: SimResult, design: Design, components, bound: str) -> Cost:

@@ -40,6 +40,9 @@ weights`` or ``both`` capture) and raise a ValueError naming the trace otherwise
 side follows rule 1-2 above (a weight core runs dense activations); their weight side runs the trace's
 weight pattern when the design supports it, else the design's first (the cycles come from the masks).
 
+A layer-adaptive trace (layers captured under different patterns, ``accelsim.plans``) runs each pattern's
+layers as a uniform sub-trace by rules 1-2 and adds the results up (``accelsim.sim.mixed``; ``SimResult.parts``).
+
 Several cores, a shared on-chip level (an L2) and a per-call launch overhead are optional
 (``Design.cores``, ``l2_kib``, ``l2_bw_bytes_per_cycle``, ``launch_overhead_us``, ``bw_efficiency``):
 ``accelsim.sim.hierarchy`` re-times each layer from the kernel's outputs when any is set.
@@ -61,6 +64,7 @@ from accelsim.sim.chunks import TABLE_MAX_MH, chunk_table, full_reach, reach_int
 from accelsim.sim.counts import CAUSES, KERNEL_COUNTS, LAYER_PARAMS, MACS_USEFUL, P_UNION_ALL, STATS, Counts
 from accelsim.sim.design import Design
 from accelsim.sim.hierarchy import HierarchyInputs, apply_hierarchy
+from accelsim.sim.mixed import combine, split_by_pattern
 from accelsim.sim.networks import bitonic_comparators
 from accelsim.sim.prepared import PreparedLayer, PreparedTrace, prepare
 from accelsim.traces import Trace
@@ -98,6 +102,7 @@ class SimResult:
     per_layer: tuple = field(default=(), repr=False)
     sparse_operand: str = "activations"  # the design's: activations, weights or both
     weight_pattern: Pattern | None = None  # the weight pattern a weight or dual-side run used (None: dense weights)
+    parts: tuple = field(default=(), repr=False)  # per-pattern group results of a layer-adaptive trace (sim/mixed.py)
 
     def __repr__(self) -> str:
         stalls = {k: v for k, v in self.cycles_by_cause.items() if v and k != "compute"}
@@ -111,6 +116,11 @@ class SimResult:
         from accelsim.cost.components import actions_of  # the components declare which count each action is
 
         return actions_of(self.counts)
+
+    @property
+    def run_patterns(self) -> tuple[Pattern, ...]:
+        """Every run pattern of the result: one, or one per pattern group of a layer-adaptive trace."""
+        return tuple(dict.fromkeys(p.run_pattern for p in self.parts)) if self.parts else (self.run_pattern,)
 
     @property
     def seconds(self) -> float:
@@ -397,6 +407,10 @@ def simulate(design: Design, trace: "Trace | PreparedTrace", *, mode: str = "pre
     if engine not in ("numba", "reference"):
         raise ValueError(f"engine must be 'numba' or 'reference', got {engine!r}")
     prep = prepare(trace)
+    groups = split_by_pattern(prep)
+    if len(groups) > 1:  # a layer-adaptive trace: each pattern's layers run by the rules below, then add up
+        parts = [simulate(design, g, mode=mode, engine=engine) for g in groups]
+        return combine(parts, tuple(ly.name for ly in prep.layers))
     if design.sparse_operand != "activations":
         return _simulate_weights(design, prep, mode, engine)
     if design.supports(prep.pattern):
