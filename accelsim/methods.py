@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Criterion", "Mitigation", "CRITERIA", "MITIGATIONS", "criterion", "mitigation", "MITIGATION_UNITS"]
+__all__ = ["Criterion", "Mitigation", "CRITERIA", "MITIGATIONS", "criterion", "mitigation", "MITIGATION_UNITS", "units_needed"]
 
 # Hardware units a design may include for mitigations (accelsim.sim.Design.mitigation_units).
 MITIGATION_UNITS = ("var", "median")
@@ -29,11 +29,16 @@ MITIGATION_UNITS = ("var", "median")
 
 @dataclass(frozen=True)
 class Criterion:
-    """How elements of a group are ranked. ``needs_weights``: the score uses W's column norms."""
+    """How elements of a group are ranked. ``needs_weights``: the score uses W's column norms.
+
+    unit: the ``Design.mitigation_units`` entry a core needs to compute the score (None: the selector's
+    compare path suffices).  No registered criterion names one: the cost model prices no unit for them.
+    """
 
     name: str
     needs_weights: bool
     description: str
+    unit: str | None = None
 
     def __str__(self) -> str:
         return self.name
@@ -102,3 +107,12 @@ def mitigation(name: "str | Mitigation | None") -> Mitigation:
     if key not in MITIGATIONS:
         raise ValueError(f"unknown mitigation {name!r}; choose one of {tuple(MITIGATIONS)}")
     return MITIGATIONS[key]
+
+
+def units_needed(criterion_name: "str | Criterion | None", mitigation_name: "str | Mitigation | None") -> tuple[str, ...]:
+    """The ``Design.mitigation_units`` a core must have to run a trace of this criterion and mitigation
+    (None: not stated, needs nothing); sorted, without duplicates."""
+    units = {mitigation(mitigation_name).unit}
+    if criterion_name is not None:
+        units.add(criterion(criterion_name).unit)
+    return tuple(sorted(u for u in units if u is not None))

@@ -79,7 +79,7 @@ def design_id(design) -> str:
 
 # Fields that mean nothing on a dense-only core (no selector, metadata, lane groups or compaction).
 _SPARSE_ONLY = ("selector", "metadata_format", "lane_group", "operand_budget", "selector_reach", "selector_pipelined",
-                "compressed_activations", "metadata_decode_groups_per_cycle")
+                "compressed_activations", "metadata_decode_groups_per_cycle", "mitigation_units")
 
 
 def collapse_dense(design_cls, d):

@@ -92,6 +92,9 @@ def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend, c
     ops = 2.0 * wl.macs_per_token * tokens  # dense-equivalent ops: comparable across patterns
     row = design_columns(design)
     row.update(dict(zip(GROUP_KEYS, wl.key)))
+    # the method of the trace this design runs (a workload holds every captured one: Workload.choose)
+    row.update(criterion=ref.criterion, mitigation=ref.mitigation, weight_criterion=ref.weight_criterion,
+               method=ref.method, method_units="|".join(ref.units))
     ppl, ref_ppl = ref.perplexity, wl.dense_perplexity
     row.update(
         workload_id=wl.workload_id,

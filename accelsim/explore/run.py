@@ -142,7 +142,9 @@ def _trace_provenance(workloads: list[Workload]) -> list[dict]:
 def _sweep_meta(space: Space, workloads: list[Workload], design_cls: type) -> dict:
     spec = {k: v for k, v in space.resolved.items() if k not in ("source", "toml")}
     traces = _trace_provenance(workloads)
-    key = json.dumps({"spec": spec, "traces": sorted(t["fingerprint"] for t in traces)}, sort_keys=True, default=str)
+    # the workload ids too: rows are keyed by them, so a resume must not mix two ways of grouping the same traces
+    key = json.dumps({"spec": spec, "traces": sorted(t["fingerprint"] for t in traces),
+                      "workloads": sorted(wl.workload_id for wl in workloads)}, sort_keys=True, default=str)
     return {
         "fingerprint": hashlib.sha256(key.encode()).hexdigest()[:16],
         "spec": space.resolved,

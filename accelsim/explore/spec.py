@@ -28,6 +28,10 @@ Example (the built-in spaces live in ``accelsim/explore/spaces/*.toml``)::
 
     include = ["ampere-w2:4", "dual-8:16-w2:4"]   # optional, top level: presets added as they are
 
+    [variants]                           # optional: each sampled design of these families again with these values
+    families = ["8:16"]                  # (accelsim.explore.variants: twins that differ in one field only)
+    mitigation_units = [["var"]]
+
 Convenience axes: ``largest_pattern`` expands to every nested pattern of the same density
 that the largest one contains (``"8:16"`` -> ``("2:4", "4:8", "8:16")``: a core that selects N of M also runs N/2 of M/2,
 since two N/2:M/2 groups are one N:M group), ``pe_array`` sets a square array, ``operand`` what the core skips
@@ -65,6 +69,7 @@ from accelsim.explore.expand import (
     combination_order,
     decode_index,
 )
+from accelsim.explore.variants import parse_variants, variant_designs
 from accelsim.patterns import Pattern
 
 __all__ = [
@@ -79,7 +84,7 @@ __all__ = [
     "CONSTRAINTS",
 ]
 
-TOP_KEYS = ("name", "description", "base", "include", "sampling", "evaluation", "fixed", "axes", "constraints")
+TOP_KEYS = ("name", "description", "base", "include", "sampling", "evaluation", "fixed", "axes", "constraints", "variants")
 SAMPLING_KEYS = ("method", "budget", "seed")
 EVALUATION_KEYS = ("modes",)
 METHODS = ("grid", "random")
@@ -407,9 +412,15 @@ def parse_space(doc: dict, *, source: str = "<spec>", design_cls=None, presets=N
     picks = combination_order(total, sampling.method, sampling.budget, sampling.seed)
     found = _enumerate(design_cls, base_kwargs, axes, picks, sampling, constraints.get("max_multipliers", float("inf")))
     _check_found(found, axes, constraints, source)
+    variants = parse_variants(doc.get("variants"), lambda k, v, where: _coerce(design_cls, k, v, where), source)
+    copies, refused = variant_designs(found.designs, variants)
+    found.designs.extend(copies)
+    found.rejected.extend(refused)
     _include_presets(found, doc.get("include", []), presets, source)
     resolved = _resolved(doc, name, sampling, total, modes, base_kwargs, axes, constraints, found)
     resolved["include"] = list(doc.get("include", []))
+    if variants is not None:
+        resolved["variants"] = {**variants.spec, "designs_added": len(copies)}
     return Space(name, resolved["description"], tuple(found.designs), tuple(modes), dict(constraints), resolved,
                  tuple(found.rejected))
 

@@ -1,10 +1,11 @@
-"""Workloads: trace directories grouped by (model, dataset, criterion, mitigation, sparsify) and protocol.
+"""Workloads: trace directories grouped by (model, dataset, sparsify) and accuracy protocol.
 
-A *workload* holds one trace per pattern.  For a design it runs the supported pattern with the best
-(lowest) perplexity, dense as the fallback; the hardware figures come from that pattern's trace.
-Perplexity change is measured against the group's dense trace (or, when the capture stored it,
-``accuracy.dense_perplexity``).  Discovery reads each manifest once (:func:`accelsim.traces.read_manifest`);
-masks are loaded only by the workers that simulate.
+A *workload* holds every captured trace of its group, one per (pattern, criterion, mitigation, weight criterion).
+A design runs the most accurate trace it can run: pattern supported, and the units its method needs
+(``accelsim.methods.units_needed``) in ``Design.mitigation_units``; dense is the fallback.  So methods compete on
+accuracy, and a design pays for a method's unit by including it (``accelsim.cost`` prices its area and work).
+Perplexity change is against the group's dense trace (or the manifests' ``accuracy.dense_perplexity``).  Discovery
+reads each manifest once; masks are loaded only by the workers that simulate.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accelsim.manifest import Manifest
+from accelsim.methods import units_needed
 from accelsim.patterns import Pattern
 from accelsim.traces import MANIFEST, TraceError, read_manifest
 
-__all__ = ["GROUP_KEYS", "TraceRef", "Workload", "discover_workloads"]
+__all__ = ["GROUP_KEYS", "METHOD_KEYS", "TraceRef", "Workload", "discover_workloads"]
 
-GROUP_KEYS = ("model", "dataset", "criterion", "mitigation", "sparsify")
+GROUP_KEYS = ("model", "dataset", "sparsify")
+#: what tells the traces of one pattern in a workload apart (result rows record them from the chosen trace)
+METHOD_KEYS = ("criterion", "mitigation", "weight_criterion")
 _DENSE = Pattern.parse("dense")
 
 
@@ -47,6 +51,19 @@ class TraceRef:
     # of the perplexity, and of its change vs the workload's dense trace (paired by window); set by discovery
     ppl_interval: tuple[float, float] | None = None
     delta_interval: tuple[float, float] | None = None
+    criterion: str = "none"  # "none" for a dense trace: nothing is selected
+    mitigation: str = "none"
+    weight_criterion: str | None = None  # dual-side runs: how the weights were pruned
+    units: tuple[str, ...] = ()  # Design.mitigation_units entries a core needs to run this trace
+
+    @property
+    def method(self) -> str:
+        """The selection method as one label: "wanda/var" (criterion/mitigation), "+w<criterion>" for dual-side runs."""
+        return f"{self.criterion}/{self.mitigation}" + (f"+w{self.weight_criterion}" if self.weight_criterion else "")
+
+    def runnable_by(self, design) -> bool:
+        """True when ``design`` has every unit this trace's method needs (its pattern is checked by the workload)."""
+        return set(self.units) <= set(getattr(design, "mitigation_units", ()))
 
     def __getstate__(self) -> dict:  # workers need no manifest: keep the pickled points small
         return {**self.__dict__, "manifest": None}
@@ -57,9 +74,9 @@ class TraceRef:
 
 @dataclass(frozen=True)
 class Workload:
-    """One (model, dataset, criterion, mitigation, sparsify) group; traces keyed by pattern."""
+    """One (model, dataset, sparsify) group at one protocol; its traces, one per pattern and method."""
 
-    key: tuple[str, str, str, str, str]
+    key: tuple[str, str, str]
     traces: tuple[TraceRef, ...]
     dense_perplexity: float | None
     layers: tuple[str, ...] | None = None  # layers evaluated: those common to all traces (None = all)
@@ -74,14 +91,15 @@ class Workload:
     @property
     def operand(self) -> str:
         """What the workload's traces sparsify: "activations", "weights" or "both" (dual-side)."""
-        s = str(self.key[4])
+        s = str(self.key[2])
         return next((o for o in ("weights", "both") if s.startswith(o)), "activations")
 
     def accepts(self, design) -> bool:
-        """True when ``design`` is evaluated on this workload: a core runs the traces of the
-        operand it skips (``Design.sparse_operand``; activation cores, the default, run
-        activation workloads, and dense-only cores run them as the common baseline)."""
-        return getattr(design, "sparse_operand", "activations") == self.operand
+        """True when ``design`` is evaluated on this workload: a core runs the traces of the operand it skips
+        (``Design.sparse_operand``; dense-only cores run activation workloads as the common baseline), and only
+        when it has the units of one of its traces (VAR traces alone, no dense one: not without the variance unit)."""
+        operand_ok = getattr(design, "sparse_operand", "activations") == self.operand
+        return operand_ok and any(t.runnable_by(design) for t in self.traces)
 
     @property
     def workload_id(self) -> str:
@@ -90,7 +108,11 @@ class Workload:
     def choose(self, design) -> TraceRef:
         """The trace a design runs for this workload.
 
-        1. the supported sparse trace with the lowest perplexity (ties: the sparser pattern, then the wider group);
+        Only traces whose method's units the design has are candidates (``TraceRef.runnable_by``): a core without
+        the variance unit cannot run a VAR trace, however accurate.  Among them:
+
+        1. the supported sparse trace with the lowest perplexity (ties: the sparser pattern, then the wider group,
+           then the method needing fewer units);
         2. else the dense trace (dense is the fallback, not a candidate: a design built for
            sparsity runs sparse);
         3. else (the workload has no dense trace) the most accurate trace, executed however the
@@ -101,20 +123,26 @@ class Workload:
         def rank(t: TraceRef):
             ppl = t.perplexity if t.perplexity is not None else math.inf
             # at equal perplexity and density (synthetic traces carry none) the widest group, the design's own pattern
-            return (ppl, t.pattern.density, -(t.pattern.m if t.pattern.is_nm else 0), str(t.pattern))
+            return (ppl, t.pattern.density, -(t.pattern.m if t.pattern.is_nm else 0), len(t.units), str(t.pattern), t.method)
+
+        candidates = [t for t in self.traces if t.runnable_by(design)]
 
         if self.operand != "activations":  # weight and dual-side cores need traces with weight masks
             wpats = {str(p) for p in getattr(design, "weight_patterns", ())}
-            runnable = [t for t in self.traces if t.weight_pattern is not None and str(t.weight_pattern) in wpats
+            runnable = [t for t in candidates if t.weight_pattern is not None and str(t.weight_pattern) in wpats
                         and (self.operand == "weights" or design.supports(t.pattern))]  # fmt: skip
             if not runnable:
                 raise ValueError(
                     f"design {getattr(design, 'name', design)} ({self.operand}-sparse, weight patterns {sorted(wpats)}) has no "
-                    f"trace it can run in workload {self.workload_id}; capture one with --sparsify {self.operand}"
+                    f"trace it can run in workload {self.workload_id} (mitigation units {sorted(getattr(design, 'mitigation_units', ()))}); "
+                    f"capture one with --sparsify {self.operand}"
                 )
             return min(runnable, key=rank)
-        runnable = [t for t in self.traces if t.pattern != _DENSE and design.supports(t.pattern)]
-        runnable = runnable or [t for t in self.traces if t.pattern == _DENSE] or list(self.traces)
+        runnable = [t for t in candidates if t.pattern != _DENSE and design.supports(t.pattern)]
+        runnable = runnable or [t for t in candidates if t.pattern == _DENSE] or candidates
+        if not runnable:
+            raise ValueError(f"design {getattr(design, 'name', design)} has none of the mitigation units "
+                             f"{sorted({u for t in self.traces for u in t.units})} that the traces of workload {self.workload_id} need")
         return min(runnable, key=rank)
 
 
@@ -144,8 +172,8 @@ def _protocol_tag(m: Manifest) -> str:
     return "-".join(parts)
 
 
-def _group_key(m: Manifest) -> tuple[str, str, str, str, str]:
-    """(model, dataset, criterion, mitigation, sparsify) as strings ("none" when the manifest states none).
+def _group_key(m: Manifest) -> tuple[str, str, str]:
+    """(model, dataset, sparsify) as strings ("none" when the manifest states none).
 
     Dual-side runs group by their weight pattern too (sparsify "both-w2:4"): their traces are keyed
     by activation pattern, so two weight patterns must not share a workload."""
@@ -153,7 +181,7 @@ def _group_key(m: Manifest) -> tuple[str, str, str, str, str]:
     sp = c.sparsify
     if sp == "both" and c.weight_pattern is not None:
         sp = f"both-w{c.weight_pattern}"
-    return tuple(str(v) if v is not None else "none" for v in (c.model, c.dataset, c.criterion, c.mitigation, sp))
+    return tuple(str(v) if v is not None else "none" for v in (c.model, c.dataset, sp))
 
 
 def trace_ref(p: Path) -> tuple[TraceRef, tuple, str]:
@@ -163,7 +191,11 @@ def trace_ref(p: Path) -> tuple[TraceRef, tuple, str]:
     except TraceError as e:
         raise TraceError(f"{e}; rerun capture for it") from None
     acc = m.accuracy
-    key = _group_key(m) if m.pattern != _DENSE else (*_group_key(m)[:2], "*", "*", "*")
+    dense = m.pattern == _DENSE
+    key = _group_key(m) if not dense else (*_group_key(m)[:2], "*")
+    c = m.config
+    # a dense trace selects and corrects nothing, whatever its config says: it needs no unit
+    crit, mit = ("none", "none") if dense else (str(c.criterion or "none"), str(c.mitigation or "none"))
     ref = TraceRef(
         path=str(p.resolve()),
         run_id=m.run_id,
@@ -177,6 +209,10 @@ def trace_ref(p: Path) -> tuple[TraceRef, tuple, str]:
         window_starts=tuple(m.extra["window_starts"]) if isinstance(m.extra.get("window_starts"), list) else None,
         fingerprint=hashlib.sha256(json.dumps(m.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16],
         manifest=m,
+        criterion=crit,
+        mitigation=mit,
+        weight_criterion=str(c.weight_criterion) if c.weight_criterion is not None and not dense else None,
+        units=() if dense else units_needed(c.criterion, c.mitigation),
     )
     return ref, key, _protocol_tag(m)
 
@@ -184,10 +220,10 @@ def trace_ref(p: Path) -> tuple[TraceRef, tuple, str]:
 def discover_workloads(paths) -> list[Workload]:
     """Group trace directories (or folders of them) into workloads, reading manifests only.
 
-    A workload is one (model, dataset, criterion, mitigation, sparsify) at one accuracy
-    protocol (window length and evaluation tokens): perplexities are only compared at equal
-    protocol.  Dense traces carry no criterion or mitigation that matters, so a group without
-    its own dense trace borrows the dense trace of the same model, dataset and protocol.
+    A workload is one (model, dataset, sparsify) at one accuracy protocol (window length and
+    evaluation tokens): perplexities are only compared at equal protocol.  It holds the traces of
+    every captured criterion and mitigation.  Dense traces carry no criterion or mitigation that
+    matters, so every group borrows the dense trace of the same model, dataset and protocol.
     """
     refs: dict[tuple, list[TraceRef]] = {}
     for p in _trace_dirs(paths):
@@ -196,7 +232,7 @@ def discover_workloads(paths) -> list[Workload]:
     dense = {(k[0], k[1], tag): v for (k, tag), v in refs.items() if k[2] == "*"}
     sparse = {kt: v for kt, v in refs.items() if kt[0][2] != "*"}
     if not sparse:  # only dense traces: each (model, dataset, protocol) is a dense-only workload
-        sparse = {((m, d, "none", "none", "none"), tag): [] for m, d, tag in dense}
+        sparse = {((m, d, "activations"), tag): [] for m, d, tag in dense}
     return [_workload(key, tag, trs, dense.get((key[0], key[1], tag), [])) for (key, tag), trs in sorted(sparse.items())]
 
 
@@ -205,16 +241,18 @@ def _workload(key: tuple, tag: str, trs: list[TraceRef], dense: list[TraceRef]) 
     name = "/".join(key) + (f"@{tag}" if tag else "")
     if len(dense) > 1:
         warnings.warn(f"several dense traces for {(key[0], key[1], tag)}; using {dense[0].run_id} as the reference", stacklevel=3)
-    by_pattern: dict[str, TraceRef] = {}
+    by_run: dict[tuple[str, str], TraceRef] = {}  # (pattern, method) -> trace
     for t in sorted(trs, key=lambda t: t.path) + dense[:1]:
-        if str(t.pattern) in by_pattern:
-            warnings.warn(f"workload {name}: two traces for {t.pattern}; keeping {by_pattern[str(t.pattern)].run_id}", stacklevel=3)
+        k = (str(t.pattern), t.method)
+        if k in by_run:
+            warnings.warn(f"workload {name}: two traces for {t.pattern} {t.method}; keeping {by_run[k].run_id}", stacklevel=3)
             continue
-        by_pattern[str(t.pattern)] = t
-    ref_ppl = by_pattern["dense"].perplexity if "dense" in by_pattern else None
+        by_run[k] = t
+    dense_ref = next((t for t in by_run.values() if t.pattern == _DENSE), None)
+    ref_ppl = dense_ref.perplexity if dense_ref is not None else None
     if ref_ppl is None:
-        ref_ppl = next((t.dense_perplexity for t in by_pattern.values() if t.dense_perplexity is not None), None)
-    traces = tuple(_with_intervals(t, by_pattern.get("dense")) for t in by_pattern.values())
+        ref_ppl = next((t.dense_perplexity for t in by_run.values() if t.dense_perplexity is not None), None)
+    traces = tuple(_with_intervals(t, dense_ref) for t in by_run.values())
     return Workload(key, traces, ref_ppl, _common_layers(name, list(traces)), tag)
 
 

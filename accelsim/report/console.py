@@ -18,10 +18,12 @@ __all__ = ["summary_lines", "best_per_family", "short_workload"]
 
 
 def short_workload(t: Table, i: int = 0) -> str:
-    """A short label of row ``i``'s workload: model and dataset names (paths cut to their last part), criterion,
-    mitigation and operand, where they say something ("smollm2-135m, brown, magnitude")."""
+    """A short label of row ``i``'s workload: model and dataset names (paths cut to their last part) and operand,
+    where they say something ("smollm2-135m, brown"); criterion and mitigation too in tables of sweeps whose
+    workloads were one method each (rows without a ``method`` column)."""
     parts = []
-    for col in ("model", "dataset", "criterion", "mitigation", "sparsify"):
+    cols = ("model", "dataset", "sparsify") if "method" in t else ("model", "dataset", "criterion", "mitigation", "sparsify")
+    for col in cols:
         v = str(t[col][i]) if col in t else ""
         if col in ("model", "dataset") and ("/" in v or "\\" in v):  # a hub id or a path: its last part
             v = Path(v.replace("\\", "/")).name

@@ -31,7 +31,7 @@ max_area_mm2 = 0.1
 def traces(tmp_path_factory):
     root = tmp_path_factory.mktemp("traces")
     make_trace_set(root / "mag", PPL)
-    # a second workload (other criterion) without its own dense trace: borrows the dense reference
+    # a second criterion without its own dense trace: it joins the same workload and competes on accuracy
     make_trace_set(root / "clact", {"2:4": 13.5, "8:16": 11.8}, criterion="clact")
     return root
 
@@ -53,17 +53,18 @@ def rows(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
 
 
-def test_workloads_group_by_manifest_and_borrow_dense(traces):
-    wls = {w.key[2]: w for w in discover_workloads([traces / "mag", traces / "clact"])}
-    assert set(wls) == {"magnitude", "clact"}
-    assert wls["magnitude"].dense_perplexity == 10.0 and wls["clact"].dense_perplexity == 10.0
-    assert sorted(str(t.pattern) for t in wls["clact"].traces) == ["2:4", "8:16", "dense"]
-    mag = wls["magnitude"]
-    # best supported sparse pattern, never dense unless nothing sparse is supported
-    assert mag.choose(StandInDesign(patterns=("2:4", "4:8", "8:16"))).pattern == Pattern.parse("8:16")
-    assert mag.choose(StandInDesign(patterns=("2:4",))).pattern == Pattern.parse("2:4")
-    assert mag.choose(StandInDesign()).pattern == Pattern.parse("dense")
-    assert wls["clact"].choose(StandInDesign(patterns=("2:4", "4:8", "8:16", "16:32"))).pattern == Pattern.parse("8:16")
+def test_workloads_group_by_manifest_and_hold_every_criterion(traces):
+    (wl,) = discover_workloads([traces / "mag", traces / "clact"])
+    assert wl.key == ("toy", "toytext", "activations") and wl.dense_perplexity == 10.0
+    assert sorted((str(t.pattern), t.method) for t in wl.traces if t.criterion == "clact") == [("2:4", "clact/none"), ("8:16", "clact/none")]
+    assert len(wl.traces) == len(PPL) + 2
+    # best supported sparse trace over both criteria, never dense unless nothing sparse is supported
+    pick = wl.choose(StandInDesign(patterns=("2:4", "4:8", "8:16")))
+    assert (str(pick.pattern), pick.criterion) == ("8:16", "clact")  # clact 11.8 beats magnitude 12.0
+    narrow = wl.choose(StandInDesign(patterns=("2:4",)))
+    assert (str(narrow.pattern), narrow.criterion) == ("2:4", "clact")  # 13.5 beats 14.0
+    assert wl.choose(StandInDesign(patterns=("2:4", "4:8", "8:16", "16:32"))).pattern == Pattern.parse("16:32")
+    assert wl.choose(StandInDesign()).pattern == Pattern.parse("dense") and wl.choose(StandInDesign()).method == "none/none"
 
 
 def test_traces_with_different_layer_sets_are_compared_on_common_layers(tmp_path):
@@ -90,22 +91,23 @@ def test_accuracy_is_compared_only_at_equal_protocol(tmp_path):
         make_trace_set(tmp_path / f"L{seq_len}", {"dense": ppl, "2:4": ppl + 3}, config={"seq_len": seq_len, "eval_tokens": 2048})
     wls = discover_workloads([tmp_path / "L512", tmp_path / "L128"])
     assert sorted((w.workload_id, w.dense_perplexity) for w in wls) == [
-        ("toy/toytext/magnitude/none/activations@L128-E2048", 20.0),
-        ("toy/toytext/magnitude/none/activations@L512-E2048", 10.0),
+        ("toy/toytext/activations@L128-E2048", 20.0),
+        ("toy/toytext/activations@L512-E2048", 10.0),
     ]
 
 
 def test_rows_hold_design_accuracy_and_per_token_figures(space, traces, tmp_path):
     s = sweep(space, traces, tmp_path / "out")
-    assert (s.designs, s.workloads) == (5 * 2 * 2 - 2, 2)  # dense-only designs have no selector: 2 duplicates merge
+    assert (s.designs, s.workloads) == (5 * 2 * 2 - 2, 1)  # dense-only designs have no selector: 2 duplicates merge
     t = load_results(tmp_path / "out")
-    assert len(t) == s.points == s.designs * 2
-    i = int(np.flatnonzero((t["largest_pattern"] == "8:16") & (t["criterion"] == "magnitude"))[0])
+    assert len(t) == s.points == s.designs
+    i = int(np.flatnonzero(t["largest_pattern"] == "8:16")[0])
     d = StandInDesign(pe_rows=int(t["pe_rows"][i]), pe_cols=int(t["pe_cols"][i]), selector=str(t["selector"][i]), patterns=("2:4", "4:8", "8:16"))
-    wl = next(w for w in discover_workloads([traces / "mag"]))
+    (wl,) = discover_workloads([traces / "mag", traces / "clact"])
     from accelsim.traces import load_trace
 
-    ref = next(x for x in wl.traces if str(x.pattern) == "8:16")
+    ref = next(x for x in wl.traces if str(x.pattern) == "8:16" and x.criterion == "clact")
+    assert (t["criterion"][i], t["mitigation"][i], t["method"][i]) == ("clact", "none", "clact/none")  # 11.8 beats 12.0
     res = simulate(d, prepare(load_trace(ref.path)), mode="prefill")
     cost = price(res, d)
     # independent closed forms: shapes are (16,64,32) and (16,32,48) -> 2*(64*32+32*48) ops per token
@@ -115,7 +117,7 @@ def test_rows_hold_design_accuracy_and_per_token_figures(space, traces, tmp_path
     assert t["tokens_per_s"][i] == pytest.approx(16 / (res.cycles / 1e9))
     assert t["tops_per_w"][i] == pytest.approx(ops / cost.energy_j / 1e12)
     assert t["tops_per_mm2"][i] == pytest.approx(ops / (res.cycles / 1e9) / 1e12 / cost.area_mm2)
-    assert t["ppl_delta"][i] == pytest.approx(2.0) and t["trace_pattern"][i] == "8:16"
+    assert t["ppl_delta"][i] == pytest.approx(1.8) and t["trace_pattern"][i] == "8:16"
     assert t["cycles.compute"][i] + t["cycles.metadata_bw"][i] + t["cycles.weight_bw"][i] == t["cycles"][i]
     assert t["patterns"][i] == "2:4|4:8|8:16" and t["multipliers"][i] == d.multipliers
     np.testing.assert_array_equal(t["feasible"], t["area_mm2"] <= 0.1)
@@ -216,7 +218,7 @@ def test_a_failing_point_is_named(space, traces, tmp_path, monkeypatch):
 
     backend = dataclasses.replace(BACKEND, simulate=broken)
     cfg = SweepConfig(space, (str(traces / "mag"),), str(tmp_path / "out"), jobs=1, progress=False)
-    with pytest.raises(RuntimeError, match=r"design dense-\w+ \(id \w{12}\) on workload toy/toytext/magnitude/none/activations, mode prefill: ZeroDivisionError: boom"):
+    with pytest.raises(RuntimeError, match=r"design dense-\w+ \(id \w{12}\) on workload toy/toytext/activations, mode prefill: ZeroDivisionError: boom"):
         run_sweep(cfg, backend=backend)
 
 

@@ -93,3 +93,7 @@ def test_short_workload_label_cuts_paths_and_defaults():
     assert short_workload(both) == "smollm2-135m, brown, magnitude, lpts, both-w2:4"
     assert short_workload(t(model="none", dataset="none", criterion="none", mitigation="none", sparsify="activations",
                             workload_id="none/none/none/none/activations")) == "synthetic traces"  # fmt: skip
+    # a workload holding every method: the criterion and mitigation are the design's, not the workload's
+    every = t(model="smollm2-135m", dataset="brown", criterion="wanda", mitigation="var", method="wanda/var", sparsify="both-w2:4",
+              workload_id="x")  # fmt: skip
+    assert short_workload(every) == "smollm2-135m, brown, both-w2:4"

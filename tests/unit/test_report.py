@@ -109,9 +109,9 @@ def test_report_writes_figures_and_tables(tmp_path):
     # one design label everywhere: the front table names designs as the sweep does (<family>-<8 hex>), never bare ids
     front = text.split("### Designs on the main Pareto front")[1].split("\n## ")[0]
     assert re.search(r"\| `8:16-[0-9a-f]{8}` \|", front) and not re.search(r"\| [0-9a-f]{12} \|", front)
-    summary = next(line for line in text.splitlines() if line.startswith("| toy/toytext/magnitude/none/activations | prefill |"))
+    summary = next(line for line in text.splitlines() if line.startswith("| toy/toytext/activations | prefill |"))
     # best ppl change of 2:4, 8:16, 16:32; 8:16 designs on the front; premium (area(16) / area(4) - 1) and equal energy
-    assert summary.startswith("| toy/toytext/magnitude/none/activations | prefill | +4.000 | +2.000 | +1.500 |")
+    assert summary.startswith("| toy/toytext/activations | prefill | +4.000 | +2.000 | +1.500 |")
     assert summary.endswith(f"| {(area(16) / area(4) - 1) * 100:+.1f} % / +0.0 % |")
     assert 'largest_pattern = ["dense", "2:4", "8:16", "16:32"]' in text  # provenance: the spec
     assert "| toy-8_16-magnitude-traces | 8:16 |" in text  # trace protocol table
@@ -175,7 +175,7 @@ def test_each_figure_reads_only_the_table(tmp_path):
         assert fig.dpi == style.DPI  # one style for every figure
         assert fig.legends and not ax.get_legend()  # the legend sits outside the axes, never over the data
         titles = " ".join([ax.get_title(), fig._suptitle.get_text() if fig._suptitle else ""])
-        assert "toy, toytext, magnitude · prefill" in titles and "toy/toytext" not in titles  # a short workload label
+        assert "toy, toytext · prefill" in titles and "toy/toytext" not in titles  # a short workload label
     with pytest.raises(ValueError, match="no feasible rows"):
         F.fig_accuracy_vs_area(t, workload="nope")
 
