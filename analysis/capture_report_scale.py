@@ -147,6 +147,9 @@ def fig_scale(rows, models: list[str], patterns):
                         label=p.replace("unstructured:0.5", "unstr. 50%"))
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ticks = [5, 10, 20, 30, 50, 100, 200, 300, 500, 1000]
+    lo, hi = ax.get_ylim()
+    ax.set_yticks([t for t in ticks if lo <= t <= hi] or ticks[:1], [f"+{t}%" for t in ticks if lo <= t <= hi] or ["+5%"])
     ax.set_xticks([size_of(rows, m) for m in models], [f"{m}\n{size_of(rows, m) / 1e6:,.0f} M" for m in models], fontsize=7)
     ax.minorticks_off()
     ax.set_xlabel("model (parameters, log scale)")
