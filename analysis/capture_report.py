@@ -29,7 +29,7 @@ PATTERNS = ("2:4", "4:8", "8:16", "16:32", "unstructured:0.5")
 
 #: The scale-study protocol shared by all three models: Brown evaluation part, windows of SEQ_LEN tokens at seeded
 #: random places (seed 0), float32 on CPU.  256 tokens (not 512) so that the 1.5B model gets 8 windows, the fewest
-#: an interval is reported on, within a 2-shared-core CPU budget (about 10 s per dense and 18 s per sparse 1.5B window).
+#: a claim is called supported on, within a 2-shared-core CPU budget (about 11 s dense, 18-21 s sparse CPU per 1.5B window).
 SEQ_LEN = 256
 EVAL_TOKENS = {"smollm2": 4096, "gemma": 4096, "qwen": 2048}
 SETS = {"smollm2": "smollm2-135m", "gemma": "gemma3-270m", "qwen": "qwen2.5-coder-1.5b"}
