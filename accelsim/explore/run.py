@@ -125,6 +125,8 @@ def _trace_provenance(workloads: list[Workload]) -> list[dict]:
                     "path": t.path,
                     "run_id": t.run_id,
                     "pattern": str(t.pattern),
+                    "method": t.method,  # criterion/mitigation, and the units a core needs to run it
+                    "units": list(t.units),
                     "fingerprint": t.fingerprint,
                     "accuracy": m.accuracy.to_dict() if m.accuracy else None,
                     "protocol": m.protocol,

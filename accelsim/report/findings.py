@@ -24,6 +24,7 @@ from typing import Mapping
 import numpy as np
 
 from accelsim.cost import flexibility_components
+from accelsim.report.methods import front_methods
 from accelsim.results import Table, accuracy_column, front_rows, has_accuracy
 
 __all__ = [
@@ -106,6 +107,7 @@ class FrontPoint:
     area_mm2: float
     energy_per_token_j: float
     accuracy: float
+    method: str = ""  # the trace it runs: "<pattern> <criterion>/<mitigation>" ("" for tables without methods)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ class Findings:
     pairs: Pairs  # compare[0] vs compare[1]
     marginal: Mapping[tuple[str, str], float]
     beyond: tuple[Beyond, ...]
+    front_methods: Mapping[str, int] = field(default_factory=dict)  # method -> designs on the front running it
+    front_units: Mapping[str, int] = field(default_factory=dict)  # mitigation units ("var") -> front designs with them
 
 
 def family_of(pattern: str) -> str:
@@ -222,7 +226,9 @@ def _smallest_on_front(t: Table, front: np.ndarray, label: str, col: str) -> Fro
     if not len(rows):
         return None
     best = rows[np.argmin(t["area_mm2"][rows].astype(float))]
-    return FrontPoint(str(t["design_name"][best]), float(t["area_mm2"][best]), float(t["energy_per_token_j"][best]), float(t.get(col)[best]))
+    method = f"{t['trace_pattern'][best]} {t['method'][best]}" if "method" in t else ""
+    return FrontPoint(str(t["design_name"][best]), float(t["area_mm2"][best]), float(t["energy_per_token_j"][best]), float(t.get(col)[best]),
+                      method)  # fmt: skip
 
 
 def find(t: Table, design_fields, compare: tuple[str, str] = DEFAULT_COMPARE) -> Findings:
@@ -258,4 +264,14 @@ def find(t: Table, design_fields, compare: tuple[str, str] = DEFAULT_COMPARE) ->
         pairs=matched_pairs(t, design_fields, a, b),
         marginal=marginal_returns(t, design_fields, fam),
         beyond=tuple(beyond),
+        front_methods=front_methods(t, front),
+        front_units=_front_units(t, front),
     )
+
+
+def _front_units(t: Table, front: np.ndarray) -> dict[str, int]:
+    """Mitigation units -> front designs that include them ({} when no front design has one)."""
+    if "mitigation_units" not in t:
+        return {}
+    units = [str(u) for u in t["mitigation_units"][front] if str(u)]
+    return {u: units.count(u) for u in sorted(set(units))}

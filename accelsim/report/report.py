@@ -10,6 +10,7 @@ import numpy as np
 from accelsim.io import atomic_write_text
 from accelsim.report import figures as F
 from accelsim.report.findings import DEFAULT_COMPARE, LABELS, family_stats, find, matched_pairs
+from accelsim.report.methods import methods_section
 from accelsim.report.operands import has_several_operands, operand_rows
 from accelsim.report.verdict import verdict_lines
 from accelsim.results import Table, accuracy_column, front_rows, has_accuracy, load_meta, load_results, select
@@ -54,12 +55,15 @@ def _front_table(t: Table, limit: int = 20) -> list[str]:
     f = f.where(np.argsort(f["area_mm2"].astype(float), kind="stable")[:limit])
     col, _ = accuracy_column(t)
     cols = [c for c in _FRONT_COLS if c in f]
+    runs = "method" in f  # the trace each design runs (pattern, criterion/mitigation) and the units it pays for
+    units = [str(u).replace("|", ", ") or "-" for u in f["mitigation_units"]] if "mitigation_units" in f else ["-"] * len(f)
     rows = [
-        [f"`{f['design_name'][i]}`", *(f[c][i] for c in cols), _acc(f[col][i]), f"{f['area_mm2'][i]:.3g}", fmt_energy(f["energy_per_token_j"][i]),
+        [f"`{f['design_name'][i]}`", *(f[c][i] for c in cols),
+         *([f"{f['trace_pattern'][i]} {f['method'][i]}" if f["trace_pattern"][i] != "dense" else "dense", units[i]] if runs else []), _acc(f[col][i]), f"{f['area_mm2'][i]:.3g}", fmt_energy(f["energy_per_token_j"][i]),
          (fmt_energy(f["energy_onchip_j"][i] / f["tokens"][i]) if "energy_onchip_j" in f else "-"), f"{f['cycles_per_token'][i]:.4g}", f"{f['tokens_per_s'][i]:.4g}", f"{f['tops_per_w'][i]:.3g}", f"{f['tops_per_mm2'][i]:.3g}"]
         for i in range(len(f))
     ]
-    head = ["design", *cols, col, "area mm²", "energy/token", "on-chip/token", "cycles/token", "tokens/s", "TOPS/W", "TOPS/mm²"]
+    head = ["design", *cols, *(["runs", "mitigation units"] if runs else []), col, "area mm²", "energy/token", "on-chip/token", "cycles/token", "tokens/s", "TOPS/W", "TOPS/mm²"]
     return _md_table(head, rows)
 
 
@@ -75,11 +79,13 @@ def figure_stem(stem: str, mode: str, workload_index: int = 0) -> str:
     return f"{stem}_{mode}" if workload_index == 0 else f"{stem}_w{workload_index + 1}_{mode}"
 
 
-def _section(table: Table, wl: str, mode: str, out_dir: Path, design_fields, k: int, compare: tuple[str, str], wi: int = 0) -> list[str]:
+def _section(table: Table, wl: str, mode: str, out_dir: Path, design_fields, k: int, compare: tuple[str, str], wi: int = 0,
+             meta: dict | None = None) -> list[str]:  # fmt: skip
     t = select(table, wl, mode)
     found = find(t, design_fields, compare)
     lines = [f"## {wl} ({mode})", "", f"{len(t)} feasible designs of {int(((table['workload_id'] == wl) & (table['mode'] == mode)).sum())}.", ""]
     lines += ["### Verdict", ""] + [f"- {s}" for s in verdict_lines(found, fmt_energy)] + [""]
+    lines += methods_section(t, meta or {}, wl, design_fields)
     if k < MAX_SECTIONS:
         lines += ["### Figures", ""]
         for stem, fn in _FIGURES if has_accuracy(t) else [f for f in _FIGURES if not f[0].startswith("accuracy")]:
@@ -137,8 +143,9 @@ def _provenance(meta: dict) -> list[str]:
         if evaluated != "all":
             lines += ["", f"Workload `{wl['workload_id']}`: its traces cover different layers; the hardware figures use the "
                           f"{len(evaluated)} layers common to all of them."]
-    lines += ["", "Per design, each workload runs the supported sparse pattern with the lowest perplexity (dense when none is "
-              "supported); perplexity change is against the workload's dense trace.  Energy per token and TOPS use "
+    lines += ["", "Per design, each workload runs the captured trace with the lowest perplexity among those of a supported sparse "
+              "pattern whose method's mitigation unit the design has (dense when there is none); perplexity change is against the "
+              "workload's dense trace.  Energy per token and TOPS use "
               "dense-equivalent operations (2 x K x O per layer per token), so they compare across patterns.", ""]
     lines += ["### Versions", ""] + _md_table(["package", "version"], [[k, v] for k, v in meta.get("versions", {}).items()]) + [""]
     prov = meta.get("provenance") or {}
@@ -194,7 +201,7 @@ def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None,
     workload_index = {w: i for i, w in enumerate(dict.fromkeys(w for w, _ in pairs))}
     for k, (wl, mode) in enumerate(pairs):
         try:
-            lines += _section(table, wl, mode, out_dir, design_fields, k, compare, workload_index[wl])
+            lines += _section(table, wl, mode, out_dir, design_fields, k, compare, workload_index[wl], meta)
         except ValueError as e:  # e.g. every design of that workload infeasible
             lines += [f"## {wl} ({mode})", "", f"Not reported: {e}.", ""]
     lines += _provenance(meta)

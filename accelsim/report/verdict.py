@@ -70,6 +70,13 @@ def _accuracy(f: Findings) -> list[str]:
         f"**Front**: {f.front_size} of {f.rows} designs are on the accuracy-area-energy-cycles Pareto front; by largest pattern: "
         + ", ".join(f"{lab} {n}" for lab, n in on.items()) + "."
     )  # fmt: skip
+    if f.front_methods:
+        units = ", ".join(f"{u.replace('|', ' and ')} {n}" for u, n in f.front_units.items())
+        lines.append(
+            "**Methods on the front** (criterion/mitigation of the trace each front design runs): "
+            + ", ".join(f"{m} {n}" for m, n in f.front_methods.items())
+            + (f"; front designs that include a mitigation unit: {units}." if units else "; no front design includes a mitigation unit.")
+        )  # fmt: skip
     lines.append(
         f"**Area at equal throughput**: on the front of {f.accuracy_label} against area x time per token (silicon per unit of "
         f"throughput) lie designs of: {', '.join(f.area_time_families)}."
@@ -84,7 +91,7 @@ def _compared(f: Findings, fmt_energy: Callable[[float], str]) -> list[str]:
         sm = f.smallest_on_front
         lines = [f"**{a} on the front**: {s.on_front} of {s.designs} {a} designs are Pareto-optimal; the smallest, "
                  f"`{sm.design_name}`, takes {sm.area_mm2:.3g} mm² and {fmt_energy(sm.energy_per_token_j)} per token "
-                 f"at {lab} {signed(sm.accuracy)}."]  # fmt: skip
+                 f"at {lab} {signed(sm.accuracy)}" + (f", running {sm.method}." if sm.method else ".")]  # fmt: skip
     else:
         lines = [f"**{a} off the front**: none of the {s.designs} {a} designs is Pareto-optimal; another family matches its accuracy for less area or energy."]
     if not len(p):
