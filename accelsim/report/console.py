@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from accelsim.report.findings import DEFAULT_COMPARE, LABELS, matched_pairs
+from accelsim.report.methods import runs_label
 from accelsim.results import Table, accuracy_column, front_rows, has_accuracy, load_meta, load_results
 
 __all__ = ["summary_lines", "best_per_family", "short_workload"]
@@ -95,12 +96,14 @@ def summary_lines(results_dir: "str | Path", compare: tuple[str, str] = DEFAULT_
         lines.append(f"{label} ({mode}): {len(t)} feasible designs of {int(here.sum())}, {int(front.sum())} on the Pareto front "
                      f"(accuracy, area, energy, cycles)")  # fmt: skip
         col = accuracy_column(t)[0]
+        runs = "method" in t  # the trace the design runs: pattern and criterion/mitigation
         lines.append(f"  {'largest':12s} {'best design':28s} {col + ' ' if has_accuracy(t) else '':>12s} {'area mm2':>9s} "
-                     f"{'energy/token':>12s} {'tokens/s':>10s}")  # fmt: skip
+                     f"{'energy/token':>12s} {'tokens/s':>10s}" + ("  runs" if runs else ""))  # fmt: skip
         for lab, i in best_per_family(t).items():
             acc = float(t.get(col)[i])
             acc_s = f"{acc:+12.3f}" if np.isfinite(acc) else f"{'-':>12s}"
             lines.append(f"  {lab:12s} {str(t['design_name'][i]):28s} {acc_s} {float(t['area_mm2'][i]):9.3g} "
-                         f"{_fmt_energy(float(t['energy_per_token_j'][i])):>12s} {float(t['tokens_per_s'][i]):10.4g}")  # fmt: skip
+                         f"{_fmt_energy(float(t['energy_per_token_j'][i])):>12s} {float(t['tokens_per_s'][i]):10.4g}"
+                         + (f"  {runs_label(t, i)}" if runs else ""))  # fmt: skip
         lines.append(_pair_line(t, fields, compare))
     return lines

@@ -24,7 +24,7 @@ from typing import Mapping
 import numpy as np
 
 from accelsim.cost import flexibility_components
-from accelsim.report.methods import front_methods
+from accelsim.report.methods import front_methods, runs_label
 from accelsim.results import Table, accuracy_column, front_rows, has_accuracy
 
 __all__ = [
@@ -226,7 +226,7 @@ def _smallest_on_front(t: Table, front: np.ndarray, label: str, col: str) -> Fro
     if not len(rows):
         return None
     best = rows[np.argmin(t["area_mm2"][rows].astype(float))]
-    method = f"{t['trace_pattern'][best]} {t['method'][best]}" if "method" in t else ""
+    method = runs_label(t, best) if "method" in t else ""
     return FrontPoint(str(t["design_name"][best]), float(t["area_mm2"][best]), float(t["energy_per_token_j"][best]), float(t.get(col)[best]),
                       method)  # fmt: skip
 

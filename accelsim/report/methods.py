@@ -23,7 +23,7 @@ import numpy as np
 
 from accelsim.results import Table, accuracy_column, front_rows
 
-__all__ = ["MethodStats", "method_stats", "methods_section", "front_methods"]
+__all__ = ["MethodStats", "method_stats", "methods_section", "front_methods", "runs_label"]
 
 _NOT_DESIGN = {"design_id", "design_name", "largest_pattern", "max_m", "multipliers", "mitigation_units"}
 
@@ -45,6 +45,12 @@ class MethodStats:
     put_on_front: int  # on the front while their twin is not
     area_premium: float  # median area ratio design / twin - 1 (NaN: no twins)
     energy_premium: float
+
+
+def runs_label(t: Table, i: int) -> str:
+    """What row ``i`` runs: "8:16 wanda/var" (trace pattern, criterion/mitigation), "dense" for the dense trace."""
+    pat = str(t["trace_pattern"][i])
+    return "dense" if pat == "dense" else f"{pat} {t['method'][i]}"
 
 
 def front_methods(t: Table, front: np.ndarray) -> dict[str, int]:

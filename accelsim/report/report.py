@@ -10,7 +10,7 @@ import numpy as np
 from accelsim.io import atomic_write_text
 from accelsim.report import figures as F
 from accelsim.report.findings import DEFAULT_COMPARE, LABELS, family_stats, find, matched_pairs
-from accelsim.report.methods import methods_section
+from accelsim.report.methods import methods_section, runs_label
 from accelsim.report.operands import has_several_operands, operand_rows
 from accelsim.report.verdict import verdict_lines
 from accelsim.results import Table, accuracy_column, front_rows, has_accuracy, load_meta, load_results, select
@@ -59,7 +59,7 @@ def _front_table(t: Table, limit: int = 20) -> list[str]:
     units = [str(u).replace("|", ", ") or "-" for u in f["mitigation_units"]] if "mitigation_units" in f else ["-"] * len(f)
     rows = [
         [f"`{f['design_name'][i]}`", *(f[c][i] for c in cols),
-         *([f"{f['trace_pattern'][i]} {f['method'][i]}" if f["trace_pattern"][i] != "dense" else "dense", units[i]] if runs else []), _acc(f[col][i]), f"{f['area_mm2'][i]:.3g}", fmt_energy(f["energy_per_token_j"][i]),
+         *([runs_label(f, i), units[i]] if runs else []), _acc(f[col][i]), f"{f['area_mm2'][i]:.3g}", fmt_energy(f["energy_per_token_j"][i]),
          (fmt_energy(f["energy_onchip_j"][i] / f["tokens"][i]) if "energy_onchip_j" in f else "-"), f"{f['cycles_per_token'][i]:.4g}", f"{f['tokens_per_s'][i]:.4g}", f"{f['tops_per_w'][i]:.3g}", f"{f['tops_per_mm2'][i]:.3g}"]
         for i in range(len(f))
     ]

@@ -88,3 +88,7 @@ def test_report_names_the_method_of_every_front_design(tmp_path):
     assert "**Methods on the front**" in text
     meta = json.loads((out / "sweep.json").read_text())
     assert {(tr["pattern"], tr["method"], tuple(tr["units"])) for tr in meta["traces"]} >= {("8:16", "magnitude/var", ("var",))}
+    from accelsim.report.console import summary_lines
+
+    best816 = next(line for line in summary_lines(out) if line.strip().startswith("8:16 "))
+    assert best816.endswith("8:16 magnitude/var")  # the most accurate 8:16 design is a VAR twin, and says so
