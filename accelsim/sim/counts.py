@@ -113,11 +113,12 @@ LAYER_PARAMS = (
     "in_meta_bits",  # metadata bits of one token's input row (compressed)
     "out_kept",  # output elements kept per token at the run pattern's density (compressed)
     "out_meta_bits",  # metadata bits of one token's compacted output row (compressed)
+    "weight_dbuf",  # 1: weights double-buffered (weight-stationary): fill once per call, not per fold
 )
 (
     P_T_ROWS, P_K, P_O, P_TB, P_GROUPS, P_N, P_CYC_PER_PASS, P_FILL, P_PE_COLS, P_BPE, P_WEIGHT_BW, P_META_BW,
     P_BITS_PER_PASS, P_DECODE_CYC, P_COMPACTION_GPC, P_BANKS, P_SPARSE, P_WS, P_DECODE, P_WEIGHTS_FIT, P_UNION_ALL,
-    P_COMPRESSED, P_IN_META_BITS, P_OUT_KEPT, P_OUT_META_BITS,
+    P_COMPRESSED, P_IN_META_BITS, P_OUT_KEPT, P_OUT_META_BITS, P_WEIGHT_DBUF,
 ) = range(len(LAYER_PARAMS))  # fmt: skip
 
 # Per (block, tile) statistics of tile_stats (kernels and twin), in this order.

@@ -103,6 +103,10 @@ class Design:
     sparse_operand: str = "activations"  # which operand's zeros the core skips: activations, weights or both
     weight_patterns: tuple[Pattern, ...] = ()  # N:M or unstructured weight patterns (weights/both; default ("2:4",))
     lane_balance: bool = False  # weights/both, weight-stationary: a column's lane groups share its work (see module doc)
+    # weight-stationary activation cores: a second weight register per PE (TPU v1's double-buffered weight tiles,
+    # Jouppi et al., ISCA 2017) lets fold i+1's weights load while fold i computes, so folds stream back to back and
+    # only a call's first fold pays the fill and drain (docs/sparse-core-model.md, section 6)
+    weight_double_buffer: bool = False
     # memory hierarchy and chip (accelsim/sim/hierarchy.py; all at their defaults: one core, no shared level)
     cores: int = 1  # cores (SMs) sharing the shared level and DRAM; a GEMM's output tiles are split over them
     l2_kib: int = 0  # shared on-chip level between DRAM and the cores' buffers (0: none)
@@ -160,6 +164,11 @@ class Design:
         self._check_pe_shape()
         if self.lane_balance and (self.sparse_operand == "activations" or self.dataflow != "weight_stationary"):
             raise ValueError("Design.lane_balance needs sparse_operand 'weights' or 'both' and the weight_stationary dataflow")
+        if not isinstance(self.weight_double_buffer, bool):
+            raise ValueError(f"Design.weight_double_buffer must be True or False, got {self.weight_double_buffer!r}")
+        if self.weight_double_buffer and (self.dataflow != "weight_stationary" or self.sparse_operand != "activations"):
+            raise ValueError("Design.weight_double_buffer needs the weight_stationary dataflow and sparse_operand "
+                             "'activations' (weight-sparse and dual-side folds do not model it)")  # fmt: skip
 
     def _check_hierarchy(self) -> None:
         _check_int("cores", self.cores, 1, 1 << 16)

@@ -12,7 +12,9 @@ Rules, per traced layer ``Y[T, O] = X[T, K] W[K, O]`` (one call; decode: T calls
 * **Cores.** The parallel units of a call are its (token block, O-tile) pairs (every K-tile of a unit
   accumulates into the same outputs, so a unit stays on one core); ``cores`` cores take them in waves, so
   the on-chip cycles (every cause but the memory ones) become ``onchip x ceil(U / cores) / U`` (wave
-  quantisation: 12 O-tiles on 132 cores use 12 of them).  A GPU library kernel fixes its own unit, the CTA
+  quantisation: 12 O-tiles on 132 cores use 12 of them); a fill the kernel charged once per call
+  (``Design.weight_double_buffer``) is not divided: each core fills its own pipeline once per call (the whole
+  fill, an upper bound by the part a weight-bound first fold hides under its weight load).  A GPU library kernel fixes its own unit, the CTA
   tile (``cta_tokens x cta_outputs``), and may run a persistent grid on fewer cores than the chip has
   (``cta_slots``): then ``U = ceil(T / cta_tokens) x ceil(O / cta_outputs)`` and the waves are
   ``ceil(U / cta_slots)`` (cuSPARSELt's default fp16 kernel on an H200: 256 x 128 tiles on 120 CTAs, so 128
@@ -63,14 +65,16 @@ class HierarchyInputs:
     t, o: tokens and outputs; tb: tokens per block; w_once: bytes of the layer's weights read once (the
     rows any token keeps on an activation core; compressed values plus metadata on a weight core);
     weight_fetch: the kernel's weight bytes from above the core (once or per block); act_in: the kernel's
-    activation bytes from above the core (once over the layer).
+    activation bytes from above the core (once over the layer); fill_once: fill and drain cycles the kernel
+    charged once per call rather than per fold (double-buffered weights: fill x calls), which every core pays.
     """
 
-    __slots__ = ("t", "o", "tb", "w_once", "weight_fetch", "act_in")
+    __slots__ = ("t", "o", "tb", "w_once", "weight_fetch", "act_in", "fill_once")
 
-    def __init__(self, t: int, o: int, tb: int, w_once: int, weight_fetch: int, act_in: int) -> None:
+    def __init__(self, t: int, o: int, tb: int, w_once: int, weight_fetch: int, act_in: int, fill_once: int = 0) -> None:
         self.t, self.o, self.tb = int(t), int(o), int(tb)
         self.w_once, self.weight_fetch, self.act_in = int(w_once), int(weight_fetch), int(act_in)
+        self.fill_once = int(fill_once)
 
 
 def apply_hierarchy(design, h: HierarchyInputs, decode: bool, cause: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -91,7 +95,9 @@ def apply_hierarchy(design, h: HierarchyInputs, decode: bool, cause: np.ndarray,
     for i in _MEMORY:
         cause[i] = 0
     onchip = int(cause.sum())
-    per_core = math.ceil(onchip * waves / (units * design.compute_efficiency))
+    # A fill paid once per call (double-buffered weights) is paid by every core, not split among them.
+    once = min(h.fill_once, onchip)
+    per_core = math.ceil((onchip - once) * waves / (units * design.compute_efficiency)) + once
     if per_core != onchip:
         scaled = [int(c) * waves // units for c in cause]
         scaled[C.CAUSE_COMPUTE] += per_core - sum(scaled)

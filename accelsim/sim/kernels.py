@@ -31,6 +31,20 @@ def _cdiv(a, b):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _folds(c, cr, w, wb, md, dc, mult, cause):
+    """Cycles of ``mult`` identical folds, each max(compute + reach, weight, banked weight, metadata, decode); the
+    excess over compute + reach is charged to the first binding cause, in that order."""
+    t = max(max(cr, w), max(wb, max(md, dc)))
+    cause[C.CAUSE_COMPUTE] += c * mult
+    cause[C.CAUSE_OPERAND_REACH] += (cr - c) * mult
+    cause[C.CAUSE_WEIGHT_BW] += max(0, min(w, t) - cr) * mult
+    cause[C.CAUSE_BANK_CONFLICT] += max(0, min(wb, t) - max(cr, w)) * mult
+    cause[C.CAUSE_METADATA_BW] += max(0, min(md, t) - max(cr, wb)) * mult
+    cause[C.CAUSE_METADATA_DECODE] += max(0, t - max(max(cr, wb), md)) * mult
+    return t * mult
+
+
+@numba.njit(cache=True, error_model="numpy")
 def layer_timing(stats, p, dram_bytes_per_cycle, cause, counts):
     """Cycles by cause and kernel counts of one layer from its tile_stats.
 
@@ -42,8 +56,9 @@ def layer_timing(stats, p, dram_bytes_per_cycle, cause, counts):
     Each fold (block, tile, O-tile) takes t = max(compute + reach, weight delivery, bank-limited
     weight delivery, metadata delivery, metadata decode) cycles; what exceeds compute + reach is
     charged to the binding cause, in that order.  Weight-stationary: compute = ideal + fill per
-    fold.  Output-stationary: tiles are K windows of one fold; fill is added once per (block,
-    O-tile).  Decode: decode_cyc decoder cycles per chunk-cycle of the busiest lane group.  A
+    fold, or (``weight_dbuf``: double-buffered weights, folds back to back) on the first fold of
+    the layer (prefill) or of each token (decode) only.  Output-stationary: tiles are K windows of
+    one fold; fill is added once per (block, O-tile).  Decode: decode_cyc decoder cycles per chunk-cycle of the busiest lane group.  A
     block's compaction (next block compacted during this one) stalls when slower than the block.
     DRAM is a roofline over the layer (prefill) or over each token (decode); compressed
     activations move kept values plus metadata instead of K-wide rows.
@@ -53,7 +68,7 @@ def layer_timing(stats, p, dram_bytes_per_cycle, cause, counts):
     cyc_per_pass, fill, pe_cols, bpe = p[C.P_CYC_PER_PASS], p[C.P_FILL], p[C.P_PE_COLS], p[C.P_BPE]
     wbw, mbw, bits_pc, gpc, banks = p[C.P_WEIGHT_BW], p[C.P_META_BW], p[C.P_BITS_PER_PASS], p[C.P_COMPACTION_GPC], p[C.P_BANKS]
     sparse, ws, decode, weights_fit, union_all = p[C.P_SPARSE], p[C.P_WS], p[C.P_DECODE], p[C.P_WEIGHTS_FIT], p[C.P_UNION_ALL]
-    dec_cyc, compressed = p[C.P_DECODE_CYC], p[C.P_COMPRESSED] and p[C.P_SPARSE]
+    dec_cyc, compressed, dbuf = p[C.P_DECODE_CYC], p[C.P_COMPRESSED] and p[C.P_SPARSE], p[C.P_WEIGHT_DBUF]
     in_meta, out_kept, out_meta = p[C.P_IN_META_BITS], p[C.P_OUT_KEPT], p[C.P_OUT_META_BITS]
     for i in range(cause.shape[0]):
         cause[i] = 0
@@ -66,9 +81,11 @@ def layer_timing(stats, p, dram_bytes_per_cycle, cause, counts):
     n_otiles = no_full + (1 if o_last > 0 else 0)
     layer_onchip = 0
     layer_bytes = 0
+    first = True  # the next fold is the first of a call (pays the fill when weights are double-buffered)
     for b in range(nb):
         tok = min(tb, t_rows - b * tb)
         block_time = 0
+        first = first or decode == 1  # decode: every token is its own call
         for cls in range(2):
             ot = pe_cols if cls == 0 else o_last
             cnt = no_full if cls == 0 else (1 if o_last > 0 else 0)
@@ -77,21 +94,19 @@ def layer_timing(stats, p, dram_bytes_per_cycle, cause, counts):
             rowbytes = ot * bpe
             for j in range(nj):
                 c = ideal[b, j] * cyc_per_pass
-                if ws:
-                    c += fill
-                cr = c + (work[b, j] - ideal[b, j]) * cyc_per_pass
+                r = (work[b, j] - ideal[b, j]) * cyc_per_pass
                 md = _cdiv(passes[b, j] * bits_pc, mbw) if sparse else 0
                 dc = work[b, j] * dec_cyc if sparse else 0
                 w = _cdiv(union[b, j] * rowbytes, wbw)
                 wb = _cdiv(bankmax[b, j] * banks * rowbytes, wbw)
-                t = max(max(cr, w), max(wb, max(md, dc)))
-                cause[C.CAUSE_COMPUTE] += c * cnt
-                cause[C.CAUSE_OPERAND_REACH] += (cr - c) * cnt
-                cause[C.CAUSE_WEIGHT_BW] += max(0, min(w, t) - cr) * cnt
-                cause[C.CAUSE_BANK_CONFLICT] += max(0, min(wb, t) - max(cr, w)) * cnt
-                cause[C.CAUSE_METADATA_BW] += max(0, min(md, t) - max(cr, wb)) * cnt
-                cause[C.CAUSE_METADATA_DECODE] += max(0, t - max(max(cr, wb), md)) * cnt
-                block_time += t * cnt
+                if ws and dbuf:  # the call's first fold fills the pipeline; the rest follow it back to back
+                    lead = 1 if first else 0
+                    first = False
+                    block_time += _folds(c + fill, c + fill + r, w, wb, md, dc, lead, cause)
+                    block_time += _folds(c, c + r, w, wb, md, dc, cnt - lead, cause)
+                else:
+                    c += fill if ws else 0
+                    block_time += _folds(c, c + r, w, wb, md, dc, cnt, cause)
             if not ws:
                 cause[C.CAUSE_COMPUTE] += fill * cnt
                 block_time += fill * cnt

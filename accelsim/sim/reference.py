@@ -111,12 +111,20 @@ def reference_layer(layer, rp, p: np.ndarray, dram_bytes_per_cycle: float):
     cause = np.zeros(len(C.CAUSES), dtype=np.int64)
     c = np.zeros(len(C.KERNEL_COUNTS), dtype=np.int64)
     onchip_total = bytes_total = 0
+    # Double-buffered weights (weight-stationary): the fill is paid by the first fold of the layer (prefill) or of
+    # each token (decode), in the loop order below; every other fold pays none.
+    dbuf = ws and bool(p[C.P_WEIGHT_DBUF])
+    folds_done = 0  # folds already issued in the current call
     for b in range(nb):
         tok = min(rp.tb, t_rows - b * rp.tb)
         block = 0
+        if decode:
+            folds_done = 0
         for ot in o_widths:  # one fold per O-tile (and per tile j when weight-stationary)
             for j in range(nj):
-                compute = int(ideal[b, j]) * rp.cyc_per_pass + (rp.fill if ws else 0)
+                pays_fill = ws and (not dbuf or folds_done == 0)
+                folds_done += 1
+                compute = int(ideal[b, j]) * rp.cyc_per_pass + (rp.fill if pays_fill else 0)
                 reach = (int(work[b, j]) - int(ideal[b, j])) * rp.cyc_per_pass
                 meta = math.ceil(int(passes[b, j]) * rp.bits_per_pass / mbw) if rp.sparse else 0
                 dec = int(work[b, j]) * rp.decode_cyc if rp.sparse else 0

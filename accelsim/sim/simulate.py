@@ -61,7 +61,7 @@ import numpy as np
 from accelsim.patterns import DENSE, Pattern
 from accelsim.sim import kernels, walk
 from accelsim.sim.chunks import TABLE_MAX_MH, chunk_table, full_reach, reach_intervals
-from accelsim.sim.counts import CAUSES, KERNEL_COUNTS, LAYER_PARAMS, MACS_USEFUL, P_UNION_ALL, STATS, Counts
+from accelsim.sim.counts import CAUSES, KERNEL_COUNTS, LAYER_PARAMS, MACS_USEFUL, P_UNION_ALL, P_WEIGHT_DBUF, STATS, Counts
 from accelsim.sim.design import Design
 from accelsim.sim.hierarchy import HierarchyInputs, apply_hierarchy
 from accelsim.sim.mixed import combine, split_by_pattern
@@ -236,6 +236,7 @@ def layer_params(layer: PreparedLayer, rp: RunParams, design: Design, decode: bo
         "in_meta_bits": -(-layer.k // rp.m) * bits_pg if rp.sparse else 0,
         "out_kept": _out_kept(pattern, layer.o) if rp.sparse else layer.o,
         "out_meta_bits": -(-layer.o // rp.m) * bits_pg if rp.sparse else 0,
+        "weight_dbuf": int(design.weight_double_buffer and rp.lockstep == 0),
     }  # fmt: skip
     return np.array([values[name] for name in LAYER_PARAMS], dtype=np.int64)
 
@@ -309,8 +310,9 @@ def _run_layers(design: Design, prep: PreparedTrace, pattern: Pattern, mode: str
             from accelsim.sim.counts import DRAM_READ_BYTES, WBUF_WRITE_BYTES
 
             wf = int(counts[WBUF_WRITE_BYTES])
+            once = rp.fill * (ly.t if decode else 1) if params[P_WEIGHT_DBUF] else 0  # kernels.layer_timing's rule
             h = HierarchyInputs(ly.t, ly.o, rp.tb, int(params[P_UNION_ALL]) * ly.o * design.bytes_per_element, wf,
-                                int(counts[DRAM_READ_BYTES]) - wf)  # fmt: skip
+                                int(counts[DRAM_READ_BYTES]) - wf, once)  # fmt: skip
             cause, counts, l2 = apply_hierarchy(design, h, decode, cause, counts)
             for key, v in l2.items():
                 total_l2[key] += v

@@ -41,6 +41,15 @@ DESIGNS = [
            metadata_format="combinatorial", compressed_activations=True, buffer_banks=16, tech_nm=7, clock_ghz=2.0, dram_bw_gb_per_s=2.0),
     Design(pe_rows=4, pe_cols=2, lanes_per_pe=8, patterns=("32:64",), buffer_banks=16, selector_pipelined=True,
            metadata_format="index", metadata_decode_groups_per_cycle=1),
+    # Double-buffered weights: the fill once per call (prefill: layer; decode: token), binding and non-binding
+    # weight and metadata bandwidth, several token blocks, a partial last O-tile, a pipelined selector.
+    Design(pe_rows=2, pe_cols=3, lanes_per_pe=4, patterns=("2:4", "4:8"), buffer_banks=3, act_buffer_kib=1,
+           weight_bw_bytes_per_cycle=8, metadata_bw_bits_per_cycle=16, compaction_groups_per_cycle=1, weight_buffer_kib=1,
+           weight_double_buffer=True),
+    Design(pe_rows=3, pe_cols=2, lanes_per_pe=2, buffer_banks=8, weight_bw_bytes_per_cycle=2, dram_bw_gb_per_s=1.5,
+           weight_double_buffer=True),
+    Design(pe_rows=2, pe_cols=4, lanes_per_pe=8, patterns=("8:16",), selector="window", selector_reach=5, selector_pipelined=True,
+           compressed_activations=True, buffer_banks=16, act_buffer_kib=1, weight_double_buffer=True),
 ]  # fmt: skip
 
 TRACES = [
