@@ -78,7 +78,44 @@ def inverted_metadata(design, trace, mode):
         return good(design, trace, mode)
 
 
+def additive_fill(design, trace, mode):
+    """Double-buffered weights done wrong: the call's fill added on top of folds that all pay only max(compute,
+    weights), instead of being paid inside the first fold (whose weight load it overlaps)."""
+    if not design.weight_double_buffer:
+        return good(design, trace, mode)
+    real = sim_module.layer_params
+
+    def no_fill(layer, rp, d, decode, pattern=sim_module.DENSE):
+        p = real(layer, rp, d, decode, pattern)
+        p[counts.P_FILL] = 0
+        return p
+
+    with mock.patch.object(sim_module, "layer_params", no_fill):
+        cyc = good(design, trace, mode)
+    calls = sum(ly.mask_packed.shape[0] if mode == "decode" else 1 for ly in trace.layers)
+    return cyc + calls * (design.pe_rows + design.pe_cols - 2 + design.selector_pipeline_stages)
+
+
 # ---------------------------------------------------------------- properties
+def prop_double_buffer(cycles):
+    # Double-buffered weights never cost cycles: only the first fold of a call keeps its fill, every fold max(...).
+    @SETTINGS
+    @given(st.data(), modes)
+    def test(data, mode):
+        pattern = data.draw(st.sampled_from(["dense", "2:4", "unstructured:0.5"]))
+        t = data.draw(st.integers(1, 3))
+        mask = data.draw(hnp.arrays(bool, (t, 8 * data.draw(st.integers(1, 3)))))
+        # weight and metadata bandwidth drawn from binding to ample, so that folds are compute- or delivery-bound
+        d = Design(lanes_per_pe=4, patterns=(pattern,), **{**AMPLE, "pe_rows": data.draw(st.integers(1, 3)),
+                   "pe_cols": data.draw(st.integers(1, 3)),
+                   "weight_bw_bytes_per_cycle": data.draw(st.sampled_from([1, 2, 4, 64])),
+                   "metadata_bw_bits_per_cycle": data.draw(st.sampled_from([1, 8, 1 << 20]))})  # fmt: skip
+        tr = trace_of(mask if pattern != "dense" else mask | True, pattern, o=data.draw(st.integers(1, 5)))
+        assert cycles(d.replace(weight_double_buffer=True), tr, mode) <= cycles(d, tr, mode)
+
+    return test
+
+
 def prop_reach(cycles):
     @SETTINGS
     @given(st.data(), modes)
@@ -163,6 +200,7 @@ CASES = [
     ("cycles never grow with metadata bandwidth or decode rate", prop_metadata, inverted_metadata),
     ("2:4 = 4:8 = 8:16 on a core sized for 8:16", prop_sized_for_widest, with_table(lambda nh, mh, r, b: (b & 3) == 3)),
     ("8:16 never faster than 2:4 on a core sized for 2:4", prop_sized_for_2_4, with_table(lambda nh, mh, r, b: _pop(b) == 2)),
+    ("double-buffered weights never cost cycles", prop_double_buffer, additive_fill),
 ]
 
 
