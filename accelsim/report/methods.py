@@ -143,4 +143,20 @@ def methods_section(t: Table, meta: dict, workload: str, design_fields) -> list[
     intro = ("Each design runs the most accurate captured trace it can run: its pattern supported and its method's "
              "unit (VAR: variance unit; D-PTS, S-PTS, L-PTS: median unit) among the design's `mitigation_units`. "
              "A twin is the same design without the unit.")
-    return ["### Criteria and mitigations in the sweep", "", intro, "", *body, ""]
+    return ["### Criteria and mitigations in the sweep", "", intro, "", *body, "", *_unit_use(t)]
+
+
+def _unit_use(t: Table) -> list[str]:
+    """One line: per mitigation unit, the designs that include it, how many run a trace that uses it, and front places."""
+    if "method_units" not in t:
+        return []
+    front = front_rows(t)
+    has = [set(str(u).split("|")) - {""} for u in t["mitigation_units"]]
+    uses = [set(str(u).split("|")) - {""} for u in t["method_units"]]
+    parts = []
+    for unit in sorted(set().union(*has)) if has else []:
+        rows = [i for i, h in enumerate(has) if unit in h]
+        used = [i for i in rows if unit in uses[i]]
+        parts.append(f"{unit}: {len(rows)} designs include it, {len(used)} run a trace that uses it, "
+                     f"{int(front[rows].sum())} of them on the front" + ("" if used else " (no captured method in this sweep needs it)"))  # fmt: skip
+    return [f"Mitigation units in this sweep: {'; '.join(parts)}.", ""] if parts else []

@@ -86,6 +86,7 @@ def test_report_names_the_method_of_every_front_design(tmp_path):
     row = next(line for line in section.splitlines() if line.startswith("| 8:16 |"))
     assert "magnitude/var (+1.000)" in row and "magnitude/none (+2.000)" in row
     assert "**Methods on the front**" in text
+    assert "var: 2 designs include it, 2 run a trace that uses it" in section
     meta = json.loads((out / "sweep.json").read_text())
     assert {(tr["pattern"], tr["method"], tuple(tr["units"])) for tr in meta["traces"]} >= {("8:16", "magnitude/var", ("var",))}
     from accelsim.report.console import summary_lines
