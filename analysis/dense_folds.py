@@ -8,7 +8,8 @@ Two arrays, weight-stationary, int8, 1 GHz, the Llama-7B qkvo layer: prefill ``2
   activation buffer, and with a 1 MiB one (the peers' SRAM size) to show what the token blocks cost.
 * ``dense``: accelsim's ``dense`` preset: 16 x 16 PEs of 8-lane dot products (128 K-rows x 16 columns).
 
-Every row gives accelsim's cycles, cut by hand into folds x (tokens per fold + fill and drain), SCALE-Sim v3's WS
+Every row gives accelsim's cycles, cut by hand into folds x (tokens per fold + fill and drain), and with
+``weight_double_buffer`` (``accelsim_dbuf``: the fill once per call, each fold max(tokens, weight delivery)), SCALE-Sim v3's WS
 closed form ``folds x (2R + C + T - 2) - 1`` (R rows on K, C columns on O; Raj et al., ISPASS 2025, matched by its
 runs), and ZigZag 3.9.1 (``zigzag-dse`` on PyPI; Mei et al., IEEE TC 2021) when a Python that has it is named by
 ``ZIGZAG_PYTHON``. ZigZag runs in that Python's process, from YAML written here: the same MAC array, a weight
@@ -92,8 +93,10 @@ def accelsim(design, shape: tuple, mode: str) -> dict:
     tb = 1 if mode == "decode" else max(1, min(t, design.act_buffer_kib * 1024 // (2 * rows_k)))  # simulate.py's block
     folds = -(-t // tb) * -(-k // rows_k) * -(-o // design.pe_cols)
     dram = -(-(k * o + t * k + t * o) * design.clock_ghz // design.dram_bw_gb_per_s)  # int8: one byte each
+    w = -(-rows_k * design.pe_cols // design.weight_bw_bytes_per_cycle)  # one fold's weights over the buffer's port
     return {"cycles": r.cycles, "folds": folds, "tokens_per_fold": tb, "fill_per_fold": design.pe_rows + design.pe_cols - 2,
-            "dram_roofline": int(dram), "causes": {c: v for c, v in r.cycles_by_cause.items() if v}}  # fmt: skip
+            "weight_cycles_per_fold": w, "dram_roofline": int(dram),
+            "causes": {c: v for c, v in r.cycles_by_cause.items() if v}}  # fmt: skip
 
 
 def scalesim_ws(design, shape: tuple) -> dict:
@@ -132,7 +135,9 @@ def rows() -> list[dict]:
             t, k, o = shape
             ideal = -(-t * k * o // (d.pe_rows * d.pe_cols * d.lanes_per_pe))
             out.append({"array": name, "case": case, "shape": list(shape), "ideal": ideal,
-                        "accelsim": accelsim(d, shape, mode), "scalesim_ws": scalesim_ws(d, shape),
+                        "accelsim": accelsim(d, shape, mode),
+                        "accelsim_dbuf": accelsim(d.replace(weight_double_buffer=True), shape, mode),
+                        "scalesim_ws": scalesim_ws(d, shape),
                         "zigzag": zigzag(d, shape)})  # fmt: skip
     return out
 
@@ -145,6 +150,11 @@ def main(argv: list[str]) -> int:
         print(f"{r['array']:>20} {r['case']:>7}: ideal {r['ideal']:,}  accelsim {a:,} ({r['accelsim']['folds']:,} folds x "
               f"({r['accelsim']['tokens_per_fold']} + {r['accelsim']['fill_per_fold']}), DRAM roofline "
               f"{r['accelsim']['dram_roofline']:,})  SCALE-Sim WS {s:,} (accelsim {a / s - 1:+.1%})  {zz}")  # fmt: skip
+        b = r["accelsim_dbuf"]
+        zb = f" (ZigZag {b['cycles'] / z - 1:+.1%})" if z else ""
+        tok, w = b["tokens_per_fold"], b["weight_cycles_per_fold"]  # first fold keeps the fill, the rest max(tokens, w)
+        print(f"{'':>20} {'':>7}  weights double-buffered: accelsim {b['cycles']:,}{zb}, on chip max({b['fill_per_fold']} + "
+              f"{tok}, {w}) + {b['folds'] - 1:,} x max({tok}, {w}), causes {b['causes']}")  # fmt: skip
     if "--out" in argv:
         from accelsim.io import atomic_write_json, provenance
 
