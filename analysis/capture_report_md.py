@@ -203,9 +203,11 @@ def report_markdown(rows, table, ppl, check=()) -> str:
         "## The paper's claims on these numbers", "", *_claims(rows, ppl), "",
         "## Which criterion and mitigation helped", "",
         "* smollm2-135m: lowest perplexity per pattern among the criteria (no mitigation): "
-        + "; ".join(_best(rows, ppl, "criterion", ("magnitude", "amber", "clact", "wanda"), sparsify="activations", mitigation="none")) + ".",
-        "* Lowest perplexity per pattern among the mitigations (magnitude criterion): "
-        + "; ".join(_best(rows, ppl, "mitigation", ("none", "var", "dpts", "spts", "lpts"), sparsify="activations", criterion="magnitude")) + ".",
+        + ("; ".join(_best(rows, ppl, "criterion", ("magnitude", "amber", "clact", "wanda"), sparsify="activations", mitigation="none"))
+           or "not run") + ".",
+        "* smollm2-135m: lowest perplexity per pattern among the mitigations (magnitude criterion): "
+        + ("; ".join(_best(rows, ppl, "mitigation", ("none", "var", "dpts", "spts", "lpts"), sparsify="activations", criterion="magnitude"))
+           or "not run") + ".",
         *[f"* {m}: criterion (no mitigation): "
           + ("; ".join(_best(rows, ppl, "criterion", ("magnitude", "wanda"), m, sparsify="activations", mitigation="none")) or "not run")
           + ". Mitigation (magnitude): "
