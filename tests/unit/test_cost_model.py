@@ -7,7 +7,6 @@ import pytest
 
 from accelsim.cost import (
     COMPONENTS,
-    SRAM,
     Action,
     Component,
     MetadataDecoder,
@@ -35,21 +34,6 @@ def test_horowitz_45nm_values():
     assert Multiplier("int8").energy_pj() + 0.03 == pytest.approx(0.23)
     # Gated MAC: Sparseloop ERT 0.018 / 0.56 pJ.
     assert Multiplier("int8").energy_pj("gated") == pytest.approx(0.2 * 0.018 / 0.56)
-
-
-@pytest.mark.parametrize("kib, pj64", [(8, 10.0), (32, 20.0), (1024, 100.0)])
-def test_sram_energy_reproduces_horowitz_points(kib, pj64):
-    assert SRAM(kib).energy_pj_per_bit() * 64 == pytest.approx(pj64)
-
-
-def test_sram_energy_monotone_and_area_per_bit_anchor():
-    e = [SRAM(k).energy_pj_per_bit() for k in (8, 16, 64, 256, 4096)]
-    assert e == sorted(e)
-    # Sparseloop ART: 256 KB + 64 KB metadata SMEM = 2.60 mm^2 (0.99 um^2/bit) at 45 nm.
-    assert SRAM(320).area_um2 * 1e-6 == pytest.approx(2.60, rel=0.01)
-    # Banking into small banks costs area (periphery) but each access is cheaper or equal.
-    assert SRAM(256, banks=64).area_um2 > SRAM(256).area_um2
-    assert SRAM(256, banks=64).energy_pj_per_bit() <= SRAM(256).energy_pj_per_bit()
 
 
 @pytest.mark.parametrize(
