@@ -7,6 +7,7 @@ import pytest
 from accelsim.cost import price
 from accelsim.explore import design_id, load_results, load_space
 from accelsim.explore.__main__ import main
+from accelsim.explore.designs import design_label
 from accelsim.sim import Design, presets, simulate
 from accelsim.synthetic import synthetic_trace
 from accelsim.traces import Trace, load_trace, save_trace
@@ -67,8 +68,13 @@ def test_cli_on_a_dask_cluster_matches_the_local_run(traces, tmp_path):
 def test_builtin_spaces_resolve_against_the_real_design():
     flex = load_space("flex-nm")
     included = flex.resolved["include"]
-    sampled = [d for d in flex.designs if d.name not in included]
+    sampled = [d for d in flex.designs if d.name not in included and not d.mitigation_units]
     assert len(sampled) == 1000  # budget counts valid, distinct sampled designs; included presets come on top
+    # [variants]: every sampled 2:4 and 8:16 core once more with the VAR unit and once with the median unit
+    twins = [d for d in flex.designs if d.mitigation_units]
+    fam = [d for d in sampled if design_label(d) in ("2:4", "8:16")]
+    assert sorted(d.mitigation_units for d in twins) == sorted([("median",)] * len(fam) + [("var",)] * len(fam))
+    assert flex.resolved["variants"]["designs_added"] == len(twins)
     assert {d.name for d in flex.designs} >= set(included)
     assert {d.sparse_operand for d in flex.designs} == {"activations", "weights", "both"}
     labels = {str(d.patterns[-1]) for d in flex.designs}
