@@ -1,0 +1,136 @@
+"""``python -m accelsim.plans``: choose layer-adaptive plans for one design from measured sensitivity.
+
+    python -m accelsim.plans --sensitivity traces/n16/sensitivity.json --traces traces/n16 \\
+        --design flex-n16 --budgets 0.05,0.1,0.2 --out plans/
+
+For each loss budget (increase in mean NLL per token on the sensitivity file's split, i.e. in
+log-perplexity; ``--ppl-budgets`` takes percent perplexity increase instead) it writes the plan of least
+cost (cycles per token, or ``--metric energy``) whose summed measured loss fits, as ``plan-<budget>.toml``,
+and prints predicted loss and cost beside the uniform plans.  Predicted numbers are first-order (losses
+add): capture each plan (``python -m accelsim.capture --plan FILE``) to measure it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    sensitivity: str
+    traces: str
+    design: str
+    budgets: tuple[float, ...]
+    out: str
+    metric: str = "cycles"
+    mode: str = "prefill"
+    solver: str = "greedy"
+    criterion: str = "magnitude"
+
+
+def _floats(text: str, what: str) -> tuple[float, ...]:
+    try:
+        vals = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise SystemExit(f"error: {what} {text!r} must be comma-separated numbers, e.g. 0.05,0.1") from None
+    if not vals or any(not math.isfinite(v) or v < 0 for v in vals):
+        raise SystemExit(f"error: {what} {text!r} must be finite numbers >= 0")
+    return vals
+
+
+def _parse(argv) -> PlanConfig:
+    p = argparse.ArgumentParser(prog="python -m accelsim.plans", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sensitivity", required=True, help="sensitivity JSON from `python -m accelsim.capture --sensitivity`")
+    p.add_argument("--traces", required=True, help="capture output folder with one uniform activation trace per pattern")
+    p.add_argument("--design", required=True, help="design preset (python -m accelsim.sim --list-presets)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--budgets", help="loss budgets in nats per token (increase in log-perplexity), comma-separated")
+    g.add_argument("--ppl-budgets", help="budgets as percent perplexity increase over dense, comma-separated")
+    p.add_argument("--metric", default="cycles", choices=("cycles", "energy"), help="cost to minimize (default cycles per token)")
+    p.add_argument("--mode", default="prefill", choices=("prefill", "decode"))
+    p.add_argument("--solver", default="greedy", choices=("greedy", "exact"))
+    p.add_argument("--criterion", default="magnitude", help="criterion of the uniform traces to read costs from")
+    p.add_argument("--out", default="plans", help="folder for plan-<budget>.toml files")
+    a = p.parse_args(argv)
+    budgets = (_floats(a.budgets, "--budgets") if a.budgets else
+               tuple(math.log1p(v / 100) for v in _floats(a.ppl_budgets, "--ppl-budgets")))
+    return PlanConfig(a.sensitivity, a.traces, a.design, budgets, a.out, a.metric, a.mode, a.solver, a.criterion)
+
+
+def uniform_traces(folder: "str | Path", criterion: str = "magnitude") -> list:
+    """The complete activation traces of ``folder`` without mitigation and with ``criterion`` (dense included)."""
+    from accelsim.traces import is_complete_trace, load_trace, read_manifest
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"--traces {str(root)!r} is not a folder; pass a capture's --out folder")
+    out = []
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if not is_complete_trace(d):
+            continue
+        c = read_manifest(d).config
+        dense = c.pattern is not None and c.pattern.kind == "dense"
+        if c.sparsify not in (None, "activations") or c.settings.get("plan"):
+            continue
+        crit_ok = c.criterion is None or c.criterion.name == criterion  # None: a synthetic trace states no criterion
+        if dense or (crit_ok and (c.mitigation is None or c.mitigation.name == "none")):
+            out.append(load_trace(d))
+    if not out:
+        raise FileNotFoundError(f"no complete {criterion}/none activation traces in {str(root)!r}")
+    return out
+
+
+def main(argv=None) -> int:
+    cfg = _parse(argv)
+    from accelsim.io import atomic_write_text
+    from accelsim.plans import PlanError, choose_plan
+    from accelsim.plans.options import group_options, layer_costs, read_sensitivity
+    from accelsim.sim import presets
+
+    if cfg.design not in presets:
+        print(f"error: unknown design {cfg.design!r}; choose one of {sorted(presets)}", file=sys.stderr)
+        return 2
+    design = presets[cfg.design]
+    try:
+        sens = read_sensitivity(cfg.sensitivity)
+        traces = uniform_traces(cfg.traces, cfg.criterion)
+        costs = layer_costs(design, traces, cfg.mode, cfg.metric)
+        opts = group_options(costs, sens["groups"])
+    except (PlanError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    unit = "cycles/token" if cfg.metric == "cycles" else "J/token"
+    proto = sens["protocol"]
+    print(f"{cfg.design}, {cfg.mode}, {len(opts)} groups; loss = increase in mean NLL per token on "
+          f"{proto.get('dataset', '?')} {proto.get('split', '?')}, {proto.get('tokens', '?')} tokens, context {proto.get('seq_len', '?')}")
+    pats = sorted({o.pattern for row in opts.values() for o in row})
+    for pat in pats:  # the uniform plans, for comparison
+        if all(any(o.pattern == pat for o in row) for row in opts.values()):
+            c = sum(next(o.cost for o in row if o.pattern == pat) for row in opts.values())
+            lo = sum(next(o.loss for o in row if o.pattern == pat) for row in opts.values())
+            print(f"  uniform {str(pat):>8}: predicted loss {lo:+.4f}, {c:,.4g} {unit}")
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for b in cfg.budgets:
+        pt = choose_plan(opts, loss_budget=b, solver=cfg.solver)
+        if pt is None:
+            print(f"  budget {b:.4f}: no plan fits")
+            continue
+        path = out / f"plan-{b:.4f}.toml"
+        plan = pt.plan
+        lines = [f"# accelsim plan for {cfg.design} ({cfg.mode}, {cfg.metric}); loss budget {b:.4f} nats/token",
+                 f"# predicted (first-order): loss {pt.loss:+.4f}, {pt.cost:.6g} {unit}; measure it with --plan",
+                 f"default = {json.dumps(str(plan.default))}", "", "[layers]"] + [f"{json.dumps(g)} = {json.dumps(str(p))}" for g, p in plan.rules]  # fmt: skip
+        atomic_write_text(path, "\n".join(lines) + "\n")
+        mix = ", ".join(f"{str(p)} x{list(pt.assign.values()).count(p)}" for p in plan.patterns)
+        print(f"  budget {b:.4f}: predicted loss {pt.loss:+.4f}, {pt.cost:,.4g} {unit} ({mix}) -> {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
