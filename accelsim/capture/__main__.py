@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                                           "arc_easy,piqa; needs pip install -e '.[zeroshot]' and, for the standard tasks, internet)")
     a("--zeroshot-include", type=Path, help="a folder of extra lm-eval task YAMLs (offline tasks over local files)")
     a("--zeroshot-limit", type=int, help="documents per zero-shot task (default all)")
+    a("--plan", "--plans", dest="plans", type=_csv, help="comma list of layer-adaptive plan files (TOML/JSON: default pattern "
+                                                       "and glob = pattern rules; python -m accelsim.plans writes them); each "
+                                                       "adds one activation run per criterion and mitigation")
     a("--no-progress", dest="progress", action="store_false", default=None,
       help="hide every progress bar (capture's, transformers', huggingface_hub's, lm-eval's)")
     return p

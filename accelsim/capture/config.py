@@ -10,6 +10,7 @@ from pathlib import Path
 from accelsim import methods
 from accelsim.manifest import SPARSIFY
 from accelsim.patterns import Pattern
+from accelsim.plans import Plan, load_plan
 
 __all__ = ["CaptureConfig", "RunSpec", "PRESETS", "preset", "WEIGHT_CRITERIA", "FIT_SETTINGS_MITIGATIONS", "fit_settings_used",
            "DEVICES", "DTYPES", "WINDOWS"]
@@ -51,6 +52,8 @@ class CaptureConfig:
     (non-overlapping, in text order); "start" takes them from its start.
     zeroshot_tasks: lm-eval task names evaluated on each run's hooked model (needs the [zeroshot] extra; empty = none);
     zeroshot_include: a folder of extra lm-eval task YAMLs; zeroshot_limit: documents per task (0 = all).
+    plans: layer-adaptive plan files (TOML/JSON, ``accelsim.plans``): each adds criteria x mitigations activation runs
+    in which every sparsified layer takes the plan's pattern for it (plans are read here, so a bad file fails early).
     """
 
     model: str = "smollm2-135m"
@@ -83,6 +86,7 @@ class CaptureConfig:
     zeroshot_tasks: tuple[str, ...] = ()
     zeroshot_include: Path | None = None
     zeroshot_limit: int = 0
+    plans: tuple[str, ...] = ()
     progress: bool = True
     cache_dir: Path | None = None
     data_dir: Path | None = None
@@ -127,6 +131,18 @@ class CaptureConfig:
             if getattr(self, k) < 0:
                 raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
         object.__setattr__(self, "out", Path(self.out))
+        object.__setattr__(self, "plans", tuple(str(p) for p in self.plans))
+        self.loaded_plans()  # raises PlanError (a ValueError) naming the file and the bad rule
+
+    def loaded_plans(self) -> dict[str, Plan]:
+        """{plan name (file stem): Plan} of ``plans``; names must be distinct (they name the run directories)."""
+        out: dict[str, Plan] = {}
+        for path in self.plans:
+            name = Path(path).stem
+            if name in out:
+                raise ValueError(f"two plan files are named {name!r}; rename one (the name labels its run directory)")
+            out[name] = load_plan(path)
+        return out
 
     @property
     def eval_windows(self) -> int:
@@ -151,6 +167,8 @@ class CaptureConfig:
         if "both" in self.sparsify:
             out += [RunSpec(p, c, m, "both", weight_pattern=self.weight_pattern, weight_criterion=w)
                     for p in sparse for c in self.criteria for m in self.mitigations for w in self.weight_criteria]
+        out += [RunSpec(str(plan.default), c, m, "activations", plan=plan, plan_name=name)
+                for name, plan in self.loaded_plans().items() for c in self.criteria for m in self.mitigations]
         return out
 
     def common(self) -> dict:
@@ -190,6 +208,12 @@ class RunSpec:
     extra: dict = field(default_factory=dict, compare=False)
     weight_pattern: str = ""
     weight_criterion: str = ""
+    plan: Plan | None = None  # a layer-adaptive run: each layer's pattern from the plan (``pattern`` is its default)
+    plan_name: str = ""
+
+    @property
+    def is_dense_reference(self) -> bool:
+        return self.pattern == "dense" and self.plan is None
 
     @property
     def activations_sparse(self) -> bool:
@@ -209,6 +233,8 @@ class RunSpec:
         d = dict(cfg.common(), pattern=self.pattern, criterion=self.criterion, mitigation=self.mitigation, sparsify=self.sparsify)
         if self.sparsify == "both":  # only here, so the ids of activation and weight runs are as before
             d.update(weight_pattern=self.weight_pattern, weight_criterion=self.weight_criterion)
+        if self.plan is not None:  # only here, so the ids of uniform runs are as before
+            d["plan"] = self.plan.to_dict()
         if not fit_settings_used(self.mitigation):
             for k in ("lpts_steps", "lpts_lr", "lpts_tokens"):
                 d.pop(k)
@@ -216,6 +242,8 @@ class RunSpec:
         pat = self.pattern.replace("unstructured:", "u").replace(":", "of")
         model = cfg.model.replace("/", "--").rstrip("-").split("--")[-1] if "/" in cfg.model else Path(cfg.model).name
         data = Path(cfg.dataset).stem
+        if self.plan is not None:
+            return f"{model}_{data}_plan-{self.plan_name}_{self.criterion}_{self.mitigation}_L{cfg.seq_len}_{h}"
         if self.pattern == "dense":
             return f"{model}_{data}_dense_L{cfg.seq_len}_{h}"
         if self.sparsify == "both":

@@ -133,7 +133,8 @@ class _Session:
                           else "consecutive windows from the start of the evaluation part"),
             "device": self.lm.info.get("device", "cpu"), "dtype": self.lm.info.get("dtype", "float32"),
             "metric": "exp(mean next-token NLL over all predicted tokens)",
-            "sparsified": "nothing (dense reference)" if run.pattern == "dense" else what,
+            "sparsified": "nothing (dense reference)" if run.is_dense_reference else what,
+            **({"plan": f"{run.plan_name}: {run.plan}"} if run.plan is not None else {}),
             "calibration": (f"{self.cfg.calib_windows} x {self.cfg.seq_len} tokens of the calibration part"
                             if self.cfg.needs_calibration else "none"),
         }
@@ -145,7 +146,9 @@ def _layer_configs(s: _Session, run: RunSpec, pat: Pattern) -> dict[str, LayerCo
     act = run.activations_sparse
     crit, mit = criterion(run.criterion), mitigation(run.mitigation)
     lpts = LptsSettings(cfg.lpts_tokens, cfg.lpts_steps, cfg.lpts_lr)
-    return {n: LayerConfig(n, pat, crit, mit, factor=_factor(crit, modules[n].weight, cfg.seed, n) if act else None,
+    if run.plan is not None:  # a layer-adaptive run; a rule matching no target layer is an error (a typo'd glob)
+        per_layer = run.plan.resolve(list(s.targets))
+    return {n: LayerConfig(n, per_layer[n] if run.plan is not None else pat, crit, mit, factor=_factor(crit, modules[n].weight, cfg.seed, n) if act else None,
                            record_tokens=cfg.trace_tokens if s.traced(n) else 0, record_values=cfg.trace_values, lpts=lpts)
             for n in s.targets}
 
@@ -181,7 +184,7 @@ def _layer_traces(s: _Session, states: dict[str, LayerState], pat: Pattern, wmas
             continue
         lin = modules[n]
         wm = wmasks.get(n) if wpat is not None else None
-        layers.append(LayerTrace(n, lin.in_features, lin.out_features, str(pat), st.recording.packed_masks(lin.in_features),
+        layers.append(LayerTrace(n, lin.in_features, lin.out_features, str(st.config.pattern), st.recording.packed_masks(lin.in_features),
                                  tokens_total=st.recording.tokens_seen, values=st.recording.value_rows(),
                                  weight_mask=wm, weight_pattern=wpat if wm is not None else None))
     return layers
@@ -204,14 +207,14 @@ def _run_one(s: _Session, run: RunSpec) -> tuple[dict, list[LayerTrace], dict]:
             kept = stack.enter_context(pruned_weights(model, s.targets, wpat, wc, norms, masks_out=wmasks, record=s.traced))
             extra["weight_density"] = float(np.mean(list(kept.values())))
         states = {n: LayerState(c) for n, c in _layer_configs(s, run, pat).items()}
-        if act and pat.kind != "dense" and mitigation(run.mitigation).calibrated:
+        if act and any(st.config.pattern.kind != "dense" for st in states.values()) and mitigation(run.mitigation).calibrated:
             extra.update(_calibrate(s, run, states))
 
         def on_window(i: int) -> None:
             for st in states.values():
                 st.stats.enabled = i < cfg.stats_windows
 
-        desc = f"{run.sparsify[:4]} {run.pattern} {run.criterion}/{run.mitigation}"
+        desc = f"{run.sparsify[:4]} {'plan ' + run.plan_name if run.plan is not None else run.pattern} {run.criterion}/{run.mitigation}"
         if run.sparsify == "both":
             desc += f" w{run.weight_pattern}/{run.weight_criterion}"
         with sparsified(model, states):
@@ -250,6 +253,8 @@ def _manifest(s: _Session, run: RunSpec, res: dict, dense_ppl: float | None, ext
     settings = dict(s.cfg.common(), modules=sorted({t.rsplit(".", 1)[-1] for t in s.targets}))
     for k in ("model", "dataset"):
         settings.pop(k)
+    if run.plan is not None:
+        settings.update(plan=run.plan.to_dict(), plan_name=run.plan_name)
     wp, wc = run.weights_pruned or (None, None)
     config = RunConfig(pattern=Pattern.parse(run.pattern), criterion=criterion(run.criterion), mitigation=mitigation(run.mitigation),
                        sparsify=run.sparsify, model=s.cfg.model, dataset=s.cfg.dataset, settings=settings,
@@ -357,7 +362,7 @@ def _capture_locked(cfg: CaptureConfig, lm: LoadedModel | None) -> list[Path]:
         s = _Session(cfg, lm, corpus)
         for run, path in tqdm(todo, desc="capture", disable=not cfg.progress or len(todo) < 2):
             res, layers, extra = _run_one(s, run)
-            if run.pattern == "dense":
+            if run.is_dense_reference:
                 dense_ppl = res["perplexity"]
             manifest = _manifest(s, run, res, dense_ppl, extra, prov)
             save_trace(Trace(run_id=path.name, layers=tuple(layers), manifest=manifest), path)
