@@ -92,13 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
     a("--plan", "--plans", dest="plans", type=_csv, help="comma list of layer-adaptive plan files (TOML/JSON: default pattern "
                                                        "and glob = pattern rules; python -m accelsim.plans writes them); each "
                                                        "adds one activation run per criterion and mitigation")
+    a("--sensitivity", type=Path, metavar="FILE", help="instead of capturing, measure each layer group's loss (NLL increase on "
+                                                      "the calibration part when only it runs each of --patterns) and write "
+                                                      "it to FILE (JSON) for python -m accelsim.plans")
     a("--no-progress", dest="progress", action="store_false", default=None,
       help="hide every progress bar (capture's, transformers', huggingface_hub's, lm-eval's)")
     return p
 
 
 def config_from_args(ns: argparse.Namespace) -> CaptureConfig:
-    given = {k: v for k, v in vars(ns).items() if k != "preset" and v is not None}
+    given = {k: v for k, v in vars(ns).items() if k not in ("preset", "sensitivity") and v is not None}
     return preset(ns.preset, **given) if ns.preset != "default" else replace(CaptureConfig(), **given)
 
 
@@ -135,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     from accelsim.capture.run import capture
 
     try:
+        if ns.sensitivity is not None:
+            return _sensitivity(cfg, ns.sensitivity)
         capture(cfg)
     except ValueError as e:  # a bad setting, output directory or dataset: the user's to fix
         print(f"error: {e}", file=sys.stderr)
@@ -142,6 +147,19 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _sensitivity(cfg: CaptureConfig, out: Path) -> int:
+    from accelsim.capture.sensitivity import measure_sensitivity
+
+    res = measure_sensitivity(cfg, out)
+    pr = res["protocol"]
+    print(f"sensitivity of {len(res['groups'])} groups on {pr['dataset']} {pr['split']} ({pr['windows']} x {pr['seq_len']} tokens, "
+          f"{pr['tokens']} scored; dense NLL {res['dense_nll']:.4f}) -> {out}")
+    for pat in next(iter(res["groups"].values())):
+        vals = sorted(row[pat] for row in res["groups"].values())
+        print(f"  {pat:>8}: NLL increase per group min {vals[0]:+.4f}, median {vals[len(vals) // 2]:+.4f}, max {vals[-1]:+.4f}")
     return 0
 
 
