@@ -12,6 +12,9 @@
   naive selector of full reach, the operand path sized for 2:4 (lane groups of 2 lanes offered
   chunks of 4 channels) or for 8:16 (8 lanes, chunks of 16): the same patterns, a different
   operand budget (docs/sparse-core-model.md, section 1).
+* ``flex-n16``: N:16 at three densities (4:16, 8:16, 12:16) with bitmask metadata and a naive
+  selector of full reach, lane groups of 4 offered 16 channels (sized for 4:16): the core a
+  layer-adaptive plan (``accelsim.plans``) picks a density per layer on.
 * ``nm-16:32``: 16:32 only, windowed 17:1 selector.
 * ``unstructured-sigma``: bitmap metadata plus a per-PE crossbar over 16-channel segments
   (SIGMA-like flexibility upper bound).
@@ -52,6 +55,8 @@ presets: dict[str, Design] = {
     "flex-8:16-window": _BASE.replace(name="flex-8:16-window", patterns=("2:4", "4:8", "8:16"), selector="window"),
     "flex-sized-2:4": _BASE.replace(name="flex-sized-2:4", patterns=_FLEX4, selector="naive", lane_group=2, operand_budget=4, selector_reach=4),
     "flex-sized-8:16": _BASE.replace(name="flex-sized-8:16", patterns=_FLEX4, selector="naive", lane_group=8, operand_budget=16, selector_reach=16),
+    "flex-n16": _BASE.replace(name="flex-n16", patterns=("4:16", "8:16", "12:16"), selector="naive", lane_group=4, operand_budget=16,
+                              selector_reach=16),
     "nm-16:32": _BASE.replace(name="nm-16:32", patterns=("16:32",), selector="window"),
     "unstructured-sigma": _BASE.replace(name="unstructured-sigma", patterns=("unstructured:0.5",), selector="naive"),
     "ampere-w2:4": _BASE.replace(name="ampere-w2:4", sparse_operand="weights", weight_patterns=("2:4",), selector="naive",
