@@ -1,13 +1,13 @@
 """``python -m accelsim.plans``: choose layer-adaptive plans for one design from measured sensitivity.
 
     python -m accelsim.plans --sensitivity traces/n16/sensitivity.json --traces traces/n16 \\
-        --design flex-n16 --budgets 0.05,0.1,0.2 --out plans/
+        --design flex-n16 --match 8:16@0.5,0.75,1 --out plans/
 
 For each loss budget (increase in mean NLL per token on the sensitivity file's split, i.e. in
 log-perplexity; ``--ppl-budgets`` takes percent perplexity increase instead) it writes the plan of least
 cost (cycles per token, or ``--metric energy``) whose summed measured loss fits, as ``plan-<budget>.toml``,
 and prints predicted loss and cost beside the uniform plans.  Predicted numbers are first-order (losses
-add): capture each plan (``python -m accelsim.capture --plan FILE``) to measure it.
+add; with the default greedy solver the exact optimum's cost is printed beside it): capture each plan (``python -m accelsim.capture --plan FILE``) to measure it.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ class PlanConfig:
     sensitivity: str
     traces: str
     design: str
-    budgets: tuple[float, ...]
+    budgets: tuple[tuple[str, float], ...]  # (label, budget in nats/token); a match budget is resolved later
     out: str
     metric: str = "cycles"
     mode: str = "prefill"
     solver: str = "greedy"
     criterion: str = "magnitude"
+    match: str = ""  # a uniform pattern whose predicted loss scales the budgets (--match)
 
 
 def _floats(text: str, what: str) -> tuple[float, ...]:
@@ -51,15 +52,23 @@ def _parse(argv) -> PlanConfig:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--budgets", help="loss budgets in nats per token (increase in log-perplexity), comma-separated")
     g.add_argument("--ppl-budgets", help="budgets as percent perplexity increase over dense, comma-separated")
+    g.add_argument("--match", metavar="PATTERN:FRACTIONS", help="budgets as fractions of a uniform pattern's predicted loss, "
+                                                                "e.g. 8:16@0.5,0.75,1 (plans that should beat uniform 8:16)")
     p.add_argument("--metric", default="cycles", choices=("cycles", "energy"), help="cost to minimize (default cycles per token)")
     p.add_argument("--mode", default="prefill", choices=("prefill", "decode"))
     p.add_argument("--solver", default="greedy", choices=("greedy", "exact"))
     p.add_argument("--criterion", default="magnitude", help="criterion of the uniform traces to read costs from")
     p.add_argument("--out", default="plans", help="folder for plan-<budget>.toml files")
     a = p.parse_args(argv)
-    budgets = (_floats(a.budgets, "--budgets") if a.budgets else
-               tuple(math.log1p(v / 100) for v in _floats(a.ppl_budgets, "--ppl-budgets")))
-    return PlanConfig(a.sensitivity, a.traces, a.design, budgets, a.out, a.metric, a.mode, a.solver, a.criterion)
+    match = ""
+    if a.budgets:
+        budgets = tuple((f"nll{v:g}", v) for v in _floats(a.budgets, "--budgets"))
+    elif a.ppl_budgets:
+        budgets = tuple((f"ppl{v:g}", math.log1p(v / 100)) for v in _floats(a.ppl_budgets, "--ppl-budgets"))
+    else:
+        match, _, fr = a.match.partition("@")
+        budgets = tuple((f"{match.replace(':', 'of')}x{v:g}", v) for v in _floats(fr or "1", "--match fractions"))
+    return PlanConfig(a.sensitivity, a.traces, a.design, budgets, a.out, a.metric, a.mode, a.solver, a.criterion, match)
 
 
 def uniform_traces(folder: "str | Path", criterion: str = "magnitude") -> list:
@@ -88,6 +97,7 @@ def uniform_traces(folder: "str | Path", criterion: str = "magnitude") -> list:
 def main(argv=None) -> int:
     cfg = _parse(argv)
     from accelsim.io import atomic_write_text
+    from accelsim.patterns import Pattern
     from accelsim.plans import PlanError, choose_plan
     from accelsim.plans.options import group_options, layer_costs, read_sensitivity
     from accelsim.sim import presets
@@ -109,26 +119,46 @@ def main(argv=None) -> int:
     print(f"{cfg.design}, {cfg.mode}, {len(opts)} groups; loss = increase in mean NLL per token on "
           f"{proto.get('dataset', '?')} {proto.get('split', '?')}, {proto.get('tokens', '?')} tokens, context {proto.get('seq_len', '?')}")
     pats = sorted({o.pattern for row in opts.values() for o in row})
+    uniform = {}
     for pat in pats:  # the uniform plans, for comparison
         if all(any(o.pattern == pat for o in row) for row in opts.values()):
             c = sum(next(o.cost for o in row if o.pattern == pat) for row in opts.values())
             lo = sum(next(o.loss for o in row if o.pattern == pat) for row in opts.values())
+            uniform[str(pat)] = lo
             print(f"  uniform {str(pat):>8}: predicted loss {lo:+.4f}, {c:,.4g} {unit}")
+    budgets = cfg.budgets
+    if cfg.match:
+        try:
+            key = str(Pattern.parse(cfg.match))
+        except ValueError as e:
+            print(f"error: --match: {e}", file=sys.stderr)
+            return 2
+        if key not in uniform:
+            print(f"error: --match {cfg.match}: not a pattern every group can run on {cfg.design}; choose from {sorted(uniform)}", file=sys.stderr)
+            return 2
+        budgets = tuple((label, f * uniform[key]) for label, f in budgets)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    for b in cfg.budgets:
+    for label, b in budgets:
         pt = choose_plan(opts, loss_budget=b, solver=cfg.solver)
         if pt is None:
             print(f"  budget {b:.4f}: no plan fits")
             continue
-        path = out / f"plan-{b:.4f}.toml"
+        gap = ""
+        if cfg.solver == "greedy":  # how far the greedy is from the exact optimum on these options
+            try:
+                ex = choose_plan(opts, loss_budget=b, solver="exact")
+                gap = f"; exact {ex.cost:,.4g} ({pt.cost / ex.cost - 1:+.2%})" if ex is not None and ex.cost else ""
+            except PlanError:
+                gap = "; exact solver too large"
+        path = out / f"plan-{label}.toml"
         plan = pt.plan
         lines = [f"# accelsim plan for {cfg.design} ({cfg.mode}, {cfg.metric}); loss budget {b:.4f} nats/token",
                  f"# predicted (first-order): loss {pt.loss:+.4f}, {pt.cost:.6g} {unit}; measure it with --plan",
                  f"default = {json.dumps(str(plan.default))}", "", "[layers]"] + [f"{json.dumps(g)} = {json.dumps(str(p))}" for g, p in plan.rules]  # fmt: skip
         atomic_write_text(path, "\n".join(lines) + "\n")
         mix = ", ".join(f"{str(p)} x{list(pt.assign.values()).count(p)}" for p in plan.patterns)
-        print(f"  budget {b:.4f}: predicted loss {pt.loss:+.4f}, {pt.cost:,.4g} {unit} ({mix}) -> {path}")
+        print(f"  budget {b:.4f}: predicted loss {pt.loss:+.4f}, {pt.cost:,.4g} {unit}{gap} ({mix}) -> {path}")
     return 0
 
 
