@@ -17,7 +17,7 @@ from accelsim.explore.spec import CONSTRAINTS, design_id
 from accelsim.explore.workloads import GROUP_KEYS, Workload
 from accelsim.traces import load_trace
 
-__all__ = ["Backend", "default_backend", "process_cache", "clear_process_caches", "evaluate_chunk", "design_columns"]
+__all__ = ["Backend", "default_backend", "process_cache", "clear_process_caches", "evaluate_chunk", "evaluate_trace", "design_columns"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,10 @@ def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend, c
         trace_run_id=ref.run_id,
         trace_pattern=str(ref.pattern),
         run_pattern=str(res.run_pattern),
+        # a layer-adaptive plan: its name and the patterns its layers ran in ("2:4+8:16"); "" and the one pattern otherwise
+        plan=ref.plan,
+        trace_patterns=ref.patterns_label,
+        run_patterns="+".join(str(p) for p in getattr(res, "run_patterns", (res.run_pattern,))),
         perplexity=ppl,
         dense_perplexity=ref_ppl,
         ppl_delta=(ppl - ref_ppl) if ppl is not None and ref_ppl is not None else None,
@@ -145,6 +149,14 @@ def _row(design, wl: Workload, mode: str, constraints: dict, backend: Backend, c
         row[f"area_mm2.{comp}"] = float(a)
     row["feasible"] = _feasible(row, constraints)
     return row
+
+
+def evaluate_trace(design, wl: Workload, ref, mode: str, backend: Backend | None = None, cache=None) -> dict[str, Any]:
+    """The row of ``design`` running the trace ``ref`` of ``wl`` (whether or not ``Workload.choose`` would pick it), e.g.
+    to compare every plan and uniform trace a core can run (``accelsim.report.plans``); no constraints are applied."""
+    backend = backend or default_backend()
+    cache = process_cache(backend) if cache is None else cache
+    return _row(design, dataclasses.replace(wl, traces=(ref,)), mode, {}, backend, cache)
 
 
 def evaluate_chunk(points, constraints: dict, backend: Backend | None = None, cache=None) -> list[dict[str, Any]]:

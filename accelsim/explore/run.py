@@ -125,6 +125,8 @@ def _trace_provenance(workloads: list[Workload]) -> list[dict]:
                     "path": t.path,
                     "run_id": t.run_id,
                     "pattern": str(t.pattern),
+                    "plan": t.plan,  # "" for a uniform run
+                    "patterns": [str(p) for p in t.patterns],
                     "method": t.method,  # criterion/mitigation, and the units a core needs to run it
                     "units": list(t.units),
                     "fingerprint": t.fingerprint,

@@ -2,7 +2,9 @@
 
 A *workload* holds every captured trace of its group, one per (pattern, criterion, mitigation, weight criterion).
 A design runs the most accurate trace it can run: pattern supported, and the units its method needs
-(``accelsim.methods.units_needed``) in ``Design.mitigation_units``; dense is the fallback.  So methods compete on
+(``accelsim.methods.units_needed``) in ``Design.mitigation_units``; dense is the fallback.  A layer-adaptive plan's
+trace (``capture --plan``) sits beside the uniform ones and runs only on a core that supports every pattern its
+layers use (``TraceRef.supported_by``).  So methods compete on
 accuracy, and a design pays for a method's unit by including it (``accelsim.cost`` prices its area and work).
 Perplexity change is against the group's dense trace (or the manifests' ``accuracy.dense_perplexity``).  Discovery
 reads each manifest once; masks are loaded only by the workers that simulate.
@@ -10,7 +12,6 @@ reads each manifest once; masks are loaded only by the workers that simulate.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -18,6 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from accelsim.explore.workload_parts import common_layers, floats, with_intervals
 from accelsim.manifest import Manifest
 from accelsim.methods import units_needed
 from accelsim.patterns import Pattern
@@ -55,6 +57,24 @@ class TraceRef:
     mitigation: str = "none"
     weight_criterion: str | None = None  # dual-side runs: how the weights were pruned
     units: tuple[str, ...] = ()  # Design.mitigation_units entries a core needs to run this trace
+    plan: str = ""  # layer-adaptive run: the plan's name ("" for a uniform run; ``pattern`` is then the plan's default)
+    plan_patterns: tuple[Pattern, ...] = ()  # every pattern the plan's layers use (from the manifest's layer entries)
+
+    @property
+    def patterns(self) -> tuple[Pattern, ...]:
+        """The patterns a core must run natively for this trace: the plan's (dense needs nothing), else its one pattern."""
+        return self.plan_patterns if self.plan else (self.pattern,)
+
+    @property
+    def patterns_label(self) -> str:
+        """"2:4+8:16" for a plan, "8:16" for a uniform trace."""
+        return "+".join(str(p) for p in self.patterns)
+
+    def supported_by(self, design) -> bool:
+        """A uniform trace: its pattern is supported and sparse.  A plan: the design supports every sparse pattern its
+        layers use; a plan was measured with exactly those patterns, so no layer may fall back to another."""
+        sparse = [p for p in self.patterns if p != _DENSE]
+        return bool(sparse) and all(design.supports(p) for p in sparse)
 
     @property
     def method(self) -> str:
@@ -123,7 +143,9 @@ class Workload:
         def rank(t: TraceRef):
             ppl = t.perplexity if t.perplexity is not None else math.inf
             # at equal perplexity and density (synthetic traces carry none) the widest group, the design's own pattern
-            return (ppl, t.pattern.density, -(t.pattern.m if t.pattern.is_nm else 0), len(t.units), str(t.pattern), t.method)
+            # last: a uniform trace before a plan, then the plan's name (uniform-only sets rank exactly as before)
+            return (ppl, t.pattern.density, -(t.pattern.m if t.pattern.is_nm else 0), len(t.units), str(t.pattern), t.method,
+                    t.plan != "", t.plan)
 
         candidates = [t for t in self.traces if t.runnable_by(design)]
 
@@ -138,8 +160,9 @@ class Workload:
                     f"capture one with --sparsify {self.operand}"
                 )
             return min(runnable, key=rank)
-        runnable = [t for t in candidates if t.pattern != _DENSE and design.supports(t.pattern)]
-        runnable = runnable or [t for t in candidates if t.pattern == _DENSE] or candidates
+        runnable = [t for t in candidates if t.supported_by(design)]
+        # the fallbacks never take a plan: one runs only where all its patterns are native (Workload docstring)
+        runnable = runnable or [t for t in candidates if t.pattern == _DENSE] or [t for t in candidates if not t.plan]
         if not runnable:
             raise ValueError(f"design {getattr(design, 'name', design)} has none of the mitigation units "
                              f"{sorted({u for t in self.traces for u in t.units})} that the traces of workload {self.workload_id} need")
@@ -205,7 +228,7 @@ def trace_ref(p: Path) -> tuple[TraceRef, tuple, str]:
         tokens_scored=acc.tokens_scored if acc and isinstance(acc.tokens_scored, int) else None,
         layers=tuple((e.name, e.K, e.O) for e in m.layers),
         weight_pattern=m.config.weight_pattern,
-        window_nll=_floats(m.extra.get("window_nll")),
+        window_nll=floats(m.extra.get("window_nll")),
         window_starts=tuple(m.extra["window_starts"]) if isinstance(m.extra.get("window_starts"), list) else None,
         fingerprint=hashlib.sha256(json.dumps(m.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16],
         manifest=m,
@@ -213,8 +236,19 @@ def trace_ref(p: Path) -> tuple[TraceRef, tuple, str]:
         mitigation=mit,
         weight_criterion=str(c.weight_criterion) if c.weight_criterion is not None and not dense else None,
         units=() if dense else units_needed(c.criterion, c.mitigation),
+        **_plan_fields(m),
     )
     return ref, key, _protocol_tag(m)
+
+
+def _plan_fields(m: Manifest) -> dict:
+    """plan and plan_patterns of a layer-adaptive run (its manifest's ``settings["plan_name"]``; the patterns its
+    layers were captured in), {} for a uniform run."""
+    name = m.config.get("plan_name")
+    if not name and not isinstance(m.config.get("plan"), dict):
+        return {}
+    pats = sorted({e.pattern for e in m.layers}, key=lambda p: (p.density, str(p)))
+    return {"plan": str(name or "unnamed"), "plan_patterns": tuple(pats)}
 
 
 def discover_workloads(paths) -> list[Workload]:
@@ -241,59 +275,17 @@ def _workload(key: tuple, tag: str, trs: list[TraceRef], dense: list[TraceRef]) 
     name = "/".join(key) + (f"@{tag}" if tag else "")
     if len(dense) > 1:
         warnings.warn(f"several dense traces for {(key[0], key[1], tag)}; using {dense[0].run_id} as the reference", stacklevel=3)
-    by_run: dict[tuple[str, str], TraceRef] = {}  # (pattern, method) -> trace
+    by_run: dict[tuple[str, str, str], TraceRef] = {}  # (pattern, method, plan) -> trace
     for t in sorted(trs, key=lambda t: t.path) + dense[:1]:
-        k = (str(t.pattern), t.method)
+        k = (str(t.pattern), t.method, t.plan)
         if k in by_run:
-            warnings.warn(f"workload {name}: two traces for {t.pattern} {t.method}; keeping {by_run[k].run_id}", stacklevel=3)
+            what = f"plan {t.plan}" if t.plan else str(t.pattern)
+            warnings.warn(f"workload {name}: two traces for {what} {t.method}; keeping {by_run[k].run_id}", stacklevel=3)
             continue
         by_run[k] = t
     dense_ref = next((t for t in by_run.values() if t.pattern == _DENSE), None)
     ref_ppl = dense_ref.perplexity if dense_ref is not None else None
     if ref_ppl is None:
         ref_ppl = next((t.dense_perplexity for t in by_run.values() if t.dense_perplexity is not None), None)
-    traces = tuple(_with_intervals(t, dense_ref) for t in by_run.values())
-    return Workload(key, traces, ref_ppl, _common_layers(name, list(traces)), tag)
-
-
-def _floats(x) -> tuple[float, ...] | None:
-    if isinstance(x, list) and x and all(_num(v) is not None for v in x):
-        return tuple(float(v) for v in x)
-    return None
-
-
-def _with_intervals(t: TraceRef, dense: TraceRef | None) -> TraceRef:
-    """``t`` with its perplexity interval and, when its windows are the dense trace's, the paired interval of its
-    change vs dense (the capture's own statistics, accelsim.capture.stats: NumPy only, no torch)."""
-    if t.window_nll is None or len(t.window_nll) < 2:
-        return t
-    from accelsim.capture.stats import paired_difference, perplexity_interval
-
-    iv = perplexity_interval(t.window_nll)
-    delta = None
-    if dense is not None and dense.window_nll is not None and len(dense.window_nll) == len(t.window_nll) and (
-            t.window_starts is None or dense.window_starts is None or t.window_starts == dense.window_starts):  # fmt: skip
-        d = paired_difference(t.window_nll, dense.window_nll)
-        delta = (d.lo, d.hi) if d.lo is not None else None
-    return dataclasses.replace(t, ppl_interval=(iv.lo, iv.hi) if iv.lo is not None else None, delta_interval=delta)
-
-
-def _common_layers(name: str, refs: list[TraceRef]) -> tuple[str, ...] | None:
-    """Layers traced in every trace of a workload (None when all traces hold the same ones).
-
-    Patterns must be compared on the same GEMMs: a trace with extra layers is evaluated on
-    the common ones only (with a warning); a layer whose shape differs is an error.
-    """
-    shapes: dict[str, tuple[int, int]] = {}
-    for r in refs:
-        for n, k, o in r.layers:
-            if shapes.setdefault(n, (k, o)) != (k, o):
-                raise TraceError(f"workload {name}: layer {n} is {shapes[n]} in one trace and {(k, o)} in {r.path}; traces of one workload must come from one model")
-    sets = [{n for n, _, _ in r.layers} for r in refs]
-    common = set.intersection(*sets) if sets else set()
-    if all(s == common for s in sets):
-        return None
-    if not common:
-        raise TraceError(f"workload {name}: its traces share no layer ({', '.join(r.run_id for r in refs)}); capture them with the same layer filter")
-    warnings.warn(f"workload {name}: traces cover different layers; evaluating the {len(common)} layers common to all", stacklevel=4)
-    return tuple(n for n, _, _ in refs[0].layers if n in common)
+    traces = tuple(with_intervals(t, dense_ref) for t in by_run.values())
+    return Workload(key, traces, ref_ppl, common_layers(name, list(traces)), tag)
