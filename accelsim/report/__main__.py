@@ -22,12 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="output directory (default: analysis/<name of results>)")
     p.add_argument("--compare", type=_pair, default=DEFAULT_COMPARE, metavar="A,B",
                    help="the pair of largest supported patterns the verdict weighs, wider first (default: 8:16,2:4)")  # fmt: skip
+    p.add_argument("--plans-design", metavar="NAME",
+                   help="the core of the layer-adaptive plans section: a design of the sweep or a preset (default: the front "
+                        "design supporting the most patterns among those that can run a plan)")  # fmt: skip
     args = p.parse_args(argv)
     from accelsim.report import write_report
     from accelsim.results import StoreError
 
     try:
-        path = write_report(args.results, args.out, compare=args.compare)
+        path = write_report(args.results, args.out, compare=args.compare, plans_design=args.plans_design)
     except (StoreError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -67,7 +67,9 @@ def _captured(meta: dict, workload: str) -> dict[str, list[tuple[str, tuple[str,
     out: dict[str, list] = {}
     for tr in meta.get("traces", []):
         ppl = (tr.get("accuracy") or {}).get("perplexity")
-        if tr.get("workload_id") != workload or tr.get("pattern") == "dense" or "method" not in tr or not isinstance(ppl, (int, float)):
+        # plans (several patterns each) have their own section (report.plans), not a pattern's row here
+        if tr.get("workload_id") != workload or tr.get("pattern") == "dense" or "method" not in tr or not isinstance(ppl, (int, float)) \
+                or tr.get("plan"):
             continue
         out.setdefault(tr["pattern"], []).append((tr["method"], tuple(tr.get("units") or ()), float(ppl)))
     return out
@@ -94,7 +96,8 @@ def method_stats(t: Table, meta: dict, workload: str, design_fields) -> list[Met
     for pat, runs in sorted(_captured(meta, workload).items()):
         best = min(runs, key=lambda r: (r[2], len(r[1]), r[0]))
         free = min((r for r in runs if not r[1]), key=lambda r: (r[2], r[0]), default=None)
-        rows = np.flatnonzero((t["trace_pattern"].astype(str) == pat) & (t["method"].astype(str) == best[0]))
+        uniform = t["plan"].astype(str) == "" if "plan" in t else np.ones(len(t), bool)  # rows before plans: all uniform
+        rows = np.flatnonzero((t["trace_pattern"].astype(str) == pat) & (t["method"].astype(str) == best[0]) & uniform)
         pairs = [(i, twins.get(tuple(t[k][i] for k in keys))) for i in rows] if best[1] else []
         pairs = [(i, j) for i, j in pairs if j is not None]
         area = [float(t["area_mm2"][i]) / float(t["area_mm2"][j]) - 1 for i, j in pairs]

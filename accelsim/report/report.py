@@ -177,11 +177,47 @@ def _operands(table: Table) -> list[str]:
             "the `dense` reference design in the same mode.", "", *_md_table(head, body), ""]
 
 
-def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None, compare: tuple[str, str] = DEFAULT_COMPARE) -> Path:
+def _plans(results_dir: Path, table: Table, meta: dict, out_dir: Path, design: str | None, backend) -> list[str]:
+    """"Layer-adaptive plans": per workload and mode with plan traces, the figure, the table and the verdict."""
+    from accelsim.report.figures_plans import fig_plans
+    from accelsim.report.plans import BASE, plan_findings, plans_verdict
+
+    found = plan_findings(results_dir, table, meta, design, backend)
+    if not found:
+        return []
+    lines = ["## Layer-adaptive plans", "",
+             "Every uniform pattern trace and every captured plan (each layer in its plan's pattern, `capture --plan`) that one "
+             "flexible core runs natively, each simulated and priced from its own trace by the report step (the sweep's rows "
+             "hold only the trace each design chooses).  Perplexities are measured, with the capture's 95 % intervals; "
+             f"Δ vs uniform {BASE} is paired by evaluation window.", ""]
+    for i, f in enumerate(found):
+        stem = f"plans_{f.mode}" if i == 0 else f"plans_{i + 1}_{f.mode}"
+        F.save_figure(fig_plans(f), out_dir, stem)
+        lines += [f"### {f.workload} ({f.mode}) on `{f.design}`", "", f"- {plans_verdict(f, fmt_energy)}", "",
+                  f"![layer-adaptive plans ({f.mode})]({stem}.png)", ""]
+        rows = []
+        for p in sorted(f.points, key=lambda p: (p.plan != "", p.cycles_per_token)):
+            iv = f" [{p.perplexity_lo:.3f}, {p.perplexity_hi:.3f}]" if np.isfinite(p.perplexity_lo) else ""
+            vs = "-"
+            if p.vs_base is not None:
+                vs = f"{p.vs_base[0]:+.3f}" + (f" [{p.vs_base[1]:+.3f}, {p.vs_base[2]:+.3f}]" if np.isfinite(p.vs_base[1]) else "")
+            elif f.base is not None:
+                vs = f"{p.perplexity - f.base.perplexity:+.3f}"
+            rows.append([f"`{p.label}`" if p.plan else f"uniform {p.label}", p.patterns, f"{p.perplexity:.3f}{iv}", vs,
+                         f"{p.cycles_per_token:.4g}", fmt_energy(p.energy_per_token_j)])
+        lines += _md_table(["plan", "patterns used", "perplexity [95 % interval]", f"Δ vs uniform {BASE}", "cycles/token",
+                            "energy/token"], rows) + [""]  # fmt: skip
+    return lines
+
+
+def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None, compare: tuple[str, str] = DEFAULT_COMPARE,
+                 plans_design: str | None = None, backend=None) -> Path:
     """Write ``report.md`` and its figures (PNG + SVG) for a sweep; returns the report path.
 
     out_dir defaults to ``analysis/<name of results_dir>``.  compare: the pair of largest supported
-    patterns (a, b) whose matched-pair cost and accuracy the verdict weighs (a is the wider one).
+    patterns (a, b) whose matched-pair cost and accuracy the verdict weighs (a is the wider one).  plans_design: the
+    core of the "Layer-adaptive plans" section (a design of the sweep or a preset; default: see accelsim.report.plans);
+    backend: the simulator and cost model that section evaluates traces with (default: accelsim.sim and accelsim.cost).
     """
     a, b = compare = tuple(compare)
     if a == b:
@@ -198,6 +234,7 @@ def write_report(results_dir: "str | Path", out_dir: "str | Path | None" = None,
              "Every number below is computed from that table by `python -m accelsim.report`.", ""]
     lines += _summary(table, pairs, design_fields, compare)
     lines += _operands(table)
+    lines += _plans(results_dir, table, meta, out_dir, plans_design, backend)
     workload_index = {w: i for i, w in enumerate(dict.fromkeys(w for w, _ in pairs))}
     for k, (wl, mode) in enumerate(pairs):
         try:
