@@ -128,7 +128,7 @@ def _point(ref, row: dict, base_ref, with_method: bool = False) -> PlanPoint:
         from accelsim.capture.stats import paired_difference  # NumPy only (no torch)
 
         d = paired_difference(ref.window_nll, base_ref.window_nll)
-        vs = (d.point, d.lo if d.lo is not None else math.nan, d.hi if d.hi is not None else math.nan)
+        vs = (d.value, d.lo if d.lo is not None else math.nan, d.hi if d.hi is not None else math.nan)
     label = (ref.plan or str(ref.pattern)) + (f" {ref.method}" if with_method else "")
     return PlanPoint(label, ref.plan, ref.patterns_label, f("perplexity"), f("ppl_delta"), f("ppl_delta_lo"),
                      f("ppl_delta_hi"), f("perplexity_lo"), f("perplexity_hi"), f("cycles_per_token"), f("energy_per_token_j"), vs)
@@ -173,6 +173,12 @@ def _pct(new: float, old: float) -> str:
     return f"{(new / old - 1) * 100:+.1f} %"
 
 
+def _paired(p: PlanPoint) -> str:
+    if p.vs_base is None or not math.isfinite(p.vs_base[1]):
+        return ""
+    return f", paired difference {p.vs_base[0]:+.3f} [{p.vs_base[1]:+.3f}, {p.vs_base[2]:+.3f}]"
+
+
 def plans_verdict(f: PlanFindings, fmt_energy) -> str:
     """One sentence from the numbers: which captured plans beat uniform BASE on cycles or energy at equal or better
     perplexity, by how much, or that none does."""
@@ -193,7 +199,7 @@ def plans_verdict(f: PlanFindings, fmt_energy) -> str:
             best = w[0]
             parts.append(f"on {what}, plan `{best.label}` ({best.patterns}) needs {fmt(getattr(best, metric))} against "
                          f"{fmt(getattr(b, metric))} for uniform {BASE} ({_pct(getattr(best, metric), getattr(b, metric))}) at "
-                         f"perplexity {best.perplexity:.3f} vs {b.perplexity:.3f}" + (f" ({len(w)} plans beat it)" if len(w) > 1 else ""))
+                         f"perplexity {best.perplexity:.3f} vs {b.perplexity:.3f}{_paired(best)}" + (f" ({len(w)} plans beat it)" if len(w) > 1 else ""))
     if not parts:
         return (f"On `{f.design}`, none of the {len(plans)} captured plans beats uniform {BASE} (perplexity {b.perplexity:.3f}, "
                 f"{b.cycles_per_token:.4g} cycles/token, {fmt_energy(b.energy_per_token_j)}/token) on cycles or energy at equal "

@@ -74,3 +74,27 @@ def test_plans_design_option_names_the_core_or_fails_naming_the_value(tmp_path, 
     # a design of the sweep by name
     assert main([str(out), "--out", str(tmp_path / "a3"), "--plans-design", FLEX]) == 0
     assert f"on `{FLEX}`" in (tmp_path / "a3" / "report.md").read_text()
+
+
+@pytest.mark.numba
+def test_paired_intervals_judge_equal_perplexity_and_reach_the_table(tmp_path):
+    import numpy as np
+
+    from tests.support.plan_traces import save_plan, save_uniform
+
+    rng = np.random.default_rng(0)
+    base = np.log(10.0) + 0.3 * rng.standard_normal(16)  # per-window NLL of dense; the others pair with it window by window
+    root = tmp_path / "traces"
+    nll = {"dense": base, "8:16": base + 0.18, "2:4": base + 0.35}
+    for i, (p, w) in enumerate(nll.items()):
+        save_uniform(root, p, float(np.exp(w.mean())), float(np.exp(base.mean())), seed=i, window_nll=w)
+    # worse than 8:16 by a hair in the point estimate, with window noise far larger: equal within the paired interval
+    plan = nll["8:16"] + 0.002 + 0.05 * rng.standard_normal(16)
+    save_plan(root, "lean", ("2:8", "8:16"), float(np.exp(plan.mean())), float(np.exp(base.mean())), window_nll=plan)
+    out = tmp_path / "results"
+    run_sweep(SweepConfig(DESIGNS, (str(root),), str(out), jobs=1, progress=False))
+    report = write_report(out, tmp_path / "analysis").read_text()
+    section = report[report.index("## Layer-adaptive plans"):]
+    assert "plan `lean` (2:8+8:16) needs" in section and "paired 95 % interval" in section
+    row = next(line for line in section.splitlines() if line.startswith("| `lean`"))
+    assert row.count("[") == 2  # its perplexity interval and its paired difference vs uniform 8:16
