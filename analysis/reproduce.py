@@ -11,7 +11,11 @@ Steps (each one command, printed before it runs; a failing step stops the script
    deterministic: masks byte-identical, perplexities equal across runs and thread counts).
 2. ``python -m accelsim.explore --space quick --traces traces/quick --out results/quick --report`` -> ``analysis/quick/``.
 3. (not --quick) the flex-nm traces (SmolLM2-135M, Brown, 6 patterns, 2,048 evaluation tokens, 512 mask rows;
-   activation-sparse, weight-pruned (magnitude) and dual-side with 2:4 weights),
+   activation-sparse, weight-pruned (magnitude) and dual-side with 2:4 weights), plus the N:16 densities 4:16 and
+   12:16 for the layer-adaptive study: the per-group sensitivity on the calibration part
+   (``capture --sensitivity`` -> ``analysis/flex-nm/sensitivity.json``), plans for the ``flex-n16`` core at 0.5,
+   0.75 and 1 times uniform 8:16's predicted loss (``python -m accelsim.plans`` -> ``analysis/flex-nm/plans/``),
+   each plan captured for real (``capture --plan``), then
    ``python -m accelsim.explore --space flex-nm ... --report`` -> ``analysis/flex-nm/``.
 4. (not --quick) ``python analysis/validation.py`` -> ``analysis/validation.md``.
 5. (not --quick) ``python analysis/capture_report.py`` -> ``analysis/capture_report.md`` (long CPU run).
@@ -34,6 +38,13 @@ sys.path.insert(0, str(ROOT))
 QUICK_CAPTURE = ["-m", "accelsim.capture", "--preset", "quick", "--no-progress"]
 FLEX_CAPTURE = ["-m", "accelsim.capture", "--eval-tokens", "2048", "--trace-tokens", "512", "--no-progress",
                 "--sparsify", "activations,weights,both", "--weight-criteria", "magnitude"]
+# The layer-adaptive study on the same model and protocol (issue 12): N:16 densities, sensitivity, plans, plan runs.
+N16_CAPTURE = ["-m", "accelsim.capture", "--eval-tokens", "2048", "--trace-tokens", "512", "--no-progress", "--patterns", "dense,4:16,12:16"]
+SENSITIVITY = ["-m", "accelsim.capture", "--patterns", "4:16,8:16,12:16", "--calib-tokens", "1024", "--no-progress",
+               "--sensitivity", "analysis/flex-nm/sensitivity.json"]
+PLANS = ["-m", "accelsim.plans", "--sensitivity", "analysis/flex-nm/sensitivity.json", "--design", "flex-n16",
+         "--match", "8:16@0.5,0.75,1", "--out", "analysis/flex-nm/plans"]
+PLAN_FILES = [f"analysis/flex-nm/plans/plan-8of16x{f}.toml" for f in ("0.5", "0.75", "1")]
 
 
 def accuracy_summary(trace_dirs: list[Path]) -> dict:
@@ -99,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
          "--report", "--no-progress"])  # fmt: skip
     if not args.quick:
         run([py, *FLEX_CAPTURE, "--out", str(traces / "flex-nm")])
+        run([py, *N16_CAPTURE, "--out", str(traces / "flex-nm")])
+        run([py, *SENSITIVITY])
+        run([py, *PLANS, "--traces", str(traces / "flex-nm")])
+        run([py, "-m", "accelsim.capture", "--eval-tokens", "2048", "--trace-tokens", "512", "--no-progress", "--patterns", "dense",
+             "--plan", ",".join(PLAN_FILES), "--out", str(traces / "flex-nm")])  # fmt: skip
         fresh(results / "flex-nm")
         run([py, "-m", "accelsim.explore", "--space", "flex-nm", "--traces", str(traces / "flex-nm"), "--out", str(results / "flex-nm"),
              "--report", "--no-progress"])  # fmt: skip
