@@ -14,7 +14,6 @@ Weight masks are stored for the traced layers only (``trace_filter``), like acti
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import sys
 import time
@@ -44,7 +43,7 @@ from accelsim.capture.perplexity import forward_base, perplexity
 from accelsim.capture.quiet import library_bars_off
 from accelsim.capture.table import format_table
 from accelsim.capture.weight_pruning import input_channel_norms, needs_input_norms, pruned_weights
-from accelsim.io import package_versions, provenance
+from accelsim.io import LockBusy, exclusive_lock, package_versions, provenance
 from accelsim.methods import criterion, mitigation
 from accelsim.patterns import Pattern
 from accelsim.traces import (
@@ -288,20 +287,20 @@ def _stale(path: Path, prov: dict) -> str | None:
 
 
 def _lock(out: Path):
-    """Check ``out`` is a writable directory (before anything loads) and hold its capture lock."""
+    """Check ``out`` is a writable directory (before anything loads) and hold its capture lock (``io.exclusive_lock``:
+    filelock, portable where ``fcntl`` is not; the OS drops it when the holder dies)."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file, not a directory; pass a directory for the traces")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        f = open(out / ".capture.lock", "a+")
+        probe = out / ".capture.lock"
+        probe.touch()
     except OSError as e:
         raise ValueError(f"--out {out} is not writable ({e.strerror}); pass a directory you can write to") from None
     try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.close()
+        return exclusive_lock(probe)
+    except LockBusy:
         raise ValueError(f"another capture is writing into {out}; wait for it to finish (its runs are then reused) or pass another --out") from None
-    return f
 
 
 def _check_before_loading(cfg: CaptureConfig, lm: LoadedModel | None, corpus) -> None:
@@ -334,7 +333,7 @@ def capture(cfg: CaptureConfig, lm: LoadedModel | None = None) -> list[Path]:
         with library_bars_off(cfg.progress):
             paths = _capture_locked(cfg, lm)
     finally:
-        lock.close()
+        lock.release()
     print(format_table(paths))
     return paths
 
