@@ -110,6 +110,7 @@ def tidy(root: Path = OUT) -> list[dict]:
             "run_id": m["run_id"], "set": man.parent.parent.name, "parameters": (m.get("model_info") or {}).get("parameters"),
             "windows": len(m.get("window_nll") or []), "placement": (m.get("protocol") or {}).get("placement"),
             "code": (m.get("provenance") or {}).get("code"),
+            "capture_source": str((m.get("provenance") or {}).get("source_sha256", ""))[:12],
             "window_nll": m.get("window_nll"), "window_starts": m.get("window_starts"),
         })
     _add_intervals(rows)

@@ -228,7 +228,15 @@ def report_markdown(rows, table, ppl, check=()) -> str:
     for r in sorted(rows, key=lambda r: (r["model"], order.get(r["pattern"], 99))):
         if r["sparsify"] == "activations" and r["criterion"] == "magnitude" and r["mitigation"] == "none" and r["mean_rel_l2"] is not None:
             lines.append(f"| {r['model']} | {r['pattern']} | {r['mean_rel_l2']:.3f} | {r['mean_cosine']:.4f} |")
-    lines += ["", "## What this report holds", "", *_coverage(), "",
+    from accelsim.capture.run import code_provenance
+
+    made = sorted({r["capture_source"] for r in rows})
+    now = code_provenance()["source_sha256"][:12]
+    lines += ["", "## What this report holds", "", *_coverage(),
+              f"* The traces were made by capture code with source hash {', '.join(made)} (sha256 over accelsim/capture, masks, "
+              f"methods, patterns, traces, manifest; per run in the CSV); the code generating this report has {now}"
+              + ("." if made == [now] else ": the capture code changed after the runs, so a `--stage` rerun recomputes them "
+                 "(resume reuses a trace only with the same capture source)."), "",
               "## Reproduce", "",
               "Each stage loads its model once and skips runs already complete with the same capture code and data "
               "(resumable); traces go to `results/capture_report/` (git-ignored).", "", "```bash",
