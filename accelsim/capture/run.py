@@ -236,7 +236,7 @@ def _zeroshot(s: _Session) -> dict:
     t0 = time.perf_counter()
     limit = cfg.zeroshot_limit or None
     raw = zeroshot.evaluate_tasks(s.lm.model, s.lm.tokenizer, cfg.zeroshot_tasks, cfg.zeroshot_include, limit,
-                                  batch_size=cfg.batch_size, seed=cfg.seed)
+                                  batch_size=cfg.batch_size, seed=cfg.seed, progress=cfg.progress)
     return {**zeroshot.summarise(raw, limit), "seconds": time.perf_counter() - t0}
 
 

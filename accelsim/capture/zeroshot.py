@@ -37,7 +37,8 @@ def _quiet_lm_eval() -> None:
 
 
 def evaluate_tasks(model, tokenizer, tasks: tuple[str, ...] | list[str], include: Path | None = None, limit: int | None = None,
-                   num_fewshot: int | None = None, batch_size: int = 1, seed: int = 0, log_samples: bool = False) -> dict:
+                   num_fewshot: int | None = None, batch_size: int = 1, seed: int = 0, log_samples: bool = False,
+                   progress: bool = True) -> dict:
     """lm-eval's raw result dict for ``tasks`` on ``model`` as it is now (hooks included).
 
     include: a folder of extra task YAMLs (lm-eval's ``include_path``); limit: documents per task (None: all).
@@ -56,6 +57,11 @@ def evaluate_tasks(model, tokenizer, tasks: tuple[str, ...] | list[str], include
         raise ValueError(f"lm-eval knows no task {unknown}; name tasks from `lm-eval ls tasks`, or pass --zeroshot-include "
                          "with a folder of task YAMLs")
     lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size)
+    if not progress:  # HFLM hands tqdm an explicit disable flag, so TQDM_DISABLE cannot reach its request bars
+        import functools
+
+        for name in ("loglikelihood", "loglikelihood_rolling", "generate_until"):
+            setattr(lm, name, functools.partial(getattr(lm, name), disable_tqdm=True))
     return lm_eval.simple_evaluate(model=lm, tasks=list(tasks), task_manager=tm, limit=limit, num_fewshot=num_fewshot,
                                    log_samples=log_samples, random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,
                                    fewshot_random_seed=seed, bootstrap_iters=1000)

@@ -113,3 +113,25 @@ def test_unknown_task_is_a_clear_error(offline_tasks):
     lm = _loaded()
     with pytest.raises(ValueError, match="no task"):
         zeroshot.evaluate_tasks(lm.model, lm.tokenizer, ["no_such_task_xyz"], TASKS)
+
+
+def test_cli_zeroshot_with_no_progress_draws_no_bar(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.capture_tiny import save_tiny_checkpoint
+
+    model = save_tiny_checkpoint(tmp_path / "tiny")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TQDM_", "HF_HUB_DISABLE", "HF_DATASETS_DISABLE"))}
+    env.update(ACCELSIM_CACHE=str(tmp_path / "cache"), HF_DATASETS_CACHE=str(tmp_path / "hf"), HF_DATASETS_OFFLINE="1",
+               PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH", "")]))
+    cmd = [sys.executable, "-m", "accelsim.capture", "--model", str(model), "--dataset", str(corpus_file(tmp_path)),
+           "--patterns", "dense,2:4", "--seq-len", "32", "--eval-tokens", "64", "--threads", "1", "--out", str(tmp_path / "t"),
+           "--zeroshot-tasks", TASK, "--zeroshot-include", str(TASKS)]
+    loud = subprocess.run(cmd, cwd=TASKS, capture_output=True, text=True, timeout=300, env=env)
+    assert loud.returncode == 0, loud.stderr
+    assert "loglikelihood requests" in loud.stderr  # control: lm-eval draws its request bar by default
+    quiet = subprocess.run([*cmd, "--no-progress", "--force"], cwd=TASKS, capture_output=True, text=True, timeout=300, env=env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "it/s]" not in quiet.stderr and "%|" not in quiet.stderr, quiet.stderr
