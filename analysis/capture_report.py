@@ -165,9 +165,14 @@ def _series_fig(rows, model, series: list[tuple[str, dict]], title: str):
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     x = list(range(len(PATTERNS)))
     for label, kw in series:
-        ys = [_ppl(rows, model=model, pattern=p, **kw) for p in PATTERNS]
-        if any(y is not None for y in ys):
-            ax.plot([i for i, y in zip(x, ys) if y is not None], [y for y in ys if y is not None], marker="o", label=label)
+        got = [(i, (_pick(rows, model=model, pattern=p, **kw) or [None])[0]) for i, p in enumerate(PATTERNS)]
+        got = [(i, r) for i, r in got if r is not None and r.get("perplexity") is not None]
+        if got:
+            xs, ys = [i for i, _ in got], [r["perplexity"] for _, r in got]
+            # the perplexity's 95 % bootstrap interval over windows, where the capture recorded per-window NLLs
+            err = [[max(0.0, y - (r.get("ppl_lo") or y)) for (_, r), y in zip(got, ys)],
+                   [max(0.0, (r.get("ppl_hi") or y) - y) for (_, r), y in zip(got, ys)]]
+            ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=label)
     dense = _ppl(rows, model=model, pattern="dense")
     if dense:
         ax.axhline(dense, color="k", lw=0.8, ls="--", label=f"dense {dense:.2f}")
@@ -175,8 +180,8 @@ def _series_fig(rows, model, series: list[tuple[str, dict]], title: str):
     ax.set_yscale("log")
     ax.set_xlabel("pattern (all 50 % sparsity)")
     ax.set_ylabel(f"perplexity (Brown eval part, {SEQ_LEN}-token windows, log)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside the data
     fig.tight_layout()
     return fig
 
@@ -214,8 +219,8 @@ def fig_models(rows):
     ax.set_xticks(x, [p.replace("unstructured:0.5", "unstr. 50%") for p in PATTERNS])
     ax.set_xlabel("pattern (all 50 % sparsity)")
     ax.set_ylabel("perplexity / dense perplexity")
-    ax.set_title(f"Activation magnitude pruning, no mitigation, Brown ({SEQ_LEN}-token windows)", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.set_title(f"Activation magnitude pruning, no mitigation, Brown ({SEQ_LEN}-token windows)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
@@ -245,8 +250,16 @@ def write_report(all_rows, path: Path) -> None:
     figs = {"capture_criteria.png": fig_criteria, "capture_mitigations.png": fig_mitigations,
             "capture_act_vs_weight.png": fig_act_vs_weight, "capture_models.png": fig_models,
             "capture_scale.png": lambda r: fig_scale(r, list(SETS.values()), PATTERNS)}
-    for name, fn in figs.items():
-        fn(rows).savefig(HERE / name, dpi=110)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from accelsim.report.style import RC, save_figure
+
+    for name, fn in figs.items():  # the report's one plot style (dpi, fonts, colours), saved atomically
+        with plt.rc_context(RC):
+            save_figure(fn(rows), HERE, Path(name).stem, formats=("png",))
     with open(HERE / "capture_results.csv", "w", newline="") as f:
         if rows:
             w = csv.DictWriter(f, fieldnames=[k for k in all_rows[0] if k not in ("window_nll", "window_starts")], extrasaction="ignore")
