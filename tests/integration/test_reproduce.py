@@ -17,7 +17,9 @@ def test_dry_run_lists_every_step_in_order():
     cmds = [line for line in r.stdout.splitlines() if line.startswith("$ ")]
     assert [c.split()[2:5] for c in cmds] == [
         ["-m", "accelsim.capture", "--preset"], ["-m", "accelsim.explore", "--space"], ["-m", "accelsim.capture", "--eval-tokens"],
-        ["-m", "accelsim.explore", "--space"], ["analysis/validation.py"], ["analysis/capture_report.py"],
+        ["-m", "accelsim.capture", "--eval-tokens"], ["-m", "accelsim.capture", "--patterns"], ["-m", "accelsim.plans", "--sensitivity"],
+        ["-m", "accelsim.capture", "--eval-tokens"], ["-m", "accelsim.explore", "--space"], ["analysis/validation.py"],
+        ["analysis/capture_report.py"],
     ]  # fmt: skip
     quick = subprocess.run([sys.executable, "analysis/reproduce.py", "--dry-run", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert sum(line.startswith("$ ") for line in quick.stdout.splitlines()) == 2
