@@ -42,7 +42,7 @@ def fig_plans(f: PlanFindings) -> Figure:
                                  (axes[1], "energy_per_token_j", "energy per token [nJ]", 1e9)):  # fmt: skip
         x = np.array([getattr(p, key) for p in f.points], dtype=float) * scale
         span = (np.nanmax(x) - np.nanmin(x)) or 1.0, (np.nanmax(y) - np.nanmin(y)) or 1.0
-        placed: dict[tuple, int] = {}  # coincident points (a plan as costly as a uniform run): stack their labels
+        labelled: list[float] = []  # x of the labels drawn so far: nearby points stack their labels upwards
         for i, p in enumerate(f.points):
             color = PLAN_COLOR if p.plan else family_color(p.patterns)
             if np.isfinite(lo[i]) and np.isfinite(hi[i]):
@@ -52,9 +52,10 @@ def fig_plans(f: PlanFindings) -> Figure:
             else:
                 ax.scatter([x[i]], [y[i]], s=45, marker=family_marker(p.patterns), color=color, zorder=2,
                            label=f"uniform {p.patterns}")  # fmt: skip
-            spot = (round(x[i] / span[0], 2), round(y[i] / span[1], 2))
-            n = placed[spot] = placed.get(spot, -1) + 1
-            ax.annotate(p.label, (x[i], y[i]), textcoords="offset points", xytext=(6, 4 - 10 * n), fontsize=7)
+            n = sum(abs(x[i] - xl) < 0.08 * span[0] for xl in labelled)
+            labelled.append(x[i])
+            ax.annotate(p.label, (x[i], y[i]), textcoords="offset points", xytext=(6, 4 + 11 * n), fontsize=7,
+                        arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"} if n else None)
         ok = np.isfinite(x) & np.isfinite(y)
         if ok.sum() >= 2:
             idx = np.flatnonzero(ok)[pareto_mask(np.column_stack([x[ok], y[ok]]))]
@@ -65,6 +66,10 @@ def fig_plans(f: PlanFindings) -> Figure:
                        label="front (plans + uniform)")  # fmt: skip
         ax.set_xlabel(xlab)
         ax.margins(x=0.18, y=0.15)  # room for the labels beside the points
+        fin = np.abs(y[np.isfinite(y)])
+        if fin.size and fin.max() > 20 * max(np.median(fin), 1e-9):
+            # one catastrophic point (e.g. uniform 4:16) would flatten the rest onto a line: linear near 0, log beyond
+            ax.set_yscale("symlog", linthresh=max(1.0, float(np.median(fin))))
     axes[0].set_ylabel(ylab)
     fig.suptitle(f"Layer-adaptive plans on {f.design}: {f.workload} ({f.mode})")
     legend_outside(fig, where="bottom", ncols=4)
