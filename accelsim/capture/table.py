@@ -44,7 +44,8 @@ def format_table(paths: list[Path]) -> str:
         kind = _KIND.get(str(c.sparsify), str(c.sparsify))
         weights = (f"{c.weight_pattern} {c.weight_criterion}" if c.weight_pattern is not None
                    else f"{c.pattern} {c.criterion}" if c.sparsify == "weights" else "dense")  # older weight traces name no weight_pattern
-        rows.append((str(c.pattern), kind, str(c.criterion), str(c.mitigation), weights, ppl, change,
+        label = f"plan {c.settings['plan_name']}" if c.settings.get("plan_name") else str(c.pattern)  # a layer-adaptive run
+        rows.append((label, kind, str(c.criterion), str(c.mitigation), weights, ppl, change,
                      str(a.tokens_scored), f"{m.extra.get('seconds', 0):.0f}"))
     head = ("pattern", "sparsify", "criterion", "mitigation", "weights", "perplexity [95% CI]", "vs dense [95% CI]", "tokens",
             "seconds")

@@ -43,6 +43,9 @@ def test_each_layer_runs_its_plan_pattern(tmp_path):
     assert mixed.manifest.config.settings["plan"]["layers"]["*.mlp.*"] == "8:16"
     assert mixed.accuracy.dense_perplexity == dense.accuracy.perplexity
     assert "plan" in mixed.manifest.protocol
+    from accelsim.capture.table import format_table
+
+    assert "plan mix " in format_table(paths)  # the console table names the plan, not its default pattern
 
 
 def test_uniform_plan_measures_what_the_uniform_run_measures(tmp_path):
