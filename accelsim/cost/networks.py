@@ -71,8 +71,16 @@ class _Layout:
         return at(Ranged(sq, sq, max(sq, st), f"{SIGMA}: Flex-DPE floorplan not published; square (Z-order) to strip"))
 
 
+class _PerFlexDpe(Component):
+    """A network SIGMA builds once per Flex-DPE: one per array column of every core of a SIGMA-like design."""
+
+    @classmethod
+    def count(cls, design) -> int:
+        return design.pe_cols * design.cores if _unstructured(design) else 0
+
+
 @dataclass(frozen=True)
-class BenesNetwork(Component):
+class BenesNetwork(_PerFlexDpe):
     """SIGMA's distribution network: a Benes network of N ports per Flex-DPE (one per array column).
 
     Structure (Benes, "Mathematical theory of connecting networks and telephone traffic", 1965; the rearrangeable
@@ -96,10 +104,6 @@ class BenesNetwork(Component):
     ports: int
     width: int
     layout: _Layout
-
-    @classmethod
-    def count(cls, design) -> int:
-        return design.pe_cols * design.cores if _unstructured(design) else 0
 
     @classmethod
     def of(cls, design, run=None):
@@ -135,7 +139,7 @@ class BenesNetwork(Component):
 
 
 @dataclass(frozen=True)
-class ForwardingAdderNetwork(Component):
+class ForwardingAdderNetwork(_PerFlexDpe):
     """SIGMA's reduction network, the FAN: per Flex-DPE of N ports an adder tree of N - 1 adders with forwarding
     links, so that clusters of any size and alignment reduce at once; one per array column of a SIGMA-like design.
 
@@ -157,10 +161,6 @@ class ForwardingAdderNetwork(Component):
 
     ports: int
     layout: _Layout
-
-    @classmethod
-    def count(cls, design) -> int:
-        return design.pe_cols * design.cores if _unstructured(design) else 0
 
     @classmethod
     def of(cls, design, run=None):

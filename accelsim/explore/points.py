@@ -71,6 +71,20 @@ def design_columns(design) -> dict[str, Any]:
     return cols
 
 
+def design_from_row(row: dict, design_cls):
+    """The Design a results row describes: the inverse of :func:`design_columns` (tuples come back from "a|b")."""
+    kw = {}
+    for f in dataclasses.fields(design_cls):
+        if f.name == "name" or f.name not in row or row[f.name] is None:
+            continue
+        v = row[f.name]
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if isinstance(default, tuple):
+            v = tuple(x for x in str(v).split("|") if x)
+        kw[f.name] = v
+    return design_cls(name=str(row.get("design_name", "design")), **kw)
+
+
 def _feasible(row: dict, constraints: dict) -> bool:
     ok = True
     for key, limit in constraints.items():

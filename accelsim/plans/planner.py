@@ -105,37 +105,41 @@ def _hull(opts: Sequence[Option]) -> list[Option]:
     return hull
 
 
-def greedy_front(options: Mapping[str, Sequence[Option]]) -> list[PlanPoint]:
-    """The greedy path from the least-loss plan to the cheapest one, one hull step at a time."""
-    _check(options)
+def _hull_steps(options) -> tuple[dict[str, list[Option]], list[tuple[str, int]]]:
+    """Each layer's hull and every hull step (layer, index into its hull), most cost saved per loss added first
+    (ties: layer order, then the hull's own order, which convexity already makes decreasing)."""
     hulls = {n: _hull(o) for n, o in options.items()}
-    choice = {n: h[0] for n, h in hulls.items()}
-    steps = []
+    keyed = []
     for li, (n, h) in enumerate(hulls.items()):
         for k in range(1, len(h)):
             saved, added = h[k - 1].cost - h[k].cost, h[k].loss - h[k - 1].loss
-            steps.append((-saved / added, li, k, n))
-    steps.sort()
+            keyed.append((-saved / added, li, k, n))
+    keyed.sort()
+    return hulls, [(n, k) for _, _, k, n in keyed]
+
+
+def greedy_front(options: Mapping[str, Sequence[Option]]) -> list[PlanPoint]:
+    """The greedy path from the least-loss plan to the cheapest one, one hull step at a time."""
+    _check(options)
+    hulls, steps = _hull_steps(options)
+    choice = {n: h[0] for n, h in hulls.items()}
     out = [_point(options, choice)]
-    for _, _, k, n in steps:
+    for n, k in steps:
         choice[n] = hulls[n][k]
         out.append(_point(options, choice))
     return out
 
 
 def _greedy(options, loss_budget, cost_budget) -> PlanPoint | None:
-    path = greedy_front(options)
     if cost_budget is not None:  # least loss: the first plan on the path under the cost budget
-        return next((p for p in path if p.cost <= cost_budget), None)
-    if path[0].loss > loss_budget:
-        return None
-    hulls = {n: _hull(o) for n, o in options.items()}
+        return next((p for p in greedy_front(options) if p.cost <= cost_budget), None)
+    hulls, steps = _hull_steps(options)
     choice = {n: h[0] for n, h in hulls.items()}
-    loss = path[0].loss
-    steps = sorted((-(h[k - 1].cost - h[k].cost) / (h[k].loss - h[k - 1].loss), li, k, n)
-                   for li, (n, h) in enumerate(hulls.items()) for k in range(1, len(h)))
+    loss = sum(o.loss for o in choice.values())
+    if loss > loss_budget:  # the least-loss plan already breaks the budget
+        return None
     blocked = set()
-    for _, _, k, n in steps:  # skip a step that breaks the budget, and the later steps of its layer
+    for n, k in steps:  # skip a step that breaks the budget, and the later steps of its layer
         if n in blocked:
             continue
         add = hulls[n][k].loss - hulls[n][k - 1].loss

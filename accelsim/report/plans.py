@@ -11,14 +11,13 @@ patterns among the sweep's designs that can run a plan.  The findings are number
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from accelsim.results import ROWS, Table, front_rows, read_rows, select
 
-__all__ = ["PlanPoint", "PlanFindings", "plan_findings", "plans_verdict", "design_from_row", "BASE"]
+__all__ = ["PlanPoint", "PlanFindings", "plan_findings", "plans_verdict", "BASE"]
 
 BASE = "8:16"  # the uniform pattern a plan must beat (issue 12: what a flexible core gains over uniform 8:16)
 
@@ -71,20 +70,6 @@ class PlanFindings:
         return sorted(out, key=lambda p: getattr(p, metric))
 
 
-def design_from_row(row: dict, design_cls):
-    """The Design a results row describes (``accelsim.explore.points.design_columns`` wrote its fields, tuples as "a|b")."""
-    kw = {}
-    for f in dataclasses.fields(design_cls):
-        if f.name == "name" or f.name not in row or row[f.name] is None:
-            continue
-        v = row[f.name]
-        default = f.default if f.default is not dataclasses.MISSING else None
-        if isinstance(default, tuple):
-            v = tuple(x for x in str(v).split("|") if x)
-        kw[f.name] = v
-    return design_cls(name=str(row.get("design_name", "design")), **kw)
-
-
 def _runs_a_plan(design, refs) -> bool:
     return any(r.plan and r.supported_by(design) for r in refs)
 
@@ -95,6 +80,8 @@ def _n_patterns(design) -> int:
 
 def _choose_design(results_dir: Path, table: Table, wl: str, mode: str, refs, name: str | None, backend):
     """The core of the section (see the module docstring); None when no design of the sweep can run a plan."""
+    from accelsim.explore.points import design_from_row  # the inverse of the columns explore wrote
+
     rows = [r for r in read_rows(Path(results_dir) / ROWS) if r.get("workload_id") == wl and r.get("mode") == mode]
     if name is not None:
         row = next((r for r in rows if r.get("design_name") == name), None)

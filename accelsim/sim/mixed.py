@@ -33,14 +33,14 @@ def split_by_pattern(prep: PreparedTrace) -> list[PreparedTrace]:
 
     The groups are kept on ``prep`` so that repeated simulations reuse their cached tile statistics.
     """
-    groups = prep.__dict__.get("_pattern_groups")
+    groups = prep.pattern_groups
     if groups is None:
         pats = layer_patterns(prep)
         order = list(dict.fromkeys(pats))
         groups = [prep] if len(order) <= 1 else [
             PreparedTrace(trace=prep.trace, layers=tuple(ly for ly, p in zip(prep.layers, pats) if p == pat),
                           pattern=pat, mitigation=prep.mitigation) for pat in order]  # fmt: skip
-        prep.__dict__["_pattern_groups"] = groups
+        prep.pattern_groups = groups
     return groups
 
 

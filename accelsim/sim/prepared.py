@@ -51,6 +51,7 @@ class PreparedTrace:
     mitigation: Mitigation
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _cache_bytes: int = 0
+    pattern_groups: list | None = field(default=None, repr=False)  # sim.mixed.split_by_pattern's result, kept once made
 
     @property
     def tokens(self) -> int:
