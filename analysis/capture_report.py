@@ -5,12 +5,13 @@ sparsity, and the scale study across the three.
     .venv/bin/python analysis/capture_report.py --stage gemma     # the Gemma 3 270M grid (resumable)
     .venv/bin/python analysis/capture_report.py --stage smollm2   # the SmolLM2 grid (resumable)
     .venv/bin/python analysis/capture_report.py --stage check     # SmolLM2 magnitude/none at 16,384 tokens (optional)
-    .venv/bin/python analysis/capture_report.py --stage report    # tables + figures from whatever traces exist
+    .venv/bin/python analysis/capture_report.py --stage report    # tables + figures from the committed run records
     .venv/bin/python analysis/capture_report.py                   # all: the three grids, then the report
 
-Writes ``analysis/capture_report.md``, ``analysis/capture_results.csv`` (tidy: one row per run) and
-``analysis/capture_*.png`` (the scale study: capture_report_scale.py).  Traces go to ``results/capture_report/``
-(git-ignored).  The grid is ordered by
+Each stage records every finished run in ``analysis/capture_runs/`` (``capture_runs.py``: committed JSON, so the grid
+can be completed across sessions and the report rebuilt without the traces).  Writes ``analysis/capture_report.md``,
+``analysis/capture_results.csv`` (tidy: one row per run) and ``analysis/capture_*.png`` (the scale study:
+capture_report_scale.py).  Traces go to ``results/capture_report/`` (git-ignored).  The grid is ordered by
 priority (magnitude/none and the weight baselines first), so an interrupted stage still leaves the core table.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -74,12 +75,25 @@ def budget_check_grid(eval_tokens: int, threads: int) -> list:
 
 
 def run_stage(stage: str, eval_tokens: int | None, threads: int) -> None:
-    """Run one stage's configurations in order, loading the model once (capture skips runs already complete)."""
+    """Run one stage's configurations in order, each split per (criterion, mitigation) (``capture_runs.split``),
+    skipping those whose runs are all recorded by this capture code (``capture_runs.recorded``); the model loads
+    once, and only if something is left to do.  Each finished configuration is recorded at once."""
+    import capture_runs
+
     from accelsim.capture import capture
+    from accelsim.capture.data import load_corpus
     from accelsim.capture.models import load_model, resolve_model
+    from accelsim.capture.run import code_provenance, data_sha256
 
     grid = {"smollm2": smollm2_grid, "gemma": gemma_grid, "qwen": qwen_grid, "check": budget_check_grid}[stage]
-    cfgs = grid(eval_tokens or EVAL_TOKENS.get(stage, 16384), threads)
+    cfgs = [c for cfg in grid(eval_tokens or EVAL_TOKENS.get(stage, 16384), threads) for c in capture_runs.split(cfg)]
+    set_name = cfgs[0].out.name
+    src, data = code_provenance()["source_sha256"], data_sha256(load_corpus(cfgs[0].dataset, cfgs[0].data_dir))
+    todo = [c for c in cfgs if not capture_runs.recorded(c, set_name, src, data)]
+    print(f"{stage}: {len(cfgs) - len(todo)} of {len(cfgs)} configurations already recorded in "
+          f"{capture_runs.RECORDS / set_name} by this capture code", flush=True)
+    if not todo:
+        return
     if threads:
         import torch
 
@@ -87,32 +101,18 @@ def run_stage(stage: str, eval_tokens: int | None, threads: int) -> None:
     from accelsim.capture.quiet import library_bars_off
 
     with library_bars_off(False):
-        lm = load_model(resolve_model(cfgs[0].model), progress=False)
-    for cfg in cfgs:
+        lm = load_model(resolve_model(todo[0].model), progress=False)
+    for i, cfg in enumerate(todo, 1):
         capture(cfg, lm)
+        n = capture_runs.save(cfg.out, set_name)
+        print(f"{stage}: configuration {i} of {len(todo)} done; {n} runs recorded", flush=True)
 
 
-def tidy(root: Path = OUT) -> list[dict]:
-    """One row per complete trace manifest under ``root``."""
-    rows = []
-    for man in sorted(root.glob("*/*/manifest.json")):
-        m = json.loads(man.read_text())
-        if not m.get("complete"):
-            continue
-        c, a = m["config"], m["accuracy"]
-        stats = m.get("layer_stats", {})
-        rows.append({
-            "model": c["model"], "pattern": c["pattern"], "sparsify": c["sparsify"], "criterion": c["criterion"],
-            "mitigation": c["mitigation"], "perplexity": a["perplexity"], "dense_perplexity": a["dense_perplexity"],
-            "nll": a["nll"], "tokens_scored": a["tokens_scored"], "seq_len": c["seq_len"], "seconds": m.get("seconds"),
-            "mean_rel_l2": sum(s["rel_l2"] for s in stats.values()) / len(stats) if stats else None,
-            "mean_cosine": sum(s["cosine"] for s in stats.values()) / len(stats) if stats else None,
-            "run_id": m["run_id"], "set": man.parent.parent.name, "parameters": (m.get("model_info") or {}).get("parameters"),
-            "windows": len(m.get("window_nll") or []), "placement": (m.get("protocol") or {}).get("placement"),
-            "code": (m.get("provenance") or {}).get("code"),
-            "capture_source": str((m.get("provenance") or {}).get("source_sha256", ""))[:12],
-            "window_nll": m.get("window_nll"), "window_starts": m.get("window_starts"),
-        })
+def tidy(records: Path | None = None) -> list[dict]:
+    """One row per committed run record (``capture_runs.load``), with bootstrap intervals added."""
+    import capture_runs
+
+    rows = capture_runs.load(records or capture_runs.RECORDS)
     _add_intervals(rows)
     return rows
 
@@ -262,7 +262,7 @@ def write_report(all_rows, path: Path) -> None:
             save_figure(fn(rows), HERE, Path(name).stem, formats=("png",))
     with open(HERE / "capture_results.csv", "w", newline="") as f:
         if rows:
-            w = csv.DictWriter(f, fieldnames=[k for k in all_rows[0] if k not in ("window_nll", "window_starts")], extrasaction="ignore")
+            w = csv.DictWriter(f, fieldnames=[k for k in all_rows[0] if k not in ("window_nll", "window_starts", "provenance", "versions", "protocol", "config")], extrasaction="ignore")
             w.writeheader()
             w.writerows(all_rows)
     from capture_report_md import report_markdown
@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stage", choices=("all", "smollm2", "gemma", "qwen", "check", "report"), default="all",
                    help="what to run: a capture grid (smollm2, gemma, qwen; check = SmolLM2 magnitude/none at --eval-tokens "
-                        "into results/capture_report/smollm2-check), the report from existing traces (report), or "
+                        "into results/capture_report/smollm2-check), the report from the committed run records (report), or "
                         "all = qwen, gemma, smollm2, then the report (hours on 2 CPU cores)")
     p.add_argument("--eval-tokens", type=int, default=None,
                    help=f"evaluation tokens per run (default per stage: {EVAL_TOKENS}; check: 16384)")
@@ -287,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         run_stage(args.stage, args.eval_tokens, args.threads)
         return 0
     rows = tidy()
+    if not rows:
+        import capture_runs
+
+        print(f"no run records under {capture_runs.RECORDS}: run a stage first (from a clean checkout)", file=sys.stderr)
+        return 1
     write_report(rows, HERE / "capture_report.md")
     print(f"{len(rows)} runs -> {HERE / 'capture_report.md'}")
     return 0
