@@ -22,7 +22,7 @@ The classes live in sibling modules by concern (``base``: Action, Component; ``d
 Adding a component: write its class in the module of its concern and list it in ``COMPONENTS``.  If an
 action is a count the simulator does not produce yet, add that count to
 ``accelsim/sim/counts.py`` and fill it in the kernel (and its twin) or in
-``simulate._derived_counts`` (the second file).
+``_derived_counts`` (``accelsim/sim/derived.py``, the second file).
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ Front door::
     result = simulate(presets["flex-8:16-window"], trace, mode="prefill")
 
 See simulate.py for the mapping rules and the rule for which pattern a design runs a trace
-in, counts.py for the named counts and kernel parameters, kernels.py for the Numba kernels,
-reference.py for their slow NumPy twin and prepared.py for the caches of prepared traces.
+in (params.py sizes a run, derived.py derives counts, result.py holds SimResult), counts.py for
+the named counts and kernel parameters, kernels.py for the Numba kernels, weights.py for the
+weight-sparse and dual-side cores, reference.py for their slow NumPy twin and prepared.py for
+the caches of prepared traces.
 """
 
 from accelsim.sim.counts import CAUSES, Counts

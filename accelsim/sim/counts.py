@@ -8,7 +8,7 @@ that record that their actions are (``accelsim.cost.components``).
 
 Adding a count: add a field to :class:`Counts` (kernel counts first, in index order), and
 for a kernel count an index constant below plus the lines of the kernel and the twin that
-fill it; for a derived count, the line of ``simulate._derived_counts`` that computes it.
+fill it; for a derived count, the line of ``derived._derived_counts`` that computes it.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Counts:
     compaction_groups: int = 0  # groups compacted (top-N selected and packed)
     meta_decodes: int = 0  # metadata records decoded (one per pass and O-tile)
     passes: int = 0  # lane-group cycles issued (a chunk taking c cycles counts c)
-    # --- derived counts (simulate._derived_counts)
+    # --- derived counts (derived._derived_counts)
     macs_gated: int = 0  # issued slots holding a zero: macs_issued - macs_useful
     macs_skipped: int = 0  # products of the dense GEMM never issued (what sparsity saved)
     selects: int = 0  # operand selections: macs_issued on a sparse run, 0 on a dense one

@@ -54,191 +54,36 @@ and voltage changes with the design.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from accelsim.patterns import DENSE, Pattern
 from accelsim.sim import kernels, walk
-from accelsim.sim.chunks import TABLE_MAX_MH, chunk_table, full_reach, reach_intervals
-from accelsim.sim.counts import CAUSES, KERNEL_COUNTS, LAYER_PARAMS, MACS_USEFUL, P_UNION_ALL, P_WEIGHT_DBUF, STATS, Counts
+from accelsim.sim.chunks import TABLE_MAX_MH, chunk_table, reach_intervals
+from accelsim.sim.counts import CAUSES, KERNEL_COUNTS, MACS_USEFUL, P_UNION_ALL, P_WEIGHT_DBUF, STATS
+from accelsim.sim.derived import _derived_counts, comparisons_per_group, run_group_m  # noqa: F401  (re-exported)
 from accelsim.sim.design import Design
 from accelsim.sim.hierarchy import HierarchyInputs, apply_hierarchy
 from accelsim.sim.mixed import combine, split_by_pattern
-from accelsim.sim.networks import bitonic_comparators
+from accelsim.sim.params import (
+    RunParams,
+    _bits_per_group,  # noqa: F401  (re-exported)
+    _out_kept,  # noqa: F401  (re-exported)
+    chunk_kind,  # noqa: F401  (re-exported)
+    decode_steps_per_group,  # noqa: F401  (re-exported)
+    layer_params,
+    run_params,
+)
 from accelsim.sim.prepared import PreparedLayer, PreparedTrace, prepare
+from accelsim.sim.result import SimResult
 from accelsim.traces import Trace
 
+# SimResult (result.py), the run and layer parameters (params.py) and the derived counts (derived.py) are
+# re-exported from here, their home before they had modules of their own.  ``_run_layers`` and ``kernel_tables``
+# read ``layer_params`` and ``chunk_table`` from this module's namespace, so a test can patch them here
+# (tests/unit/test_sim_properties.py).
 __all__ = ["SimResult", "simulate", "MODES", "run_params", "layer_params", "RunParams"]
 
 MODES = ("prefill", "decode")
-
-
-@dataclass(frozen=True)
-class SimResult:
-    """What one design did on one trace in one mode (counts only; units in names or docs).
-
-    cycles: total clock cycles; cycles_by_cause: compute (incl. fill/drain), operand_reach,
-    metadata_bw, metadata_decode, weight_bw, bank_conflict, compaction, dram - they sum to
-    cycles.  clock_ghz: the design's achievable clock (``seconds`` uses it).  macs_useful: products
-    with a kept activation; mac_slots: multipliers x cycles; pe_utilization = their ratio.
-    counts: the named record of events (``accelsim.sim.counts.Counts``); ``actions`` shows
-    them per cost component.  tokens: mask rows walked (decode: decode steps).  run_pattern:
-    the Pattern the design ran the trace in (``str()`` gives its spelling, e.g. "8:16"), on the activation side;
-    weight_pattern: the weights' (weight-sparse and dual-side cores).
-    """
-
-    cycles: int
-    cycles_by_cause: dict[str, int]
-    macs_useful: int
-    mac_slots: int
-    pe_utilization: float
-    counts: Counts
-    tokens: int
-    run_pattern: Pattern
-    mode: str = "prefill"
-    design_name: str = ""
-    clock_ghz: float = 1.0
-    per_layer: tuple = field(default=(), repr=False)
-    sparse_operand: str = "activations"  # the design's: activations, weights or both
-    weight_pattern: Pattern | None = None  # the weight pattern a weight or dual-side run used (None: dense weights)
-    parts: tuple = field(default=(), repr=False)  # per-pattern group results of a layer-adaptive trace (sim/mixed.py)
-
-    def __repr__(self) -> str:
-        stalls = {k: v for k, v in self.cycles_by_cause.items() if v and k != "compute"}
-        return (f"SimResult({self.design_name!r}, {self.mode}, ran {self.run_pattern}: {self.cycles:,} cycles "
-                f"({self.cycles_per_token:,.1f}/token) at {self.clock_ghz:.3g} GHz, PE utilization {self.pe_utilization:.1%}, "
-                f"stalls {stalls or 'none'})")
-
-    @property
-    def actions(self) -> dict[str, dict[str, int]]:
-        """component -> action -> count, as the cost model's components read ``counts``."""
-        from accelsim.cost.components import actions_of  # the components declare which count each action is
-
-        return actions_of(self.counts)
-
-    @property
-    def run_patterns(self) -> tuple[Pattern, ...]:
-        """Every run pattern of the result: one, or one per pattern group of a layer-adaptive trace."""
-        return tuple(dict.fromkeys(p.run_pattern for p in self.parts)) if self.parts else (self.run_pattern,)
-
-    @property
-    def seconds(self) -> float:
-        """Wall time at the design's achievable clock."""
-        return self.cycles / (self.clock_ghz * 1e9)
-
-    @property
-    def cycles_per_token(self) -> float:
-        return self.cycles / self.tokens if self.tokens else 0.0
-
-
-@dataclass(frozen=True)
-class RunParams:
-    """Kernel parameters for one design, run pattern, mode and token count.
-
-    n, mh, reach: lane group, chunk (operand budget) and selector reach of the run; m: the run
-    pattern's own group (compaction, metadata); groups_per_tile: chunks per tile; kind: how the
-    kernel reads a chunk (``walk.KIND_*``); bits_per_pass: metadata bits of one chunk;
-    decode_cyc: decoder cycles per chunk-cycle.
-    """
-
-    n: int
-    m: int
-    mh: int
-    reach: int
-    tb: int
-    groups_per_tile: int
-    cyc_per_pass: int
-    lockstep: int
-    sparse: int
-    bits_per_pass: int
-    decode_cyc: int
-    fill: int
-    kind: int
-
-    @property
-    def full_reach(self) -> bool:
-        """The reach never costs a cycle (``chunks.full_reach``): the kernels skip the ideal count."""
-        return full_reach(self.n, self.mh, self.reach) if self.sparse else True
-
-
-def _bits_per_group(design: Design, p: Pattern, m: int) -> int:
-    """Metadata bits of one group of the run pattern (unstructured: a bitmap over its segment)."""
-    if p.kind == "nm":
-        return p.metadata_bits_per_group(design.metadata_format)
-    return m if p.kind == "unstructured" else 0
-
-
-def decode_steps_per_group(design: Design, p: Pattern) -> int:
-    """Decoder steps per group: 1 for index and bitmask codes and for combinatorial codes of at most
-    8 bits (a table); N for longer combinatorial codes (serial unranking, Knuth TAOCP 4A 7.2.1.3)."""
-    if p.kind == "nm" and design.metadata_format == "combinatorial" and p.metadata_bits_per_group("combinatorial") > 8:
-        return p.n
-    return 1
-
-
-def chunk_kind(nh: int, mh: int, reach: int) -> int:
-    """How the kernel reads a chunk of mh channels (walk.KIND_*)."""
-    if mh <= TABLE_MAX_MH:
-        return {4: walk.KIND_NIBBLE, 8: walk.KIND_BYTE, 16: walk.KIND_WORD}.get(mh, walk.KIND_TABLE)
-    return walk.KIND_POPCOUNT if full_reach(nh, mh, reach) else walk.KIND_GREEDY
-
-
-def run_params(design: Design, pattern: Pattern, mode: str, t_rows: int) -> RunParams:
-    """Lane group, chunk, block and tile sizes (see module docstring)."""
-    p = pattern
-    n, mh, reach = design.lane_mapping(p)
-    m = p.m if p.kind == "nm" else mh
-    sparse = int(p.kind != "dense")
-    ws = design.dataflow == "weight_stationary"
-    column = design.pe_rows * design.lanes_per_pe
-    bpe = design.bytes_per_element
-    bits_pg = _bits_per_group(design, p, m)
-    slice_bytes = column * bpe  # one token's activation slice in the buffer (double-buffered)
-    if sparse and design.compressed_activations:
-        slice_bytes = max(1, -(-(column * (bpe * 8 * p.density * m + bits_pg)) // (8 * m)))
-        slice_bytes = int(slice_bytes)
-    if ws:
-        gpt, cpp = column // n, 1
-        tb = max(1, min(max(t_rows, 1), design.act_buffer_kib * 1024 // (2 * slice_bytes)))
-    else:
-        gpt, cpp = max(1, design.lanes_per_pe // n), max(1, n // design.lanes_per_pe)
-        tb = max(1, min(max(t_rows, 1), design.pe_rows))
-    if mode == "decode":
-        tb = 1
-    bits = -(-bits_pg * mh // m) if sparse else 0
-    dec = max(1, -(-decode_steps_per_group(design, p) * mh // (m * design.resolved_decode_groups_per_cycle)))
-    fill = design.pe_rows + design.pe_cols - 2 + design.selector_pipeline_stages
-    return RunParams(n, m, mh, reach, tb, gpt, cpp, int(not ws), sparse, bits, dec, fill, chunk_kind(n, mh, reach))
-
-
-def _out_kept(p: Pattern, o: int) -> int:
-    """Outputs of one token kept at the run pattern's density (the next layer's compacted input)."""
-    if p.kind == "nm":
-        return o // p.m * p.n + min(p.n, o % p.m)
-    return p.kept_per_row(o)
-
-
-def layer_params(layer: PreparedLayer, rp: RunParams, design: Design, decode: bool, pattern: Pattern = DENSE) -> np.ndarray:
-    """The int64 parameter array of ``kernels.layer_timing`` (indexed by ``counts.P_*``)."""
-    bpe = design.bytes_per_element
-    bits_pg = _bits_per_group(design, pattern, rp.m)
-    values = {
-        "t_rows": layer.t, "k": layer.k, "o": layer.o, "tb": rp.tb, "groups": -(-layer.k // rp.m), "n": rp.n,
-        "cyc_per_pass": rp.cyc_per_pass, "fill": rp.fill, "pe_cols": design.pe_cols, "bytes_per_element": bpe,
-        "weight_bw": design.weight_bw_bytes_per_cycle, "meta_bw": design.metadata_bw_bits_per_cycle,
-        "bits_per_pass": rp.bits_per_pass, "decode_cyc": rp.decode_cyc,
-        "compaction_gpc": design.compaction_groups_per_cycle, "banks": design.buffer_banks, "sparse": rp.sparse,
-        "ws": int(rp.lockstep == 0), "decode": int(decode),
-        "weights_fit": int(layer.k * layer.o * bpe <= design.weight_buffer_kib * 1024),
-        "union_all": layer.union_all if rp.sparse else layer.k,
-        "compressed": int(design.compressed_activations and rp.sparse),
-        "in_meta_bits": -(-layer.k // rp.m) * bits_pg if rp.sparse else 0,
-        "out_kept": _out_kept(pattern, layer.o) if rp.sparse else layer.o,
-        "out_meta_bits": -(-layer.o // rp.m) * bits_pg if rp.sparse else 0,
-        "weight_dbuf": int(design.weight_double_buffer and rp.lockstep == 0),
-    }  # fmt: skip
-    return np.array([values[name] for name in LAYER_PARAMS], dtype=np.int64)
 
 
 def kernel_tables(rp: RunParams):
@@ -323,54 +168,6 @@ def _run_layers(design: Design, prep: PreparedTrace, pattern: Pattern, mode: str
              "cycles_by_cause": dict(zip(CAUSES, (int(c) for c in cause))), "macs_useful": int(counts[MACS_USEFUL])}
         )  # fmt: skip
     return total_cause, total_counts, tuple(per_layer), total_l2
-
-
-def comparisons_per_group(m: int, topn: bool) -> int:
-    """Comparators of the compaction unit per group of m channels.
-
-    Top-N selection: a bitonic sorting network on m inputs rounded up to a power of two
-    (``networks.bitonic_comparators``).  Natural zeros (no top-N): one compare-with-zero per channel.
-    """
-    return bitonic_comparators(m) if topn else m
-
-
-def _derived_counts(kernel_counts: np.ndarray, design: Design, prep: PreparedTrace, pattern: Pattern, weights: dict | None = None,
-                    l2: dict | None = None) -> Counts:  # fmt: skip
-    """The Counts record: the kernel's counts plus those derived from them, the design and the trace.
-
-    weights: the weight-metadata counts of a weight or dual-side run (``accelsim.sim.weights``); every product
-    is then selected (the weight side is sparse even when the activations run dense).  l2: the shared level's
-    counts (``accelsim.sim.hierarchy``; absent without one).
-    """
-    k = dict(zip(KERNEL_COUNTS, (int(x) for x in kernel_counts)))
-    dense_macs = sum(ly.t * ly.k * ly.o for ly in prep.layers)
-    # Top-N compaction sorts a group when the run pattern is the N:M pattern the trace was pruned to.
-    topn = pattern.kind == "nm" and prep.pattern == pattern
-    # Mitigation work the trace's method needs (accelsim.methods), counted when the design has its unit.
-    # Its cycles run beside the GEMM and are not modelled.
-    mit = prep.mitigation
-    has_unit = mit.unit is not None and mit.unit in design.mitigation_units
-    k_tokens = sum(ly.t * ly.k for ly in prep.layers)  # input elements over all tokens
-    o_tokens = sum(ly.t * ly.o for ly in prep.layers)  # outputs over all tokens
-    return Counts(
-        **k,
-        macs_gated=k["macs_issued"] - k["macs_useful"],
-        macs_skipped=max(0, dense_macs - k["macs_issued"]),
-        selects=k["macs_issued"] if pattern.kind != "dense" or weights is not None else 0,
-        compaction_comparisons=k["compaction_groups"] * comparisons_per_group(run_group_m(design, pattern), topn),
-        variance_ops=mit.variance_passes * k_tokens if has_unit else 0,
-        median_compares=mit.median_passes * k_tokens if has_unit else 0,
-        epilogue_macs=o_tokens if has_unit and mit.epilogue else 0,
-        **(weights or {}),
-        **(l2 or {}),
-    )
-
-
-def run_group_m(design: Design, pattern: Pattern) -> int:
-    """Channels of one group of the run pattern: M of N:M; an unstructured run's chunk; dense 0."""
-    if pattern.kind == "nm":
-        return pattern.m
-    return design.lane_mapping(pattern)[1] if pattern.kind == "unstructured" else 0
 
 
 def _simulate_pattern(design: Design, prep: PreparedTrace, pattern: Pattern, mode: str, engine: str) -> SimResult:
