@@ -7,8 +7,9 @@ its :class:`Calibration` (the stored shift and how it is estimated).  :func:`spa
 removes them in ``finally``; the module's ``forward`` is never replaced.  Every forward call, every token: the
 input [..., K] is flattened to X [T, K], the mask is built by ``accelsim.masks.topn_mask_torch`` from the
 criterion's score, the mitigation gives the input the dense layer then multiplies (module doc of
-:mod:`accelsim.capture.mitigations`).  The dense pattern leaves the input untouched (the hook returns None), so
-dense logits are bit-identical to a model without hooks.
+:mod:`accelsim.capture.mitigations`); for magnitude / none on CPU float32 one fused Numba pass gives the same
+mask and masked input bit for bit (``accelsim.masks.torch_twin.magnitude_sparsify``).  The dense pattern leaves
+the input untouched (the hook returns None), so dense logits are bit-identical to a model without hooks.
 
 Error statistics compare the layer output with the dense output of the same layer on the same input (the local
 error of this layer; upstream errors are in the input of both): relative L2 = ||Y - Y_d||_F / ||Y_d||_F and the
@@ -33,10 +34,13 @@ from accelsim import methods
 from accelsim.capture.criteria import score
 from accelsim.capture.mitigations import LptsSettings, apply_mitigation, calibrator
 from accelsim.masks import pack_mask, topn_mask_torch
+from accelsim.masks.torch_twin import magnitude_sparsify
 from accelsim.methods import Criterion, Mitigation
 from accelsim.patterns import Pattern
 
 __all__ = ["LayerConfig", "Recording", "ErrorStats", "Calibration", "LayerState", "sparsified"]
+
+_NONE, _MAGNITUDE = methods.MITIGATIONS["none"], methods.CRITERIA["magnitude"]
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,11 @@ class LayerState:
             mit, shift = cal.estimator.stand_in, cal.estimator.current()
         if cal.active and self.recording.calls == 1 and callable(cal.on_first_call):
             cal.on_first_call()
+        if mit == _NONE and cfg.criterion == _MAGNITUDE and cfg.factor is None:
+            # the default method on CPU float32: one fused Numba pass (None: another device or dtype)
+            fused = magnitude_sparsify(x, cfg.pattern)
+            if fused is not None:
+                return fused
         return apply_mitigation(x, cfg.mask, mit, shift)
 
     def error_stats(self) -> dict:

@@ -13,7 +13,7 @@ import torch
 
 from accelsim.patterns import Pattern
 
-__all__ = ["topn_mask_torch", "apply_mask_torch"]
+__all__ = ["topn_mask_torch", "apply_mask_torch", "magnitude_sparsify"]
 
 # Measured in benchmarks/bench_masks.py: sort wins for M <= 32, top-k + tie fix for long rows.
 _SORT_MAX_WIDTH = 64
@@ -74,3 +74,34 @@ def topn_mask_torch(scores: torch.Tensor, pattern: Pattern | str, *, use_numba_o
 def apply_mask_torch(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Kept values unchanged, dropped values zero."""
     return x * mask.to(x.dtype)
+
+
+def magnitude_sparsify(x: torch.Tensor, pattern: Pattern | str) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Fused ``(x * mask, mask)`` with mask = ``topn_mask_torch(x.abs(), pattern)``, for x [..., K]; None where the
+    fused Numba kernel does not apply (use the unfused route then).
+
+    Applies to CPU float32 tensors that need no gradient, N:M patterns with M <= 64 and unstructured ones that keep
+    some but not all of a row.  One pass over X, no |X|, NaN-check, float-mask or product temporaries; the outputs
+    are bit-identical to the unfused route (same mask, same 1.0/0.0 multiply).  NaN in x raises the ValueError of
+    ``topn_mask_torch``; K not divisible by M raises its ValueError too.
+    """
+    pattern = Pattern.parse(pattern)
+    if x.device.type != "cpu" or x.dtype != torch.float32 or (x.requires_grad and torch.is_grad_enabled()) or x.ndim < 1:
+        return None
+    k = x.shape[-1]
+    if pattern.is_nm:
+        if k % pattern.m:
+            raise ValueError(f"last axis K={k} is not divisible by M={pattern.m} of pattern {pattern}")
+        if pattern.m > 64 or pattern.n >= pattern.m or pattern.n == 0:
+            return None
+    elif pattern.kind != "unstructured" or not 0 < pattern.kept_per_row(k) < k:
+        return None
+    from accelsim.masks.numba_twin import magnitude_sparsify_flat
+
+    xc = x.detach().contiguous()
+    xo = torch.empty_like(xc)
+    mask = torch.empty(xc.shape, dtype=torch.bool)
+    # as many threads as torch uses for its GEMMs (see numba_twin._run_parts for why not Numba's own)
+    if xc.numel() and magnitude_sparsify_flat(xc.numpy(), pattern, xo.numpy(), mask.numpy(), torch.get_num_threads()):
+        raise ValueError("scores contain NaN; masks are defined for finite scores only")
+    return xo, mask
