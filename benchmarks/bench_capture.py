@@ -1,15 +1,16 @@
 """Capture throughput as a user sees it: the CLI's tokens/s for each pattern next to dense, after the first window.
 
     .venv/bin/python benchmarks/bench_capture.py [--model smollm2-135m] [--patterns dense,2:4,8:16,16:32,unstructured:0.5]
-                                                 [--windows 5] [--threads 2] [--no-share]
+                                                 [--windows 5] [--threads 2] [--no-share] [--interleaved [--vs-unfused]]
 
 Runs ``python -m accelsim.capture`` in this process (``accelsim.capture.__main__.main``: the CLI's code path, its
 defaults for trace rows and error statistics) into a temporary directory, then reads each run's per-window wall and
 process-CPU seconds from its manifest.  The first window of each run is left out (it holds the error statistics of
 --stats-windows 1, one extra dense GEMM per layer, and any one-off compilation); the overhead column divides
 process CPU time per token by dense's, which holds when other jobs share the cores.  --no-share computes the mask of
-q/k/v_proj (and gate/up_proj) once per layer instead of once per shared input, to show what sharing saves.  The
-issue's target: at most 1.2x dense per token for magnitude / none after the first window.
+q/k/v_proj (and gate/up_proj) once per layer instead of once per shared input, to show what sharing saves.
+--interleaved --vs-unfused compares, in one process, the fused magnitude / none kernel with the unfused route it
+replaced (score, topn_mask_torch, x * mask).  The issue's target: at most 1.2x dense per token for magnitude / none after the first window.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="also write the rows here")
     p.add_argument("--interleaved", action="store_true", help="on a shared machine: one process, the same hooks as the CLI, "
                    "patterns alternated window by window (and sharing on/off), median CPU seconds per window")
+    p.add_argument("--vs-unfused", action="store_true", help="with --interleaved: rows with the fused magnitude / none "
+                   "kernel switched off (the unfused route: score, topn_mask_torch, multiply) instead of rows with sharing off")
     args = p.parse_args(argv)
 
     from accelsim.capture import hooks
@@ -75,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def interleaved(args) -> int:
-    """Alternate the patterns (sharing on and off) window by window, so that load from other jobs hits all alike."""
+    """Alternate the patterns (sharing, or with --vs-unfused the fused kernel, on and off) window by window, so that
+    load from other jobs hits all alike."""
     import statistics
     import time
 
@@ -92,31 +96,36 @@ def interleaved(args) -> int:
     lm = load_model(resolve_model(args.model), progress=False)
     ids = token_windows(lm.tokenizer, load_corpus("brown").eval_text, args.seq_len, args.windows, lm.spec.add_bos)
     targets = find_targets(lm.model, list(lm.spec.sparsify))
-    real = hooks._input_only
-    configs = [(p, share) for p in args.patterns.split(",") for share in ((True,) if p == "dense" else (True, False))]
+    real, real_fused = hooks._input_only, hooks.magnitude_sparsify
+    # (pattern, sharing, fused): each sparse pattern as the CLI runs it, then with sharing off or (--vs-unfused) with
+    # the fused magnitude / none kernel off, i.e. the route before it (score, topn_mask_torch, x * mask)
+    variant = (True, False) if args.vs_unfused else (False, True)
+    configs = [(p, True, True) for p in args.patterns.split(",")]
+    configs += [(p, *variant) for p in args.patterns.split(",") if p != "dense"]
     cpu = {c: [] for c in configs}
     mods = dict(lm.model.named_modules())
     with torch.no_grad():
         for w in range(args.windows + 1):
-            for pat, share in configs:
+            for pat, share, fused in configs:
                 states = {n: hooks.LayerState(hooks.LayerConfig(n, Pattern.parse(pat), criterion("magnitude"),
                                                                 factor=_factor(criterion("magnitude"), mods[n].weight, 0, n),
                                                                 record_tokens=2048)) for n in targets}
                 hooks._input_only = real if share else (lambda state: None)
+                hooks.magnitude_sparsify = real_fused if fused else (lambda x, pattern: None)
                 with hooks.sparsified(lm.model, states):
                     c0 = time.process_time()
                     lm.model(input_ids=ids[w % args.windows : w % args.windows + 1])
                     if w:  # the first round warms up
-                        cpu[(pat, share)].append(time.process_time() - c0)
-    hooks._input_only = real
-    d = statistics.median(cpu[("dense", True)])
+                        cpu[(pat, share, fused)].append(time.process_time() - c0)
+    hooks._input_only, hooks.magnitude_sparsify = real, real_fused
+    d = statistics.median(cpu[("dense", True, True)])
     print(f"model {args.model}, {args.windows} rounds x {args.seq_len} tokens, {args.threads} threads, median process CPU s per window")
-    print(f"{'pattern':18s} {'sharing':8s} {'CPU s/window':>13s} {'vs dense':>9s}")
+    print(f"{'pattern':18s} {'sharing':8s} {'fused':6s} {'CPU s/window':>13s} {'vs dense':>9s}")
     rows = []
-    for (pat, share), v in cpu.items():
+    for (pat, share, fused), v in cpu.items():
         med = statistics.median(v)
-        rows.append({"pattern": pat, "sharing": share, "cpu_s_per_window": med, "overhead": med / d})
-        print(f"{pat:18s} {'on' if share else 'off':8s} {med:13.3f} {med / d:8.2f}x")
+        rows.append({"pattern": pat, "sharing": share, "fused": fused, "cpu_s_per_window": med, "overhead": med / d})
+        print(f"{pat:18s} {'on' if share else 'off':8s} {'on' if fused else 'off':6s} {med:13.3f} {med / d:8.2f}x")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
     return 0
