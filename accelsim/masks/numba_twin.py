@@ -265,7 +265,7 @@ def _magnitude_groups(x, bits, m, n, c, xo, out):
     return nan
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def magnitude_nm_flat(x, bits, m, n, c, xo, out):
     """x float32 [G*m] (bits: the same memory as uint32) -> out bool = top-n of |x| per group of m (m <= 64), xo
     float32 = x * out; returns the number of NaN in x (outputs then undefined).  c: int64 scratch [m].
@@ -285,7 +285,7 @@ def magnitude_nm_flat(x, bits, m, n, c, xo, out):
     return _magnitude_groups(x, bits, m, n, c, xo, out)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def magnitude_rows_flat(x, bits, k_row, keep, a, hist, cand, xo, out):
     """Unstructured twin of magnitude_nm_flat: per row of k_row keep the ``keep`` largest |x| (1 <= keep < k_row),
     ties to the lower index.  a, cand: int64 scratch [k_row]; hist: int64 [256].
@@ -338,35 +338,16 @@ def magnitude_rows_flat(x, bits, k_row, keep, a, hist, cand, xo, out):
     return nan
 
 
-# Below this many elements a second thread's hand-off (tens of microseconds) costs more than it saves.
-_SPLIT_MIN_SIZE = 1 << 15
-_pool: list = []  # [ThreadPoolExecutor], created on first use
-
-
-def _run_parts(run, units: int, width: int, parts: int) -> int:
-    """run(lo, hi) over ``parts`` contiguous element ranges (whole groups or rows of ``width``): one on this thread,
-    the others on helper threads (the kernels release the GIL).  Not Numba's prange: capture calls this between
-    torch's OpenMP GEMMs, whose idle workers spin for milliseconds; a second OpenMP runtime's threads then fight
-    them for the cores (measured 20 ms a call on 2 shared cores), and a serial kernel leaves a torch worker spinning
-    beside it, so its CPU time counts twice.  A woken helper thread takes that core from the spinning worker and
-    sleeps in a futex when idle.  Returns the summed NaN count."""
-    bounds = [units * t // parts * width for t in range(parts + 1)]
-    if parts == 1:
-        return run(0, bounds[1])
-    if not _pool or _pool[0]._max_workers < parts - 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _pool[:] = [ThreadPoolExecutor(parts - 1, thread_name_prefix="accelsim-mask")]
-    futures = [_pool[0].submit(run, bounds[t], bounds[t + 1]) for t in range(1, parts)]
-    return run(0, bounds[1]) + sum(f.result() for f in futures)
-
-
-def magnitude_sparsify_flat(x: np.ndarray, pattern: Pattern, xo: np.ndarray, out: np.ndarray, threads: int = 1) -> int:
+def magnitude_sparsify_flat(x: np.ndarray, pattern: Pattern, xo: np.ndarray, out: np.ndarray) -> int:
     """x float32 C-contiguous [..., K] -> fills xo float32 and out bool (C-contiguous, same size) with X * mask and
     the mask of |X| under ``pattern`` (N:M with M <= 64, or unstructured keeping 0 < k < K per row).  Returns the
-    NaN count of x (the caller raises).  threads > 1 splits inputs of at least _SPLIT_MIN_SIZE elements across that
-    many threads (the result does not depend on it).  Checks what keeps the kernels in bounds;
-    torch_twin.magnitude_sparsify is the public entry."""
+    NaN count of x (the caller raises).  Checks what keeps the kernels in bounds; torch_twin.magnitude_sparsify is
+    the public entry.
+
+    Serial on purpose.  Capture calls this between torch's OpenMP GEMMs, whose idle workers spin for milliseconds:
+    Numba's prange (a second OpenMP runtime) fought them for the cores (20 ms a call on 2 shared cores, against
+    1-3 ms serial for 512 x 576..1536), and splitting across Python helper threads gained nothing measurable on
+    SmolLM2 (8:16 1.25x vs 1.23x serial, 16:32 1.23x vs 1.21x dense CPU time, bench_capture-style windows)."""
     k = x.shape[-1] if x.ndim else 0
     arrays_ok = x.dtype == np.float32 and xo.dtype == np.float32 and out.dtype == np.bool_ and xo.size == out.size == x.size
     if not arrays_ok or not (x.flags.c_contiguous and xo.flags.c_contiguous and out.flags.c_contiguous):
@@ -377,21 +358,9 @@ def magnitude_sparsify_flat(x: np.ndarray, pattern: Pattern, xo: np.ndarray, out
         if pattern.m > _RANK_MAX_M or k % pattern.m:
             raise ValueError(f"pattern {pattern} does not tile K={k} with M <= {_RANK_MAX_M}")
         m, n = pattern.m, pattern.n
-
-        def run(lo, hi):
-            return int(magnitude_nm_flat(flat[lo:hi], bits[lo:hi], m, n, np.empty(m, np.int64), xo[lo:hi], out[lo:hi]))
-
-        width = m
-    else:
-        keep = pattern.kept_per_row(k) if pattern.kind == "unstructured" else k
-        if not 0 < keep < k:
-            raise ValueError(f"pattern {pattern} keeps {keep} of K={k} per row; the fused kernel needs 0 < kept < K")
-
-        def run(lo, hi):
-            return int(magnitude_rows_flat(flat[lo:hi], bits[lo:hi], k, keep, np.empty(k, np.int64), np.empty(256, np.int64),
-                                           np.empty(k, np.int64), xo[lo:hi], out[lo:hi]))
-
-        width = k
-    units = flat.size // width if width else 0
-    parts = max(1, min(int(threads), units)) if flat.size >= _SPLIT_MIN_SIZE else 1
-    return _run_parts(run, units, width, parts)
+        return int(magnitude_nm_flat(flat, bits, m, n, np.empty(m, np.int64), xo, out))
+    keep = pattern.kept_per_row(k) if pattern.kind == "unstructured" else k
+    if not 0 < keep < k:
+        raise ValueError(f"pattern {pattern} keeps {keep} of K={k} per row; the fused kernel needs 0 < kept < K")
+    return int(magnitude_rows_flat(flat, bits, k, keep, np.empty(k, np.int64), np.empty(256, np.int64), np.empty(k, np.int64),
+                                   xo, out))

@@ -101,7 +101,6 @@ def magnitude_sparsify(x: torch.Tensor, pattern: Pattern | str) -> tuple[torch.T
     xc = x.detach().contiguous()
     xo = torch.empty_like(xc)
     mask = torch.empty(xc.shape, dtype=torch.bool)
-    # as many threads as torch uses for its GEMMs (see numba_twin._run_parts for why not Numba's own)
-    if xc.numel() and magnitude_sparsify_flat(xc.numpy(), pattern, xo.numpy(), mask.numpy(), torch.get_num_threads()):
+    if xc.numel() and magnitude_sparsify_flat(xc.numpy(), pattern, xo.numpy(), mask.numpy()):
         raise ValueError("scores contain NaN; masks are defined for finite scores only")
     return xo, mask

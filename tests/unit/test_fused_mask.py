@@ -171,17 +171,3 @@ def test_flat_wrapper_rejects_out_of_range_unstructured_and_strided_outputs():
     with pytest.raises(ValueError, match="C-contiguous"):
         numba_twin.magnitude_sparsify_flat(x, Pattern.parse("2:4"), np.empty(32, np.float32)[::2], np.empty(16, bool))
 
-
-@pytest.mark.numba
-@pytest.mark.parametrize("pattern", FUSED)
-def test_thread_split_does_not_change_the_result(pattern):
-    """Inputs above _SPLIT_MIN_SIZE run in parts on helper threads; any part count gives the one-thread result."""
-    x = np.random.default_rng(1).integers(-3, 4, size=(301, 576)).astype(np.float32)
-    x[250] = np.nan if pattern == "8:16" else x[250]  # a NaN row in a later part is still counted
-    ref_x, ref_m = np.empty_like(x), np.empty(x.shape, bool)
-    nan1 = numba_twin.magnitude_sparsify_flat(x, Pattern.parse(pattern), ref_x, ref_m, threads=1)
-    for threads in (2, 3, 301, 1000):
-        got_x, got_m = np.empty_like(x), np.empty(x.shape, bool)
-        assert numba_twin.magnitude_sparsify_flat(x, Pattern.parse(pattern), got_x, got_m, threads=threads) == nan1
-        assert np.array_equal(got_m, ref_m) and np.array_equal(got_x.view(np.uint32), ref_x.view(np.uint32))
-    assert nan1 == (576 if pattern == "8:16" else 0)
