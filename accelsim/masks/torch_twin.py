@@ -96,7 +96,7 @@ def magnitude_sparsify(x: torch.Tensor, pattern: Pattern | str) -> tuple[torch.T
             return None
     elif pattern.kind != "unstructured" or not 0 < pattern.kept_per_row(k) < k:
         return None
-    from accelsim.masks.numba_twin import magnitude_sparsify_flat
+    from accelsim.masks.fused import magnitude_sparsify_flat
 
     xc = x.detach().contiguous()
     xo = torch.empty_like(xc)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 
 from accelsim.capture.hooks import LayerConfig, LayerState, sparsified  # noqa: E402
-from accelsim.masks import numba_twin, topn_mask  # noqa: E402
+from accelsim.masks import fused, topn_mask  # noqa: E402
 from accelsim.masks.torch_twin import magnitude_sparsify, topn_mask_torch  # noqa: E402
 from accelsim.patterns import Pattern  # noqa: E402
 from tests.support.mask_strategies import scores_and_pattern  # noqa: E402
@@ -111,9 +111,9 @@ def test_fused_keeps_leading_shape_and_empty_input():
 def test_flat_wrapper_validates_before_the_kernel():
     x = np.ones((2, 8), np.float32)
     with pytest.raises(ValueError, match="float32"):
-        numba_twin.magnitude_sparsify_flat(x, Pattern.parse("2:4"), np.empty(16, np.float64), np.empty(16, bool))
+        fused.magnitude_sparsify_flat(x, Pattern.parse("2:4"), np.empty(16, np.float64), np.empty(16, bool))
     with pytest.raises(ValueError, match="does not tile"):
-        numba_twin.magnitude_sparsify_flat(x, Pattern.parse("3:6"), np.empty(16, np.float32), np.empty(16, bool))
+        fused.magnitude_sparsify_flat(x, Pattern.parse("3:6"), np.empty(16, np.float32), np.empty(16, bool))
 
 
 @pytest.mark.parametrize("pattern", ["2:4", "16:32", "unstructured:0.5"])
@@ -167,7 +167,7 @@ def test_single_token_rows(rows, pattern):
 def test_flat_wrapper_rejects_out_of_range_unstructured_and_strided_outputs():
     x = np.ones((2, 8), np.float32)
     with pytest.raises(ValueError, match="0 < kept < K"):
-        numba_twin.magnitude_sparsify_flat(x, Pattern.parse("dense"), np.empty(16, np.float32), np.empty(16, bool))
+        fused.magnitude_sparsify_flat(x, Pattern.parse("dense"), np.empty(16, np.float32), np.empty(16, bool))
     with pytest.raises(ValueError, match="C-contiguous"):
-        numba_twin.magnitude_sparsify_flat(x, Pattern.parse("2:4"), np.empty(32, np.float32)[::2], np.empty(16, bool))
+        fused.magnitude_sparsify_flat(x, Pattern.parse("2:4"), np.empty(32, np.float32)[::2], np.empty(16, bool))
 
