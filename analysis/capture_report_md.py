@@ -175,9 +175,8 @@ def report_markdown(rows, table, ppl, check=()) -> str:
         "supported only when its interval excludes zero (with at least 8 windows).",
         "* Sparse runs are exactly repeatable on the same CPU and libraries, not across CPUs: another CPU's float32 kernels "
         "(e.g. AVX-512 instead of AVX2) change activations in the 7th digit, a few near-tied channels swap places in a "
-        "mask, and the change grows through the layers. The README's quick run gave 2:4 206.0 on one machine and 217.0 "
-        "on another (dense 48.2032 on both; docs/capture.md); the Qwen 2:4 run here moved from 73.6 in this report's "
-        "previous edition to 75.9. Differences between patterns are many times larger than this.",
+        "mask, and the change grows through the layers: a few % of perplexity on these budgets (measured sizes in "
+        "docs/capture.md, 'Repeatability across CPUs'). Differences between patterns are many times larger.",
         "* L-PTS was fitted with 20 Adam steps (lr 1e-2) on 256 calibration rows per layer, far below the paper's 256 "
         "sequences; S-PTS uses the mean per-token median over the calibration part.", "",
         "## SmolLM2-135M: perplexity by pattern and selection criterion (no mitigation)", "",

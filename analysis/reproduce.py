@@ -51,7 +51,7 @@ def accuracy_summary(trace_dirs: list[Path]) -> dict:
     """The accuracy a capture states, from its manifests: {"protocol", "tokens_scored", "perplexity": {pattern: value}}."""
     from accelsim.traces import read_manifest
 
-    out: dict = {"perplexity": {}, "tokens_scored": {}, "protocol": None, "model": None, "capture_code": []}
+    out: dict = {"perplexity": {}, "tokens_scored": {}, "protocol": None, "model": None, "capture_code": [], "cpu_capability": None}
     for d in sorted(trace_dirs):
         m = read_manifest(d)
         pat = str(m.pattern)
@@ -61,6 +61,8 @@ def accuracy_summary(trace_dirs: list[Path]) -> dict:
         prot.pop("sparsified", None)  # differs by pattern (dense says "nothing")
         out["protocol"] = out["protocol"] or prot
         out["model"] = out["model"] or {k: (m.model_info or {}).get(k) for k in ("id", "weights_sha256")}
+        # sparse perplexities repeat exactly only on the same CPU instruction set (docs/capture.md)
+        out["cpu_capability"] = out["cpu_capability"] or (m.versions or {}).get("cpu_capability")
         code = (m.extra.get("provenance") or {}).get("code")
         if code and code not in out["capture_code"]:
             out["capture_code"].append(code)

@@ -78,7 +78,24 @@ def data_sha256(corpus) -> str:
 
 
 def versions() -> dict[str, str]:
-    return package_versions(("accelsim", "torch", "transformers", "tokenizers", "numpy", "safetensors", "gguf", "accelerate"))
+    """Package versions, and the CPU kind (``cpu_capability``: :func:`cpu_kind`): sparse results repeat exactly only
+    on the same one (docs/capture.md, "Repeatability across CPUs")."""
+    out = package_versions(("accelsim", "torch", "transformers", "tokenizers", "numpy", "safetensors", "gguf", "accelerate"))
+    out["cpu_capability"] = cpu_kind()
+    return out
+
+
+def cpu_kind() -> str:
+    """torch's CPU kernel level and a short hash of the CPU's feature flags (Linux ``/proc/cpuinfo``): two machines
+    with the same string run the same float32 kernels (e.g. "AVX512/flags-3f2a9c01"; no hash where there is no
+    cpuinfo)."""
+    level = str(torch.backends.cpu.get_cpu_capability())
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), None)
+    except OSError:
+        flags = None
+    return f"{level}/flags-{hashlib.sha256(' '.join(sorted(flags)).encode()).hexdigest()[:8]}" if flags else level
 
 
 class _Session:
