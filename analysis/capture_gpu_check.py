@@ -114,6 +114,37 @@ def mask_check(lm, ids, patterns, dtypes) -> dict:
                 out[f"{dt_name}/{crit}/{pat}"] = {"mask_bits": bits, "cpu_vs_gpu_differing_bits": diff_cpu_gpu,
                                                   "cpu_vs_spec_differing_bits": diff_spec_cpu, "gpu_vs_spec_differing_bits": diff_spec_gpu,
                                                   "scores_bit_identical_cpu_gpu": scores_equal}
+        out.update(fused_check(xs, patterns, dt_name))
+    return out
+
+
+def fused_check(xs: dict, patterns, dt_name: str) -> dict:
+    """Capture's fused magnitude / none route on the device (``torch_twin.magnitude_sparsify``: compiled on CUDA)
+    against the NumPy spec on the same values: mask bits that differ, and whether x * mask is bit-identical."""
+    import torch
+
+    from accelsim.masks import topn_mask
+    from accelsim.masks.torch_twin import magnitude_sparsify
+    from accelsim.patterns import Pattern
+
+    out = {}
+    for pat in patterns:
+        p = Pattern.parse(pat)
+        bits = diff = 0
+        same_values, fused = True, True
+        for x in xs.values():
+            xg = x.to(getattr(torch, dt_name)).to(DEV)
+            got = magnitude_sparsify(xg, p)
+            if got is None:  # this pattern takes the unfused route on the device
+                fused = False
+                break
+            xo, m = got
+            spec = topn_mask(xg.abs().float().cpu().numpy(), p)
+            bits += spec.size
+            diff += int((m.cpu().numpy() != spec).sum())
+            same_values &= bool(torch.equal(xo, xg * torch.from_numpy(spec).to(DEV).to(xg.dtype)))
+        out[f"{dt_name}/magnitude-fused/{pat}"] = ({"mask_bits": bits, "fused_vs_spec_differing_bits": diff,
+                                                   "masked_input_bit_identical": same_values} if fused else {"fused": False})
     return out
 
 

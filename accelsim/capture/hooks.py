@@ -7,8 +7,8 @@ its :class:`Calibration` (the stored shift and how it is estimated).  :func:`spa
 removes them in ``finally``; the module's ``forward`` is never replaced.  Every forward call, every token: the
 input [..., K] is flattened to X [T, K], the mask is built by ``accelsim.masks.topn_mask_torch`` from the
 criterion's score, the mitigation gives the input the dense layer then multiplies (module doc of
-:mod:`accelsim.capture.mitigations`); for magnitude / none on CPU float32 one fused Numba pass gives the same
-mask and masked input bit for bit (``accelsim.masks.torch_twin.magnitude_sparsify``).  The dense pattern leaves
+:mod:`accelsim.capture.mitigations`); for magnitude / none one fused Numba pass (CPU float32) or compiled tensor ops
+(CUDA, M <= 32) give the same mask and masked input bit for bit (``accelsim.masks.torch_twin.magnitude_sparsify``).  The dense pattern leaves
 the input untouched (the hook returns None), so dense logits are bit-identical to a model without hooks.
 
 Error statistics compare the layer output with the dense output of the same layer on the same input (the local
@@ -176,7 +176,7 @@ class LayerState:
         if cal.active and self.recording.calls == 1 and callable(cal.on_first_call):
             cal.on_first_call()
         if mit == _NONE and cfg.criterion == _MAGNITUDE and cfg.factor is None:
-            # the default method on CPU float32: one fused Numba pass (None: another device or dtype)
+            # the default method: one fused Numba pass on CPU float32, compiled tensor ops on CUDA (None: unfused route)
             fused = magnitude_sparsify(x, cfg.pattern)
             if fused is not None:
                 return fused

@@ -37,3 +37,27 @@ def test_rank_count_chunks_give_the_same_mask(monkeypatch):
 def test_zero_and_negative_zero_tie_like_the_spec():
     x = torch.tensor([[0.0, -0.0, 0.0, -0.0], [-0.0, 1.0, 0.0, 1.0]])
     np.testing.assert_array_equal(tt._rank_keep(x, 2).numpy(), _spec(x, 2, 4))
+
+
+@pytest.mark.parametrize("n,m", [(2, 4), (4, 8), (8, 16), (16, 32)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_gpu_fused_ops_equal_the_spec_and_the_unfused_product(n, m, dtype):
+    # nm_sparsify_ops is what the CUDA route compiles; run eagerly here on the CPU: mask = spec on |x| (ties, -0.0),
+    # masked input = x * mask exactly (a dropped negative stays -0.0, as x * mask.to(dtype) gives)
+    g = torch.Generator().manual_seed(n + m)
+    x = (torch.randint(-3, 4, (40, 128), generator=g).float() * 0.5).to(dtype)
+    x[0, :4] = torch.tensor([0.0, -0.0, 0.0, -0.0])
+    xo, keep, nan = tt.nm_sparsify_ops(x, n, m)
+    want = topn_mask(x.abs().float().numpy(), Pattern.parse(f"{n}:{m}"))
+    np.testing.assert_array_equal(keep.numpy(), want)
+    ref = x * torch.from_numpy(want).to(dtype)
+    assert torch.equal(xo, ref) and torch.equal(torch.signbit(xo), torch.signbit(ref)) and not bool(nan)
+    x[3, 7] = float("nan")
+    assert bool(tt.nm_sparsify_ops(x, n, m)[2])
+
+
+def test_magnitude_sparsify_on_cpu_does_not_take_the_gpu_route(monkeypatch):
+    monkeypatch.setattr(tt, "_gpu_sparsify", lambda *a: pytest.fail("GPU route on a CPU tensor"))
+    x = torch.randn(8, 16)
+    xo, m = tt.magnitude_sparsify(x, "8:16")
+    np.testing.assert_array_equal(m.numpy(), topn_mask(x.abs().numpy(), Pattern.parse("8:16")))
