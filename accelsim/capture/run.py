@@ -14,6 +14,7 @@ Weight masks are stored for the traced layers only (``trace_filter``), like acti
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import sys
 import time
@@ -85,6 +86,7 @@ def versions() -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
 def cpu_kind() -> str:
     """torch's CPU kernel level and a short hash of the CPU's feature flags (Linux ``/proc/cpuinfo``): two machines
     with the same string run the same float32 kernels (e.g. "AVX512/flags-3f2a9c01"; no hash where there is no

@@ -15,6 +15,8 @@ from accelsim.patterns import Pattern
 
 __all__ = ["topn_mask_torch", "apply_mask_torch", "magnitude_sparsify"]
 
+_NAN = "scores contain NaN; masks are defined for finite scores only"
+
 # Measured in benchmarks/bench_masks.py (CPU): sort wins for M <= 32, top-k + tie fix for long rows.
 _SORT_MAX_WIDTH = 64
 # On a GPU the rank count beats the sort for M <= 8 (benchmarks/bench_masks_gpu.py, H100, [4096, 2048] bf16 scores:
@@ -55,16 +57,20 @@ def _rank_keep(scores2d: torch.Tensor, keep: int) -> torch.Tensor:
     is kept when its rank is below ``keep``.  Elementwise on a [G, M, M] comparison, in chunks of rows: on a GPU, for
     M <= 8, faster than a segmented sort of tiny rows (which ran 2:4 capture at 1/6.7 of dense speed)."""
     rows, m = scores2d.shape
-    idx = torch.arange(m, device=scores2d.device)
-    earlier = idx.view(1, 1, m) < idx.view(1, m, 1)  # [1, i, j]: j comes before i
     out = torch.empty((rows, m), dtype=torch.bool, device=scores2d.device)
     step = max(1, _RANK_CHUNK // (m * m))
     for a in range(0, rows, step):
-        s = scores2d[a : a + step]
-        si, sj = s.unsqueeze(2), s.unsqueeze(1)
-        beats = (sj > si) | ((sj == si) & earlier)
-        out[a : a + step] = beats.sum(dim=2) < keep
+        out[a : a + step] = _ranked_below(scores2d[a : a + step], keep)
     return out
+
+
+def _ranked_below(s: torch.Tensor, keep: int) -> torch.Tensor:
+    """[G, M] bool: fewer than ``keep`` elements of the row beat the element (larger, or equal at a lower index)."""
+    m = s.shape[1]
+    idx = torch.arange(m, device=s.device)
+    earlier = idx.view(1, 1, m) < idx.view(1, m, 1)  # [1, i, j]: j comes before i
+    si, sj = s.unsqueeze(2), s.unsqueeze(1)
+    return ((sj > si) | ((sj == si) & earlier)).sum(dim=2) < keep
 
 
 def topn_mask_torch(scores: torch.Tensor, pattern: Pattern | str, *, use_numba_on_cpu: bool = True) -> torch.Tensor:
@@ -78,7 +84,7 @@ def topn_mask_torch(scores: torch.Tensor, pattern: Pattern | str, *, use_numba_o
     """
     pattern = Pattern.parse(pattern)
     if pattern.kind != "dense" and scores.is_floating_point() and bool(torch.isnan(scores).any()):
-        raise ValueError("scores contain NaN; masks are defined for finite scores only")
+        raise ValueError(_NAN)
     if use_numba_on_cpu and scores.device.type == "cpu" and pattern.kind != "dense":
         if pattern.is_nm and scores.shape[-1] % pattern.m:
             raise ValueError(f"last axis K={scores.shape[-1]} is not divisible by M={pattern.m} of pattern {pattern}")
@@ -108,15 +114,18 @@ def magnitude_sparsify(x: torch.Tensor, pattern: Pattern | str) -> tuple[torch.T
     """Fused ``(x * mask, mask)`` with mask = ``topn_mask_torch(x.abs(), pattern)``, for x [..., K]; None where the
     fused Numba kernel does not apply (use the unfused route then).
 
-    Applies to CPU float32 tensors that need no gradient, N:M patterns with M <= 64 and unstructured ones that keep
-    some but not all of a row; on CUDA (any float dtype) to N:M with M <= 32 through :func:`_gpu_sparsify`.  One pass over X, no |X|, NaN-check, float-mask or product temporaries; the outputs
-    are bit-identical to the unfused route (same mask, same 1.0/0.0 multiply).  NaN in x raises the ValueError of
-    ``topn_mask_torch``; K not divisible by M raises its ValueError too.
+    Applies to tensors that need no gradient: on the CPU, float32 with N:M (M <= 64) or an unstructured pattern that
+    keeps some but not all of a row (one Numba pass over X, no |X|, NaN-check, float-mask or product temporaries); on
+    CUDA, any float dtype with N:M (M <= 32), through :func:`_gpu_sparsify`.  The outputs are bit-identical to the
+    unfused route (same mask, same 1.0/0.0 multiply).  NaN in x raises the ValueError of ``topn_mask_torch``; K not
+    divisible by M raises its ValueError too.
     """
     pattern = Pattern.parse(pattern)
-    if x.device.type == "cuda" and x.is_floating_point() and not (x.requires_grad and torch.is_grad_enabled()) and x.ndim >= 1:
+    if x.ndim < 1 or not x.is_floating_point() or (x.requires_grad and torch.is_grad_enabled()):
+        return None
+    if x.device.type == "cuda":
         return _gpu_sparsify(x, pattern)
-    if x.device.type != "cpu" or x.dtype != torch.float32 or (x.requires_grad and torch.is_grad_enabled()) or x.ndim < 1:
+    if x.device.type != "cpu" or x.dtype != torch.float32:
         return None
     k = x.shape[-1]
     if pattern.is_nm:
@@ -132,7 +141,7 @@ def magnitude_sparsify(x: torch.Tensor, pattern: Pattern | str) -> tuple[torch.T
     xo = torch.empty_like(xc)
     mask = torch.empty(xc.shape, dtype=torch.bool)
     if xc.numel() and magnitude_sparsify_flat(xc.numpy(), pattern, xo.numpy(), mask.numpy()):
-        raise ValueError("scores contain NaN; masks are defined for finite scores only")
+        raise ValueError(_NAN)
     return xo, mask
 
 
@@ -140,11 +149,7 @@ def nm_sparsify_ops(x: torch.Tensor, n: int, m: int) -> tuple[torch.Tensor, torc
     """(x * mask, mask, any NaN) for x [..., K] under N:M on |x|, as plain tensor ops (the rank count of
     :func:`_rank_keep` on |x|, ties to the lower index): what :func:`_gpu_sparsify` compiles into fused GPU kernels.
     Comparisons and the 1.0 / 0.0 multiply are exact, so compiling cannot change the result."""
-    s = x.abs().reshape(-1, m)
-    idx = torch.arange(m, device=x.device)
-    earlier = idx.view(1, 1, m) < idx.view(1, m, 1)  # [1, i, j]: j comes before i
-    si, sj = s.unsqueeze(2), s.unsqueeze(1)
-    keep = (((sj > si) | ((sj == si) & earlier)).sum(dim=2) < n).reshape(x.shape)
+    keep = _ranked_below(x.abs().reshape(-1, m), n).reshape(x.shape)
     return x * keep.to(x.dtype), keep, torch.isnan(x).any()
 
 
@@ -169,5 +174,5 @@ def _gpu_sparsify(x: torch.Tensor, pattern: Pattern) -> tuple[torch.Tensor, torc
         _COMPILED["failed"] = True
         return None
     if bool(nan):
-        raise ValueError("scores contain NaN; masks are defined for finite scores only")
+        raise ValueError(_NAN)
     return xo, keep
