@@ -161,6 +161,13 @@ def calibrate() -> tuple[float, float, float, float]:
     return best
 
 
+def _constants_text() -> str:
+    from accelsim.sim.presets import GPU_CALIBRATION as c
+
+    return (f"bw_efficiency {c['bw_efficiency_sparse']:g}, core_dram_gb_per_s {c['core_dram_gb_per_s_sparse']:g}, "
+            f"compute_efficiency {c['compute_efficiency_sparse']:g}")  # fmt: skip
+
+
 def _noise_text(r: dict) -> str:
     """One within-noise point: every session's speedup (repeats with their 95 % intervals) and on which side accelsim is."""
     sessions = [r["measured"]] + [m for m, _, _ in r["repeat"]]
@@ -190,7 +197,7 @@ def gpu_anchors() -> list[dict]:
             "reference": 0.0, "accelsim": round(mae(sub), 3), "error": round(mae(sub), 3), "tolerance": MAE_TOLERANCE,
             "source": SOURCE,
             "note": "calibration = even-indexed points (file order), check = odd-indexed; the three global constants of "
-                    "h200-2:4 (bw_efficiency 0.38, core_dram_gb_per_s 25, compute_efficiency 0.96) are fitted on the "
+                    f"h200-2:4 ({_constants_text()}) are fitted on the "
                     "calibration half only; its CTA tile and grid are read from the profiled kernel, not fitted; SmolLM2 "
                     "shapes left out (launch-bound, noisy) and used only for the launch overheads",
         })  # fmt: skip
@@ -244,7 +251,7 @@ if __name__ == "__main__":
 
     if "--calibrate" in sys.argv:
         print("launch overheads (dense, sparse) us:", launch_overheads_us())
-        print("bw_efficiency, core_dram_gb_per_s, compute_efficiency, MAE (calibration half):", calibrate())  # 0.38, 25, 0.96
+        print("bw_efficiency, core_dram_gb_per_s, compute_efficiency, MAE (calibration half):", calibrate(), "; presets:", _constants_text())
     for a in gpu_anchors():
         print(a["anchor"], "|", a["reference"], "|", a["accelsim"], "|", a["error"])
     print(figure())

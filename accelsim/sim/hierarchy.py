@@ -33,17 +33,21 @@ Rules, per traced layer ``Y[T, O] = X[T, K] W[K, O]`` (one call; decode: T calls
   stream larger than an LRU cache does); the outputs once.
   Without a shared level the cores read DRAM directly (DRAM traffic = traffic into the cores).  Operands left
   in the level by a previous call are not modelled (each call starts cold).
-* **Time.** ``l2 = l2 bytes / l2_bw``, ``dram = DRAM bytes / (dram_bw x bw_efficiency)``
+* **Time.** ``l2 = l2 bytes / l2_bw``, ``dram = max(DRAM reads / read_bw, (reads + writes) / dram_bw)``, where
+  ``read_bw = dram_bw x bw_efficiency`` capped by ``core_dram_gb_per_s`` (below): stores are posted (a core sends
+  them and goes on; no round trip holds one of its outstanding requests), so the two load-side limits bind the reads
+  only, and the writes share the nominal bandwidth with them
   (chip totals, per cycle of the achievable clock); the call takes ``max(onchip per core, l2, dram)``, the
   excess over on-chip charged to ``dram`` or ``l2_bw``, whichever is slower; plus ``launch_overhead_us``
   per call (cause ``launch``).  Decode re-times the layer's T steps together (layer totals, not per step).
 
-``core_dram_gb_per_s`` caps the DRAM bandwidth by the units in flight: ``min(bw, min(U, slots) x core_dram)``.  One
+``core_dram_gb_per_s`` caps the read bandwidth by the units in flight: ``min(read_bw, min(U, slots) x core_dram)``.  One
 core pulls at most its outstanding requests per memory latency (Little's law), so a call with few units cannot
 stream at the chip's rate (cuSPARSELt's 32 tiles of a 4096 x 4096 layer at T <= 256 on an H200).
 
-``bw_efficiency`` is the fraction of the nominal DRAM bandwidth a core's kernel sustains; a GPU library kernel
-reaches a fraction of peak that depends on the kernel (the presets say where theirs comes from).
+``bw_efficiency`` is the fraction of the nominal DRAM bandwidth a core's kernel sustains on its loads; a GPU library
+kernel reaches a fraction of peak that depends on how it fetches its operands (the presets say where theirs comes
+from).
 """
 
 from __future__ import annotations
@@ -117,10 +121,11 @@ def apply_hierarchy(design, h: HierarchyInputs, decode: bool, cause: np.ndarray,
         l2 = {"l2_read_bytes": 0, "l2_write_bytes": 0}
     counts[C.DRAM_READ_BYTES] = dram_rd
     clk = design.achievable_clock_ghz
-    bw = design.dram_bw_gb_per_s * design.bw_efficiency
+    read_bw = design.dram_bw_gb_per_s * design.bw_efficiency
     if design.core_dram_gb_per_s:  # few units in flight cannot fill the chip's DRAM bandwidth
-        bw = min(bw, min(units, cores, design.cta_slots or cores) * design.core_dram_gb_per_s)
-    dram_cyc = math.ceil((dram_rd + out_bytes) * clk / bw)
+        read_bw = min(read_bw, min(units, cores, design.cta_slots or cores) * design.core_dram_gb_per_s)
+    # the load-side limits bind the reads; posted stores share only the nominal bandwidth (module docstring, Time)
+    dram_cyc = max(math.ceil(dram_rd * clk / read_bw), math.ceil((dram_rd + out_bytes) * clk / design.dram_bw_gb_per_s))
     l2_cyc = math.ceil((into_cores + out_bytes) / design.l2_bw_bytes_per_cycle) if cap else 0
     over = max(0, max(dram_cyc, l2_cyc) - per_core)
     cause[C.CAUSE_DRAM if dram_cyc >= l2_cyc else C.CAUSE_L2_BW] = over

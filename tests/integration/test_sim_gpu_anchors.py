@@ -3,7 +3,9 @@
 Tolerances: MAE <= 20 % on each half (calibration: even-indexed Llama-7B points; check: odd-indexed); the sign of
 (speedup - 1) right on every point whose sign the data fix (measured speedup outside 1.96 between-session standard
 deviations of 1, the sd pooled over v2 and the repeat sessions analysis/data/h200_sign_ci*.json), and on at least 19 of all 21.
-The sparse preset's CTA tile and grid are checked against the kernel cuSPARSELt launched (profiler, same file).
+The sparse preset's CTA tile and grid are checked against the kernel cuSPARSELt launched (profiler, same file, and the
+H100 session).  Held out of every fit (analysis/validation_gpu_heldout.py): the H200 v1 session and an H100 SXM session,
+same tolerances; the H100's MAE misses 20 % (strict xfail, so a change that meets it is noticed).
 """
 
 import json
@@ -15,6 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "analysis"))
 import validation_gpu as V  # noqa: E402
+import validation_gpu_heldout as H  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +53,33 @@ def test_launch_overheads_match_presets():
     assert GPU_CALIBRATION["launch_overhead_us_sparse"] == pytest.approx(s, abs=0.05)
 
 
-def test_sparse_cta_grid_matches_the_profiled_kernel():
+@pytest.mark.parametrize("path", [V.REPEAT, H.H100], ids=["h200", "h100"])
+def test_sparse_cta_grid_matches_the_profiled_kernel(path):
     """cuSPARSELt's default kernel: 128x256 tile name, clusters of 4, 120 CTAs past 64 tiles of 256 x 128."""
     from accelsim.sim.presets import presets
 
     d = presets["h200-2:4"]
-    for r in json.loads(V.REPEAT.read_text())["records"]:
+    for r in json.loads(path.read_text())["records"]:
         (kern,) = [k for k in r["act_kernels"] if "sparse_gemm" in k["name"]]
         assert "tilesize128x256" in kern["name"] and "cgasize4x1x1" in kern["name"]
         tiles = math.ceil(max(r["T"], 16) / d.cta_tokens) * math.ceil(r["O"] / d.cta_outputs)
         assert math.prod(kern["grid"]) == (d.cta_slots if tiles > 64 else 64), (r["T"], r["K"], r["O"], kern["grid"])
+
+
+@pytest.mark.parametrize("name", list(H.SETS))
+def test_heldout_signs_where_the_data_fix_them(name):
+    rs = H.rows(name)
+    firm = [r for r in rs if not r["noise"]]
+    assert len(firm) >= len(rs) * 2 // 3
+    assert all(r["sign_ok"] for r in firm), [(r["T"], r["K"], r["O"], r["measured"], r["predicted"]) for r in firm if not r["sign_ok"]]
+
+
+def test_heldout_h200_v1_mae():
+    rs = H.rows("H200 v1")
+    assert len(rs) == 9
+    assert V.mae(rs) <= V.MAE_TOLERANCE
+
+
+@pytest.mark.xfail(strict=True, reason="H100 session: MAE 21.5 % (T = 640-768 steps of the sparse kernel not modelled)")
+def test_heldout_h100_mae():
+    assert V.mae(H.rows("H100 SXM")) <= V.MAE_TOLERANCE
