@@ -115,21 +115,11 @@ def figure(path: Path = FIGURE) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 5))
-    for (name, mk) in zip(SETS, ("o", "^")):
+    for name, mk in zip(SETS, ("o", "^")):
         rs = rows(name)
         ax.scatter([r["measured"] for r in rs], [r["predicted"] for r in rs], marker=mk, label=f"{name} ({len(rs)} points)")
-    lo, hi = 0.3, 2.2
-    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
-    ax.axhline(1, color="grey", lw=0.5)
-    ax.axvline(1, color="grey", lw=0.5)
-    ax.set_xlabel("measured speedup (dense / 2:4 act, CUDA graph, fp16)")
-    ax.set_ylabel("accelsim GPU presets")
-    ax.set_title("Held out of every fit: H200 v1 session, H100 SXM session", fontsize=9)
-    ax.legend()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return V.finish_speedup_figure(fig, ax, path, "measured speedup (dense / 2:4 act, CUDA graph, fp16)",
+                                   "accelsim GPU presets", "Held out of every fit: H200 v1 session, H100 SXM session")
 
 
 if __name__ == "__main__":
