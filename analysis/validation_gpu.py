@@ -4,7 +4,9 @@ Reference: ``analysis/data/h200_semistructured_v2.json`` (``analysis/gpu/README.
 against cuSPARSELt with the *activation* X pruned 2:4 along K (``act_graph_ms``: the orientation accelsim models,
 X is the 2:4 operand), fp16, one call replayed from a CUDA graph.  Scored points: the Llama-7B shapes
 (K x O = 4096 x 4096, 4096 x 11008, 11008 x 4096; T = 1 ... 16384), 21 points in file order.  T = 1 ran padded
-to 16 rows (cuSPARSELt's minimum, marked in the data), so the sparse side is simulated at T = 16.
+to 16 rows (cuSPARSELt's minimum, marked in the data), so the sparse side is simulated at T = 16.  Each point's
+reference speedup is its mean over the sessions that measured it (:func:`pooled`: v2 and the repeat sessions below,
+the same calls; a geometric mean, as the sessions' scatter is in ln): three sessions for T >= 128, two below.
 
 Left out of the score: the SmolLM2-135M shapes (K, O <= 1536).  They are launch-bound (every dense call under
 12 us up to T = 2048) and their speedups jump between neighbouring T (576 x 1536: 1.27 at T = 16, 0.81 at
@@ -17,16 +19,19 @@ Mechanisms, nothing per shape (``accelsim.sim.presets.GPU_CALIBRATION``): the sp
 .json``), give its wave quantisation; a per-CTA DRAM bandwidth makes a call with few tiles slower than the chip's
 bandwidth allows.  Three global constants, the sparse kernel's DRAM bandwidth efficiency (``bw_efficiency``), per-CTA
 DRAM bandwidth (``core_dram_gb_per_s``) and compute efficiency relative to the dense kernel (``compute_efficiency``),
-are fitted on the even-indexed Llama points (grid search, mean absolute relative error) and checked on the
-odd-indexed ones; both halves are reported.
+are fitted on the even-indexed Llama points (grid search, mean absolute relative error against the pooled speedups)
+and checked on the odd-indexed ones; both halves are reported.  (Fitted against v2 alone, the same grid picked 0.36,
+25 and 0.96: one session's noise of about 7 % then steers the fit, and the held-out sessions of
+``validation_gpu_heldout.py`` come out worse: MAE 16.4 % on H200 v1 and 21.5 % on the H100, against 12.5 % and 16.4 %.)
 
 Noise: two later sessions re-measured the shapes (``analysis/data/h200_sign_ci.json``: every shape;
 ``h200_sign_ci_2.json``: T = 128 ... 16384; 15 interleaved rounds each).  Within a session a speedup repeats
 closely (95 % intervals 0.5-5 % wide, 12-19 % for 4096 x 4096 at T <= 256), and the two repeat sessions agree within
 a few %, but v2 differs from both by up to 20 % at large T.  Pooled over the 12 points with T >= 512 that all three
-sessions measured, one session's ln(speedup) has a standard deviation of :func:`session_sd` (0.068).  A point whose
-measured speedup lies within 1.96 of those of 1 (0.87-1.14x) has a sign that the data do not fix; the sign anchor
-counts the others and lists these as "within noise" with every session's value.
+sessions measured, one session's ln(speedup) has a standard deviation of :func:`session_sd` (0.068), so a mean over n
+sessions has 0.068 / sqrt(n).  The sign anchors count the points right among all 21 (issue 9's target), and among the
+points whose pooled speedup lies more than 1.96 of those standard deviations from 1 (the sign the data fix); the
+others are listed as "within noise" with every session's value.
 
 Simulation: ``synthetic_trace(shapes=[(T, K, O)], pattern="2:4")`` on ``h200-2:4`` and ``pattern="dense"`` on
 ``h200``; speedup = dense seconds / sparse seconds.
@@ -123,13 +128,22 @@ def predict(rec: dict, dense=None, sparse=None) -> tuple[float, float]:
     return a.seconds, b.seconds
 
 
+def pooled(r: dict) -> tuple[float, int]:
+    """(speedup, sessions) of one v2 record: the geometric mean of v2's speedup and the repeat sessions' (each of those
+    the mean log ratio of its 15 rounds), the best estimate the three sessions give."""
+    logs = [math.log(r["dense_graph_ms"] / r["act_graph_ms"])]
+    logs += [math.log(m) for m, _, _ in repeat().get((r["K"], r["O"], r["T"]), [])]
+    return math.exp(sum(logs) / len(logs)), len(logs)
+
+
 def rows(sparse=None) -> list[dict]:
-    out, band = [], 1.96 * session_sd()
+    out, sd = [], session_sd()
     for i, r in enumerate(records()):
         ds, ss = predict(r, sparse=sparse)
-        meas = r["dense_graph_ms"] / r["act_graph_ms"]
+        meas, n = pooled(r)
         pred = ds / ss
-        out.append({"i": i, "noise": abs(math.log(meas)) < band, "repeat": repeat().get((r["K"], r["O"], r["T"])),
+        out.append({"i": i, "noise": abs(math.log(meas)) < 1.96 * sd / math.sqrt(n), "sessions": n,
+                    "measured_v2": r["dense_graph_ms"] / r["act_graph_ms"], "repeat": repeat().get((r["K"], r["O"], r["T"])),
                     "half": "calibration" if i % 2 == 0 else "check", "K": r["K"], "O": r["O"], "T": r["T"],
                     "measured": meas, "predicted": pred, "error": pred / meas - 1.0,
                     "sign_ok": (pred > 1) == (meas > 1), "dense_us": ds * 1e6, "sparse_us": ss * 1e6,
@@ -142,20 +156,19 @@ def mae(rs: list[dict]) -> float:
 
 
 def calibrate() -> tuple[float, float, float, float]:
-    """(bw_efficiency, core_dram_gb_per_s, compute_efficiency, MAE) minimising MAE over the even-indexed points."""
+    """(bw_efficiency, core_dram_gb_per_s, compute_efficiency, MAE) minimising MAE over the even-indexed points (their
+    pooled speedups: :func:`pooled`)."""
     from accelsim.sim.presets import presets
 
     recs = [r for i, r in enumerate(records()) if i % 2 == 0]
     dense_s = [predict(r)[0] for r in recs]
+    meas = [pooled(r)[0] for r in recs]
     best = None
     for bw in [round(0.20 + 0.02 * i, 2) for i in range(20)]:
         for cb in (20.0, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0, 55.0, 60.0, 70.0, 80.0):
             for ce in [round(0.40 + 0.04 * i, 2) for i in range(16)]:
                 sp = presets["h200-2:4"].replace(bw_efficiency=bw, core_dram_gb_per_s=cb, compute_efficiency=ce)
-                m = statistics.mean(
-                    abs(d / predict(r, sparse=sp)[1] / (r["dense_graph_ms"] / r["act_graph_ms"]) - 1)
-                    for r, d in zip(recs, dense_s)
-                )
+                m = statistics.mean(abs(d / predict(r, sparse=sp)[1] / mv - 1) for r, d, mv in zip(recs, dense_s, meas))
                 if best is None or m < best[3]:
                     best = (bw, cb, ce, m)
     return best
@@ -170,10 +183,10 @@ def _constants_text() -> str:
 
 def _noise_text(r: dict) -> str:
     """One within-noise point: every session's speedup (repeats with their 95 % intervals) and on which side accelsim is."""
-    sessions = [r["measured"]] + [m for m, _, _ in r["repeat"]]
+    sessions = [r["measured_v2"]] + [m for m, _, _ in r["repeat"] or ()]
     side = sum((r["predicted"] > 1) == (m > 1) for m in sessions)
-    reps = ", ".join(f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in r["repeat"])
-    return (f"T={r['T']} {r['K']}x{r['O']}: measured {r['measured']:.3f}, repeat sessions {reps}; "
+    reps = ", ".join(f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in r["repeat"] or ())
+    return (f"T={r['T']} {r['K']}x{r['O']}: pooled {r['measured']:.3f} (v2 {r['measured_v2']:.3f}, repeat sessions {reps}); "
             f"accelsim {r['predicted']:.3f}, on the side of {side} of {len(sessions)} sessions")  # fmt: skip
 
 
@@ -187,8 +200,8 @@ def gpu_anchors() -> list[dict]:
             "reference": round(r["measured"], 3), "accelsim": round(r["predicted"], 3), "error": round(r["error"], 3),
             "tolerance": "sign of speedup - 1" + (" (within noise: not scored)" if r["noise"] else ""), "source": SOURCE,
             **({} if r["noise"] else {"pass": r["sign_ok"]}),
-            "note": f"dense {r['dense_us']:.1f} us (measured {r['dense_meas_us']:.1f}), 2:4 {r['sparse_us']:.1f} us "
-                    f"(measured {r['sparse_meas_us']:.1f})",
+            "note": f"pooled over {r['sessions']} sessions (v2 alone {r['measured_v2']:.3f}); dense {r['dense_us']:.1f} us "
+                    f"(v2 measured {r['dense_meas_us']:.1f}), 2:4 {r['sparse_us']:.1f} us (v2 measured {r['sparse_meas_us']:.1f})",
         })  # fmt: skip
     for half in ("calibration", "check", "all"):
         sub = [r for r in rs if half == "all" or r["half"] == half]
@@ -204,11 +217,19 @@ def gpu_anchors() -> list[dict]:
     firm = [r for r in rs if not r["noise"]]
     ok = sum(r["sign_ok"] for r in firm)
     noisy = "; ".join(_noise_text(r) for r in rs if r["noise"])
+    every = sum(r["sign_ok"] for r in rs)
+    out.append({"anchor": f"H200 2:4 act vs dense: sign of (speedup - 1) right on every shape ({len(rs)} points, pooled speedups)",
+                "reference": len(rs), "accelsim": every, "error": (every - len(rs)) / len(rs), "tolerance": "all points",
+                "pass": every == len(rs), "source": SOURCE + "; repeats: analysis/data/h200_sign_ci.json, h200_sign_ci_2.json",
+                "note": "against v2 alone: " + f"{sum((r['predicted'] > 1) == (r['measured_v2'] > 1) for r in rs)} of {len(rs)}"
+                        + "".join(f"; T={r['T']} {r['K']}x{r['O']}: v2 {r['measured_v2']:.3f}, pooled {r['measured']:.3f}, "
+                                  f"accelsim {r['predicted']:.3f}" for r in rs
+                                  if (r["predicted"] > 1) != (r["measured_v2"] > 1))})  # fmt: skip
     out.append({"anchor": f"H200 2:4 act vs dense: sign of (speedup - 1) right where the data fix it ({len(firm)} of {len(rs)} points)",
                 "reference": len(firm), "accelsim": ok, "error": (ok - len(firm)) / len(firm), "tolerance": "all such points", "pass": ok == len(firm),
                 "source": SOURCE + "; repeat: analysis/data/h200_sign_ci.json",
-                "note": f"all points: {sum(r['sign_ok'] for r in rs)} of {len(rs)} right. Within noise (|ln measured| < "
-                        f"1.96 x {session_sd():.3f}, the between-session sd of a log speedup): {noisy}"})  # fmt: skip
+                "note": f"all points: {every} of {len(rs)} right. Within noise (|ln pooled| < 1.96 x {session_sd():.3f} / "
+                        f"sqrt(sessions), {session_sd():.3f} the between-session sd of a log speedup): {noisy or 'none'}"})  # fmt: skip
     out.append({"anchor": "dense folds vs ZigZag / SCALE-Sim (2048x4096x4096)", "reference": None, "accelsim": None,
                 "error": None, "tolerance": None, "source": "issue 9", "note": DENSE_FOLD_NOTE})  # fmt: skip
     return out
@@ -230,7 +251,7 @@ def figure(path: Path = FIGURE) -> Path:
                label="sign within noise")  # fmt: skip
     title = (f"Llama-7B shapes, MAE {mae(rs):.1%} (calibration {mae([r for r in rs if r['half'] == 'calibration']):.1%}, "
              f"check {mae([r for r in rs if r['half'] == 'check']):.1%})")  # fmt: skip
-    return finish_speedup_figure(fig, ax, path, "measured speedup, H200 (dense / 2:4 act, CUDA graph)",
+    return finish_speedup_figure(fig, ax, path, "measured speedup, H200 (dense / 2:4 act, CUDA graph; mean of sessions)",
                                  "accelsim h200-2:4 vs h200", title)  # fmt: skip
 
 
