@@ -102,8 +102,9 @@ GPU_CALIBRATION = {
     "sparse_cta_outputs": 128,
     "sparse_cta_slots": 120,
     # Fitted together (grid search, mean abs error of the speedup) on the even-indexed Llama-7B points of
-    # h200_semistructured_v2.json, each point's speedup the mean over the three H200 sessions that measured it (v2 and
-    # h200_sign_ci*.json), and checked on the odd-indexed ones (analysis/validation_gpu.py --calibrate): the fraction
+    # h200_semistructured_v2.json, each point's speedup the mean over the H200 sessions that measured it (v2 and
+    # h200_sign_ci*.json: three from T = 128, two below), and checked on the odd-indexed ones
+    # (analysis/validation_gpu.py --calibrate): the fraction
     # of HBM bandwidth the kernel sustains, the DRAM bandwidth one of its CTAs pulls, and its compute rate relative to
     # the dense kernel's.  The two bandwidth constants bind the kernel's loads only (stores are posted:
     # accelsim/sim/hierarchy.py, Time).
