@@ -132,14 +132,14 @@ def _budget_check(rows, check, ppl) -> list[str]:
 def _coverage() -> list[str]:
     """Per stage: how many of its grid's runs have a committed record, and which are missing (from the grid definitions)."""
     from capture_report import EVAL_TOKENS, SETS, gemma_grid, qwen_grid, smollm2_grid
-    from capture_runs import RECORDS
+    from capture_runs import record_path
 
     out = []
     for stage, grid in (("smollm2", smollm2_grid), ("gemma", gemma_grid), ("qwen", qwen_grid)):
         want, missing = 0, []
         for cfg in grid(EVAL_TOKENS[stage], 1):
             for r in cfg.runs():
-                p = RECORDS / cfg.out.name / f"{r.run_id(cfg)}.json"
+                p = record_path(cfg, r, cfg.out.name)
                 if r.pattern == "dense" and want:
                     continue  # the dense reference is shared by the stage's configurations
                 want += 1

@@ -68,10 +68,15 @@ def load(records: Path = RECORDS) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(Path(records).glob("*/*.json"))]
 
 
+def record_path(cfg, run, set_name: str, records: Path = RECORDS) -> Path:
+    """Where the record of ``run`` (one of ``cfg.runs()``) lives."""
+    return Path(records) / set_name / f"{run.run_id(cfg)}.json"
+
+
 def recorded(cfg, set_name: str, source_sha256: str, data_sha256: str, records: Path = RECORDS) -> bool:
     """True when every run of capture config ``cfg`` has a record made by this capture source and this corpus."""
     for run in cfg.runs():
-        p = Path(records) / set_name / f"{run.run_id(cfg)}.json"
+        p = record_path(cfg, run, set_name, records)
         if not p.exists():
             return False
         prov = json.loads(p.read_text()).get("provenance") or {}

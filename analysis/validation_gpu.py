@@ -76,16 +76,19 @@ def records() -> tuple[dict, ...]:
 @lru_cache(maxsize=1)
 def repeat() -> dict:
     """{(K, O, T): [(speedup, lo, hi) per repeat session]}: mean of the per-round log ratios, t-interval (95 %)."""
-    from statistics import mean, stdev
-
     out: dict = {}
     for path in REPEATS:
         for r in json.loads(path.read_text())["records"]:
-            lr = [math.log(a / b) for a, b in zip(r["dense_graph_ms_reps"], r["act_graph_ms_reps"])]
-            half = 2.145 * stdev(lr) / math.sqrt(len(lr))  # t(0.975, 14 dof): 15 rounds
-            m = mean(lr)
+            lr = round_log_speedups(r)
+            half = 2.145 * statistics.stdev(lr) / math.sqrt(len(lr))  # t(0.975, 14 dof): 15 rounds
+            m = statistics.mean(lr)
             out.setdefault((r["K"], r["O"], r["T"]), []).append((math.exp(m), math.exp(m - half), math.exp(m + half)))
     return out
+
+
+def round_log_speedups(r: dict) -> list[float]:
+    """ln(dense / sparse) of each round of a repeat-protocol record (``bench_sign_ci.py``: per-round medians)."""
+    return [math.log(a / b) for a, b in zip(r["dense_graph_ms_reps"], r["act_graph_ms_reps"])]
 
 
 def session_sd() -> float:

@@ -40,7 +40,7 @@ SETS = {  # name: (file, dense preset, sparse preset)
 def _measured(r: dict) -> float:
     """dense / sparse: the mean log ratio over rounds where the file keeps them, else the single graph timings."""
     if "dense_graph_ms_reps" in r:
-        lr = [math.log(a / b) for a, b in zip(r["dense_graph_ms_reps"], r["act_graph_ms_reps"])]
+        lr = V.round_log_speedups(r)
         return math.exp(sum(lr) / len(lr))
     return r["dense_graph_ms"] / r.get("act_graph_ms", r.get("sparse_graph_ms"))
 

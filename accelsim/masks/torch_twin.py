@@ -17,6 +17,12 @@ __all__ = ["topn_mask_torch", "apply_mask_torch", "magnitude_sparsify"]
 
 _NAN = "scores contain NaN; masks are defined for finite scores only"
 
+
+def _check_tiles(k: int, pattern: Pattern) -> None:
+    """N:M groups must tile the last axis K exactly: the ValueError every route here raises otherwise."""
+    if pattern.is_nm and k % pattern.m:
+        raise ValueError(f"last axis K={k} is not divisible by M={pattern.m} of pattern {pattern}")
+
 # Measured in benchmarks/bench_masks.py (CPU): sort wins for M <= 32, top-k + tie fix for long rows.
 _SORT_MAX_WIDTH = 64
 # On a GPU the rank count beats the sort for M <= 8 (benchmarks/bench_masks_gpu.py, H100, [4096, 2048] bf16 scores:
@@ -86,8 +92,7 @@ def topn_mask_torch(scores: torch.Tensor, pattern: Pattern | str, *, use_numba_o
     if pattern.kind != "dense" and scores.is_floating_point() and bool(torch.isnan(scores).any()):
         raise ValueError(_NAN)
     if use_numba_on_cpu and scores.device.type == "cpu" and pattern.kind != "dense":
-        if pattern.is_nm and scores.shape[-1] % pattern.m:
-            raise ValueError(f"last axis K={scores.shape[-1]} is not divisible by M={pattern.m} of pattern {pattern}")
+        _check_tiles(scores.shape[-1], pattern)
         from accelsim.masks.numba_twin import _mask_unchecked
 
         s = scores.detach()
@@ -100,8 +105,7 @@ def topn_mask_torch(scores: torch.Tensor, pattern: Pattern | str, *, use_numba_o
         return torch.ones(shape, dtype=torch.bool, device=scores.device)
     if pattern.kind == "unstructured":
         return _keep_top(scores.reshape(-1, k), pattern.kept_per_row(k)).reshape(shape)
-    if k % pattern.m:
-        raise ValueError(f"last axis K={k} is not divisible by M={pattern.m} of pattern {pattern}")
+    _check_tiles(k, pattern)
     return _keep_top(scores.reshape(-1, pattern.m), pattern.n).reshape(shape)
 
 
@@ -128,9 +132,8 @@ def magnitude_sparsify(x: torch.Tensor, pattern: Pattern | str) -> tuple[torch.T
     if x.device.type != "cpu" or x.dtype != torch.float32:
         return None
     k = x.shape[-1]
+    _check_tiles(k, pattern)
     if pattern.is_nm:
-        if k % pattern.m:
-            raise ValueError(f"last axis K={k} is not divisible by M={pattern.m} of pattern {pattern}")
         if pattern.m > 64 or pattern.n >= pattern.m or pattern.n == 0:
             return None
     elif pattern.kind != "unstructured" or not 0 < pattern.kept_per_row(k) < k:
@@ -162,8 +165,7 @@ def _gpu_sparsify(x: torch.Tensor, pattern: Pattern) -> tuple[torch.Tensor, torc
     None (the unfused route) for unstructured patterns, M > 32, or where compiling fails (then never tried again)."""
     if not pattern.is_nm or pattern.m > 32 or not 0 < pattern.n < pattern.m or _COMPILED.get("failed"):
         return None
-    if x.shape[-1] % pattern.m:
-        raise ValueError(f"last axis K={x.shape[-1]} is not divisible by M={pattern.m} of pattern {pattern}")
+    _check_tiles(x.shape[-1], pattern)
     try:
         fn = _COMPILED.get("fn") or _COMPILED.setdefault("fn", torch.compile(nm_sparsify_ops, dynamic=True))
         xo, keep, nan = fn(x.detach(), pattern.n, pattern.m)
